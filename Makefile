@@ -1,0 +1,120 @@
+# cadeia-bench build. `make V=1` shows the commands.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+BUILD      ?= build
+CC         ?= gcc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+ARCH_INC   := /usr/include/$(shell $(CC) -dumpmachine)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Istages -Istages/loader -Itestbed -I$(BUILD)/skel
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I$(ARCH_INC) -Istages
+LIBS       := -lbpf -lelf -lz -ljansson -lm -lpthread
+STATIC_LIBS:= -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic
+
+BPF_SRCS     := $(wildcard stages/*.bpf.c)
+BPF_OBJS     := $(BPF_SRCS:stages/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+SKELS        := $(BPF_SRCS:stages/%.bpf.c=$(BUILD)/skel/%.skel.h)
+BPF_HDRS     := $(wildcard stages/*.h stages/bpf/*.h)
+
+LOADER_SRCS  := $(filter-out stages/loader/main.c,$(wildcard stages/loader/*.c))
+LOADER_OBJS  := $(LOADER_SRCS:%.c=$(BUILD)/obj/%.o)
+LOADER_LIB   := $(BUILD)/libcadeia_stage.a
+
+TESTBED_SRCS := $(filter-out testbed/main.c,$(wildcard testbed/*.c))
+TESTBED_OBJS := $(TESTBED_SRCS:%.c=$(BUILD)/obj/%.o)
+TESTBED_LIB  := $(BUILD)/libtestbed.a
+
+TEST_SRCS    := $(wildcard tests/test_*.c)
+TEST_BINS    := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRCS   := $(wildcard tests/bench/*.c)
+BENCH_BINS   := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+USER_HDRS    := $(wildcard stages/*.h stages/loader/*.h testbed/*.h)
+
+CADEIA_STAGE := $(BUILD)/cadeia-stage
+CADEIA_BENCH := $(BUILD)/cadeia-bench
+
+.PHONY: all deps run test bench clean tests benches
+all: $(BPF_OBJS) $(SKELS) $(CADEIA_STAGE) $(CADEIA_BENCH) tests benches
+
+tests: $(TEST_BINS)
+benches: $(BENCH_BINS)
+
+$(BUILD)/bpf/%.bpf.o: stages/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# Every user-space object may include any skeleton: depend on all of them.
+$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LOADER_LIB): $(LOADER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(TESTBED_LIB): $(TESTBED_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Static, so the same binary runs inside guest VMs.
+$(CADEIA_STAGE): $(BUILD)/obj/stages/loader/main.o $(LOADER_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -static -o $@ $^ -lbpf -lelf -lz -ljansson -lm -lpthread
+
+$(CADEIA_BENCH): $(BUILD)/obj/testbed/main.o $(TESTBED_LIB) $(LOADER_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SKELS)
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(TESTBED_LIB) $(LOADER_LIB) $(LIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SKELS)
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(TESTBED_LIB) $(LOADER_LIB) $(LIBS)
+
+# Debian packages the project needs; idempotent (apt-get skips what is there).
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
+            libvirt-dev gnuplot-nox iproute2 tcpdump tshark pkg-config make gcc \
+            ethtool procps psmisc
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$(echo $$missing)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+SCENARIO ?= scenarios/chain8.json
+run: deps all
+	$(CADEIA_BENCH) run $(SCENARIO)
+
+test: deps all
+	tests/run.sh
+
+bench: deps all
+	tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Scenarios: JSON in, a validated struct scenario out. Every error names
+ * file:line:column and the field. Format: scenarios/README.md.
+ */
+#ifndef CADEIA_SCENARIO_H
+#define CADEIA_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define SC_MAX_NODES 64
+#define SC_MAX_CHAINS 16
+#define SC_MAX_CHAIN_LEN 62 /* TTL 63: the 63rd SF would see TTL 1 */
+#define SC_MAX_LENGTHS 64
+#define SC_NAME_MAX 32
+/* Host-side links are "<prefix>-<node>", prefix "cb" + 4 hex digits. */
+#define SC_RUN_PREFIX_LEN 6
+#define SC_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+enum sc_backend { SC_BACKEND_NETNS, SC_BACKEND_LIBVIRT };
+enum sc_arch { SC_ARCH_CADEIA_ABERTA };
+enum sc_role { SC_ROLE_SRC, SC_ROLE_DEST, SC_ROLE_SF };
+enum sc_fn {
+	SC_FN_NONE,      /* src and dest */
+	SC_FN_WIRE,      /* user-space AF_PACKET wire, NSH-unaware (the paper's FS) */
+	SC_FN_KWIRE,     /* in-kernel wire: TC ingress redirect back out */
+	SC_FN_NSH_AWARE, /* user space, sees NSH, decrements SI itself */
+};
+
+struct sc_node {
+	char name[SC_NAME_MAX];
+	enum sc_role role;
+	enum sc_fn fn;
+	char ifname[16]; /* inside the node; default eth0 */
+	int cpu;         /* pin the function to this CPU; -1 = not pinned */
+	int busy_poll_us;/* 0 = block in recv */
+	uint32_t ip;     /* network order, assigned from the subnet */
+	uint8_t mac[6];  /* assigned: 02:cb:00:00:hi:lo of index+1 */
+};
+
+struct sc_chain {
+	char name[SC_NAME_MAX];
+	uint32_t spi;
+	uint8_t si;       /* starting SI, default 255 */
+	uint8_t md_type;  /* 1 or 2 (default 2, no TLVs) */
+	uint8_t inner;    /* NSH_NP_ETH (default) or NSH_NP_IPV4 */
+	uint8_t proto;    /* match: IPPROTO_*, 0 = any */
+	uint16_t sport, dport; /* match, TCP/UDP only, 0 = any */
+	int src, dest;    /* node indexes */
+	int n_sfs;
+	int sfs[SC_MAX_CHAIN_LEN]; /* node indexes, repeats allowed */
+};
+
+struct sc_measure {
+	unsigned icmp_size;  /* bytes of ICMP (header + data); paper: 64 */
+	double rate_pps;     /* paper: 100 */
+	unsigned rounds;     /* paper: 15 */
+	unsigned per_round;  /* paper: 100 */
+	unsigned warmup;     /* probes sent and discarded before each length */
+	unsigned grace_ms;   /* wait for late replies after a round */
+};
+
+struct scenario {
+	char path[4096];
+	char name[64];
+	char description[256];
+	enum sc_backend backend;
+	enum sc_arch arch;
+	uint32_t subnet;     /* network order */
+	int prefix_len;
+	unsigned mtu;        /* bridge and SF links; room for NSH */
+	int n_nodes;
+	struct sc_node nodes[SC_MAX_NODES];
+	int n_chains;
+	struct sc_chain chains[SC_MAX_CHAINS];
+	int n_lengths;
+	int lengths[SC_MAX_LENGTHS];
+	struct sc_measure measure;
+	json_t *json;        /* the file as parsed, for meta.json */
+};
+
+struct sc_err {
+	char msg[1024];
+};
+
+/* Loads and validates; on error fills err ("file:line:col: field: what") and
+ * returns -EINVAL (or -errno for I/O). */
+int scenario_load(const char *path, struct scenario *sc, struct sc_err *err);
+/* Same, from memory; name is used in messages in place of the file. */
+int scenario_load_string(const char *name, const char *text,
+			 struct scenario *sc, struct sc_err *err);
+void scenario_free(struct scenario *sc);
+
+const char *sc_fn_name(enum sc_fn fn);
+const char *sc_role_name(enum sc_role r);
+const char *sc_backend_name(enum sc_backend b);
+const char *sc_arch_name(enum sc_arch a);
+int sc_node_index(const struct scenario *sc, const char *name);
+/* Largest chain length the sweep asks for, capped by each chain's size. */
+int sc_max_length(const struct scenario *sc);
+
+#endif
