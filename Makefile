@@ -17,7 +17,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+CFLAGS     += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
               -Istages -Istages/loader -Itestbed -I$(BUILD)/skel
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I$(ARCH_INC) -Istages
 LIBS       := -lbpf -lelf -lz -ljansson -lm -lpthread
@@ -98,7 +98,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SK
 # Debian packages the project needs; idempotent (apt-get skips what is there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
             libvirt-dev gnuplot-nox iproute2 tcpdump tshark pkg-config make gcc \
-            ethtool procps psmisc
+            ethtool procps psmisc iputils-ping
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -129,7 +129,8 @@ struct fwd_entry {
 	X(drop_si_zero)                                                        \
 	X(drop_no_path)    /* (SPI, SI) not in fwd_table */                    \
 	X(drop_adjust)                                                         \
-	X(drop_store)
+	X(drop_store)                                                          \
+	X(drop_bad_mdtype)
 
 #define KWIRE_STATS(X)                                                         \
 	X(passed)          /* for this host or broadcast: left to the stack */ \

@@ -103,6 +103,20 @@ int cs_stats_read(const char *node, unsigned stage_bit, struct cs_counter *c,
 /* Convenience: one named counter (e.g. "decap"); 0 if absent. */
 uint64_t cs_stat_get(const char *node, unsigned stage_bit, const char *name);
 
+/* ---- node records (added by the loader) ---------------------------------- */
+
+/* What cs_attach recorded for a node (its pinned cs_meta map). */
+struct cs_node_info {
+	char netns[64];  /* "" = the attaching thread's netns */
+	char ifname[16];
+	int ifindex;
+	uint8_t mac[6];  /* the interface's MAC, as put in node_mac */
+	unsigned stages; /* enum cs_stage_bit mask */
+	bool xdp_generic;
+	bool clsact_created; /* detach removes the clsact qdisc */
+};
+int cs_node_info(const char *node, struct cs_node_info *info, struct cs_err *err);
+
 /* ---- helpers shared with the orchestrator -------------------------------- */
 
 /* "02:00:00:00:00:0a" -> bytes. -EINVAL if malformed. */

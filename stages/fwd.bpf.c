@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * fwd: the SFF, TC egress after enc. Looks up (SPI, SI) and either sends
+ * the NSH frame on to the next hop (TTL-1) or, at the end of the chain,
+ * strips the NSH and delivers the inner frame. Non-NSH frames pass.
+ *
+ * One exit, one counter: a frame sent through entry.ifindex counts as
+ * `redirected` instead of `forwarded`/`end_of_chain`.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "cadeia_shared.h"
+#include "bpf/parsing.bpf.h"
+#include "bpf/nsh.bpf.h"
+#include "bpf/skb_pull.bpf.h"
+#include "bpf/stats.bpf.h"
+
+/* This node's MAC: the outer source of what it forwards. */
+const volatile __u8 node_mac[ETH_ALEN] = {};
+
+/* (SPI, SI) -> next hop or end of chain; the loader fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct fwd_key);
+	__type(value, struct fwd_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fwd_table SEC(".maps");
+
+/* Verdict counters, one __u64 per FWD_STATS() entry. */
+CADEIA_STATS_MAP(fwd_stats, struct fwd_stats);
+
+static __always_inline __u32 fwd_deliver(struct __sk_buff *skb, __u8 np,
+					 __u32 nshlen,
+					 const struct fwd_entry *e)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct ethhdr eth;
+
+	if (np == NSH_NP_ETH) {
+		/* The inner Ethernet header replaces the outer one. */
+		if (data + ETH_HLEN + nshlen + ETH_HLEN > data_end)
+			return FWD_drop_truncated;
+		__builtin_memcpy(&eth, data + ETH_HLEN + nshlen, ETH_HLEN);
+		nshlen += ETH_HLEN;
+	} else {
+		__builtin_memcpy(eth.h_dest, e->mac, ETH_ALEN);
+		mac_copy(eth.h_source, node_mac);
+		eth.h_proto = np == NSH_NP_IPV4 ? bpf_htons(ETH_P_IP)
+						: bpf_htons(ETH_P_IPV6);
+	}
+	if (skb_pull_room(skb, nshlen))
+		return FWD_drop_adjust;
+	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
+		return FWD_drop_store;
+	return FWD_end_of_chain;
+}
+
+SEC("tc")
+int fwd_egress(struct __sk_buff *skb)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct hdr_cursor nh = { .pos = data };
+	struct fwd_entry *e;
+	struct fwd_key key;
+	struct ethhdr *eth;
+	struct nsh_hdr *nsh;
+	__u32 verdict, nshlen = 0, path, ifindex = 0;
+	int action = TC_ACT_SHOT;
+	__u16 w0;
+	__u8 ttl;
+
+	if (parse_ethhdr(&nh, data_end, &eth) != bpf_htons(ETH_P_NSH_)) {
+		verdict = FWD_passed;
+		action = TC_ACT_UNSPEC;
+		goto out;
+	}
+	switch (nsh_check(nh.pos, data_end, &nshlen)) {
+	case NSH_OK:
+		break;
+	case NSH_E_VERSION:
+		verdict = FWD_drop_bad_version;
+		goto out;
+	case NSH_E_MDTYPE:
+		verdict = FWD_drop_bad_mdtype;
+		goto out;
+	case NSH_E_LENGTH:
+		verdict = FWD_drop_bad_length;
+		goto out;
+	default:
+		verdict = FWD_drop_truncated;
+		goto out;
+	}
+	nsh = nh.pos;
+	if ((void *)(nsh + 1) > data_end) {
+		verdict = FWD_drop_truncated;
+		goto out;
+	}
+	if (!nsh_np_valid(nsh->np)) {
+		verdict = FWD_drop_bad_next_proto;
+		goto out;
+	}
+	w0 = bpf_ntohs(nsh->ver_flags_ttl_len);
+	ttl = nsh_w0_ttl(w0);
+	if (ttl <= 1) {
+		verdict = FWD_drop_ttl_expired;
+		goto out;
+	}
+	path = bpf_ntohl(nsh->path);
+	if (nsh_path_si(path) == 0) {
+		verdict = FWD_drop_si_zero;
+		goto out;
+	}
+	key.spi = nsh_path_spi(path);
+	key.si = nsh_path_si(path);
+	e = bpf_map_lookup_elem(&fwd_table, &key);
+	if (!e) {
+		verdict = FWD_drop_no_path;
+		goto out;
+	}
+	ifindex = e->ifindex;
+
+	if (e->action == FWD_NEXT_HOP) {
+		nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_set_ttl(w0, ttl - 1));
+		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
+		mac_copy(eth->h_source, node_mac);
+		verdict = FWD_forwarded;
+	} else if (e->action == FWD_END) {
+		verdict = fwd_deliver(skb, nsh->np, nshlen, e);
+		if (verdict != FWD_end_of_chain)
+			goto out;
+	} else {
+		verdict = FWD_drop_no_path;
+		goto out;
+	}
+
+	if (ifindex) {
+		verdict = FWD_redirected;
+		action = bpf_redirect(ifindex, 0);
+	} else {
+		action = TC_ACT_OK;
+	}
+out:
+	STATS_COUNT(fwd_stats, verdict, struct fwd_stats);
+	return action;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_netns.h"
+#include "netns.h"
+#include "nl.h"
+
+static unsigned node_stages(const struct sc_node *n)
+{
+	switch (n->role) {
+	case SC_ROLE_SRC:
+		return CS_STAGE_CLASSIFIER;
+	case SC_ROLE_DEST:
+		return 0;
+	case SC_ROLE_SF:
+		break;
+	}
+	switch (n->fn) {
+	case SC_FN_NSH_AWARE:
+		return CS_STAGE_FWD; /* the function sees NSH and decrements SI itself */
+	case SC_FN_KWIRE:
+		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD | CS_STAGE_KWIRE;
+	default:
+		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD;
+	}
+}
+
+static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	const char *ns = tb->netns[i], *host = tb->hostif[i];
+	/* SFs receive frames with outer Ethernet + NSH; src and dest only see
+	 * plain frames and keep the usual 1500 so inner frames fit the chain. */
+	unsigned mtu = n->role == SC_ROLE_SF ? tb->sc->mtu : 1500;
+	struct nl_brport_flags quiet = { 0 };
+	struct in_addr a = { .s_addr = n->ip };
+	int ret;
+
+	if ((ret = netns_add(ns, err, errlen)) < 0)
+		return ret;
+	/* No IPv6: router solicitations and ND would be stray frames on the wire. */
+	if ((ret = netns_sysctl_write(ns, "net/ipv6/conf/all/disable_ipv6", "1", err, errlen)) < 0 ||
+	    (ret = netns_sysctl_write(ns, "net/ipv6/conf/default/disable_ipv6", "1", err, errlen)) < 0)
+		return ret;
+	if ((ret = nl_veth_add(NULL, host, n->ifname, ns, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(NULL, host, tb->sc->mtu, err, errlen)) < 0 ||
+	    (ret = nl_link_set_master(NULL, host, tb->bridge, err, errlen)) < 0 ||
+	    /* Reflected frames keep the sender's source MAC: learning would move
+	     * that MAC to the SF's port, and flooding between reflecting SFs
+	     * storms. Static FDB entries do the switching instead. */
+	    (ret = nl_brport_set_flags(NULL, host, &quiet, err, errlen)) < 0 ||
+	    (ret = nl_fdb_add(NULL, host, n->mac, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(NULL, host, true, err, errlen)) < 0)
+		return ret;
+	if ((ret = nl_link_set_mac(ns, n->ifname, n->mac, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(ns, n->ifname, mtu, err, errlen)) < 0 ||
+	    (ret = nl_addr4_add(ns, n->ifname, a, tb->sc->prefix_len, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(ns, n->ifname, true, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(ns, "lo", true, err, errlen)) < 0)
+		return ret;
+	/* A user-space wire forwards CHECKSUM_PARTIAL frames as they are. */
+	if (n->role != SC_ROLE_SF &&
+	    (ret = nl_link_set_tx_csum(ns, n->ifname, false, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+/* Static neighbours: ARP never lands in a measured RTT. */
+static int prime_neighbours(struct testbed *tb, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	int ret;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		for (int j = 0; j < sc->n_nodes; j++) {
+			struct in_addr a = { .s_addr = sc->nodes[j].ip };
+
+			if (i == j)
+				continue;
+			ret = nl_neigh4_set(tb->netns[i], sc->nodes[i].ifname, a, sc->nodes[j].mac,
+					    err, errlen);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int record_nodes(struct testbed *tb)
+{
+	json_t *nodes = json_array();
+
+	for (int i = 0; i < tb->sc->n_nodes; i++)
+		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:s}", "name",
+						       tb->sc->nodes[i].name, "netns", tb->netns[i],
+						       "link", tb->hostif[i], "pins", tb->netns[i]));
+	return rs_set(tb->rs, "nodes", nodes);
+}
+
+static int start_function(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	char log[512];
+	struct cs_err cerr;
+	struct sv_spawn_opts o = {
+		.node = n->name,
+		.kind = sc_fn_name(n->fn),
+		.netns = tb->netns[i],
+		.dev = n->ifname,
+		.cpu = n->cpu,
+		.busy_poll_us = n->busy_poll_us,
+		.detach = tb->detach_functions,
+	};
+	int ret;
+
+	if (tb->log_dir) {
+		snprintf(log, sizeof(log), "%s/fn-%s.log", tb->log_dir, n->name);
+		o.log_path = log;
+	}
+	ret = sv_spawn(&tb->fn[i], &o, &cerr);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s", cerr.msg);
+		return ret;
+	}
+	return rs_add_function(tb->rs, n->name, tb->fn[i].pid);
+}
+
+int tb_build(struct testbed *tb, const struct scenario *sc, struct runstate *rs, char *err,
+	     size_t errlen)
+{
+	struct nl_bridge_opts bo = { .vlan_filtering = false, .stp = false,
+				     .forward_delay_cs = 0, .ageing_time_cs = 30000 };
+	int ret;
+
+	tb->sc = sc;
+	tb->rs = rs;
+	tb->length = -1;
+	rs_name(rs, "br", tb->bridge, sizeof(tb->bridge));
+	for (int i = 0; i < sc->n_nodes; i++) {
+		rs_name(rs, sc->nodes[i].name, tb->netns[i], sizeof(tb->netns[i]));
+		rs_name(rs, sc->nodes[i].name, tb->hostif[i], sizeof(tb->hostif[i]));
+	}
+	if ((ret = record_nodes(tb)) < 0) {
+		snprintf(err, errlen, "writing %s: %s", rs->path, strerror(-ret));
+		return ret;
+	}
+	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++)
+		if ((ret = build_node_links(tb, i, err, errlen)) < 0)
+			return ret;
+	if ((ret = prime_neighbours(tb, err, errlen)) < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++) {
+		struct cs_attach_opts ao = {
+			.node = tb->netns[i],
+			.netns = tb->netns[i],
+			.ifname = sc->nodes[i].ifname,
+			.stages = node_stages(&sc->nodes[i]),
+		};
+		struct cs_err cerr;
+
+		if (!ao.stages)
+			continue;
+		if ((ret = cs_attach(&ao, &cerr)) < 0) {
+			snprintf(err, errlen, "node %s: %s", sc->nodes[i].name, cerr.msg);
+			return ret;
+		}
+	}
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+
+		if (n->role != SC_ROLE_SF || n->fn == SC_FN_KWIRE)
+			continue;
+		if ((ret = start_function(tb, i, err, errlen)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int same_cls(const struct cls_rule *a, size_t na, const struct cls_rule *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (memcmp(&a[i], &b[i], sizeof(*a)) != 0)
+			return 0;
+	return 1;
+}
+
+static int same_fwd(const struct cs_fwd_rule *want, size_t nw, const struct cs_fwd_rule *got,
+		    size_t ng)
+{
+	if (nw != ng)
+		return 0;
+	for (size_t i = 0; i < nw; i++) {
+		size_t j;
+
+		for (j = 0; j < ng; j++)
+			if (memcmp(&want[i], &got[j], sizeof(want[i])) == 0)
+				break;
+		if (j == ng)
+			return 0;
+	}
+	return 1;
+}
+
+int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
+{
+	static struct cp_node_tables back;
+	const struct scenario *sc = tb->sc;
+	struct cs_err cerr;
+	int ret;
+
+	/* Fwd tables first: a classified frame must never meet an old table. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < sc->n_nodes; i++) {
+			const struct sc_node *n = &sc->nodes[i];
+			const struct cp_node_tables *nt = &t->node[i];
+
+			if (pass == 0 && n->role == SC_ROLE_SF)
+				ret = cs_fwd_replace(tb->netns[i], nt->fwd, nt->n_fwd, &cerr);
+			else if (pass == 1 && n->role == SC_ROLE_SRC)
+				ret = cs_cls_replace(tb->netns[i], nt->cls, nt->n_cls, &cerr);
+			else
+				continue;
+			if (ret < 0) {
+				snprintf(err, errlen, "node %s: %s", n->name, cerr.msg);
+				return ret;
+			}
+		}
+	}
+	/* Read every table back: what the kernel holds is what we measure. */
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+		const struct cp_node_tables *nt = &t->node[i];
+
+		if (n->role == SC_ROLE_SF) {
+			back.n_fwd = CP_MAX_FWD;
+			ret = cs_fwd_read(tb->netns[i], back.fwd, &back.n_fwd, &cerr);
+			if (ret == 0 && !same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
+				ret = -EIO;
+		} else if (n->role == SC_ROLE_SRC) {
+			back.n_cls = CLS_MAX_RULES;
+			ret = cs_cls_read(tb->netns[i], back.cls, &back.n_cls, &cerr);
+			if (ret == 0 && !same_cls(nt->cls, nt->n_cls, back.cls, back.n_cls))
+				ret = -EIO;
+		} else {
+			continue;
+		}
+		if (ret == -EIO) {
+			snprintf(err, errlen, "node %s: the tables read back differ from those installed for length %d",
+				 n->name, t->length);
+			return ret;
+		}
+		if (ret < 0) {
+			snprintf(err, errlen, "node %s: %s", n->name, cerr.msg);
+			return ret;
+		}
+	}
+	tb->length = t->length;
+	return 0;
+}
+
+int tb_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "forwarded", "end_of_chain", "redirected" };
+
+	for (int i = 0; i < tb->sc->n_nodes; i++) {
+		struct cs_counter c[32];
+		struct cs_err cerr;
+		size_t n = 32;
+		int ret;
+
+		counts[i] = 0;
+		if (tb->sc->nodes[i].role != SC_ROLE_SF)
+			continue;
+		ret = cs_stats_read(tb->netns[i], CS_STAGE_FWD, c, &n, &cerr);
+		if (ret < 0) {
+			snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
+			return ret;
+		}
+		for (size_t k = 0; k < n; k++)
+			for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+				if (strcmp(c[k].name, fields[f]) == 0)
+					counts[i] += c[k].value;
+	}
+	return 0;
+}
+
+int tb_check_functions(struct testbed *tb, char *err, size_t errlen)
+{
+	for (int i = 0; i < tb->sc->n_nodes; i++) {
+		struct cs_err cerr;
+
+		if (tb->fn[i].pid <= 0)
+			continue;
+		if (sv_check(&tb->fn[i], &cerr) < 0) {
+			snprintf(err, errlen, "%s", cerr.msg);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+void tb_stop_functions(struct testbed *tb)
+{
+	struct cs_err cerr;
+
+	sv_stop_all(tb->fn, tb->sc->n_nodes, SV_STOP_GRACE_MS, &cerr);
+}

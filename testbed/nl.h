@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Raw rtnetlink for the testbed: links (veth, bridge), addresses, neighbours,
+ * bridge ports and FDB, plus the one ethtool setting the testbed needs.
+ *
+ * Every call takes the name of a netns under /run/netns (NULL = the calling
+ * thread's current netns); the netlink socket is opened inside it, so the
+ * objects named are looked up there.
+ *
+ * Errors: every int function returns 0 on success or a negative errno, and
+ * writes a one-line message naming the object into err[errlen] (err may be
+ * NULL), e.g. "creating veth cb12ab-sf1 (peer eth0 in netns cb12ab-sf1): File
+ * exists". When the kernel explains itself (extended ack), its text follows
+ * in parentheses: "...: Invalid argument (kernel: MTU too large)".
+ */
+#ifndef CADEIA_NL_H
+#define CADEIA_NL_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- links ---------------------------------------------------------------- */
+
+struct nl_link {
+	char name[IF_NAMESIZE];
+	char kind[16];       /* IFLA_INFO_KIND ("veth", "bridge"), "" if none */
+	int ifindex;
+	int master;          /* ifindex of the master (bridge), 0 if none */
+	unsigned int flags;  /* IFF_* */
+	unsigned int mtu;
+	uint8_t mac[6];
+};
+
+/* Creates veth <name> in netns, with its peer named <peer> created directly
+ * in peer_netns (NULL = same netns as <name>). Both ends start down. */
+int nl_veth_add(const char *netns, const char *name, const char *peer,
+		const char *peer_netns, char *err, size_t errlen);
+
+struct nl_bridge_opts {
+	bool vlan_filtering; /* true fails (EOPNOTSUPP) on kernels without
+			      * CONFIG_BRIDGE_VLAN_FILTERING, like this host's */
+	bool stp;
+	unsigned int forward_delay_cs; /* centiseconds */
+	unsigned int ageing_time_cs;   /* centiseconds; kernel default 30000 */
+};
+/* Creates a bridge. opts NULL = vlan filtering off, STP off, forward delay
+ * 0, ageing 300 s. */
+int nl_bridge_add(const char *netns, const char *name,
+		  const struct nl_bridge_opts *opts, char *err, size_t errlen);
+
+/* Enslaves ifname to master (a bridge in the same netns); NULL = release. */
+int nl_link_set_master(const char *netns, const char *ifname,
+		       const char *master, char *err, size_t errlen);
+int nl_link_set_up(const char *netns, const char *ifname, bool up,
+		   char *err, size_t errlen);
+int nl_link_set_mtu(const char *netns, const char *ifname, unsigned int mtu,
+		    char *err, size_t errlen);
+int nl_link_set_mac(const char *netns, const char *ifname,
+		    const uint8_t mac[6], char *err, size_t errlen);
+/* Deleting one end of a veth deletes both. -ENODEV if there is no link. */
+int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen);
+
+/* Looks a link up by name. -ENODEV if absent. */
+int nl_link_get(const char *netns, const char *ifname, struct nl_link *link,
+		char *err, size_t errlen);
+/* Links whose name starts with prefix (NULL or "" = all), in ifindex order.
+ * *links is malloc'd (NULL if none); free() it. */
+int nl_link_list(const char *netns, const char *prefix, struct nl_link **links,
+		 size_t *n, char *err, size_t errlen);
+
+/* ---- IPv4 addresses and neighbours --------------------------------------- */
+
+struct nl_addr4 {
+	int ifindex;
+	struct in_addr addr;
+	unsigned int prefixlen;
+};
+/* Adds addr/prefixlen to ifname. -EEXIST if already there. */
+int nl_addr4_add(const char *netns, const char *ifname, struct in_addr addr,
+		 unsigned int prefixlen, char *err, size_t errlen);
+/* IPv4 addresses on ifname (NULL = every link). *addrs is malloc'd. */
+int nl_addr4_list(const char *netns, const char *ifname,
+		  struct nl_addr4 **addrs, size_t *n, char *err, size_t errlen);
+
+struct nl_neigh4 {
+	int ifindex;
+	struct in_addr dst;
+	uint8_t mac[6];
+	uint16_t state;      /* NUD_* */
+};
+/* Adds or replaces a permanent neighbour entry dst -> mac on ifname. */
+int nl_neigh4_set(const char *netns, const char *ifname, struct in_addr dst,
+		  const uint8_t mac[6], char *err, size_t errlen);
+/* IPv4 neighbour entries on ifname (NULL = every link). *neighs is malloc'd. */
+int nl_neigh4_list(const char *netns, const char *ifname,
+		   struct nl_neigh4 **neighs, size_t *n, char *err, size_t errlen);
+
+/* ---- bridge ports and FDB ------------------------------------------------- */
+
+struct nl_brport_flags {
+	bool learning;
+	bool unicast_flood;
+	bool mcast_flood;
+	bool bcast_flood;
+};
+/* Sets all four flags on bridge port ifname. Ports of reflecting functions
+ * want them all off (see the facts file, "Linux bridge"). */
+int nl_brport_set_flags(const char *netns, const char *ifname,
+			const struct nl_brport_flags *f, char *err, size_t errlen);
+int nl_brport_get_flags(const char *netns, const char *ifname,
+			struct nl_brport_flags *f, char *err, size_t errlen);
+
+struct nl_fdb {
+	int ifindex;         /* port */
+	int master;          /* bridge ifindex, 0 if not given */
+	uint8_t mac[6];
+	uint16_t state;      /* NUD_NOARP = static, NUD_PERMANENT = local */
+	uint8_t flags;       /* NTF_* as dumped (the bridge reports NTF_MASTER
+	                      * through master, not here) */
+	uint16_t vlan;       /* 0 if none */
+};
+/*
+ * Adds a static FDB entry "mac is behind port" on the port's bridge, as
+ * "bridge fdb replace <mac> dev <port> master static" does: never ages, is
+ * forwarded to the port (not delivered locally, unlike "permanent").
+ */
+int nl_fdb_add(const char *netns, const char *port, const uint8_t mac[6],
+	       char *err, size_t errlen);
+int nl_fdb_del(const char *netns, const char *port, const uint8_t mac[6],
+	       char *err, size_t errlen);
+/* FDB entries on port (NULL = all). *fdb is malloc'd. */
+int nl_fdb_list(const char *netns, const char *port, struct nl_fdb **fdb,
+		size_t *n, char *err, size_t errlen);
+
+/* ---- ethtool -------------------------------------------------------------- */
+
+/* Turns transmit checksum offload on or off (ethtool -K <if> tx off): frames
+ * then leave with complete checksums, which user-space functions that
+ * forward frames as they are need. */
+int nl_link_set_tx_csum(const char *netns, const char *ifname, bool on,
+			char *err, size_t errlen);
+int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
+			char *err, size_t errlen);
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* "02:00:00:00:00:0a" -> bytes. -EINVAL if malformed. */
+int nl_mac_parse(const char *s, uint8_t mac[6]);
+/* bytes -> "02:00:00:00:00:0a" */
+void nl_mac_format(const uint8_t mac[6], char out[18]);
+
+#endif /* CADEIA_NL_H */

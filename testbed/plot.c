@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Figure 6 plots through gnuplot, and the reader for saved runs; see plot.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plot.h"
+#include "stats.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t i, len = strlen(dir);
+
+	if (len >= sizeof(path)) {
+		set_err(err, errlen, "plot directory %s: %s", dir, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	memcpy(path, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			int r = -errno;
+
+			set_err(err, errlen, "plot directory %s: mkdir %s: %s", dir, path,
+				strerror(-r));
+			return r;
+		}
+		path[i] = dir[i];
+	}
+	return 0;
+}
+
+/* gnuplot single-quoted string: '' is the only escape; drop control chars. */
+static void gp_str(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("''", f);
+		else if ((unsigned char)*s >= 0x20)
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void gp_fmt(FILE *f, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	gp_str(f, buf);
+}
+
+static int same_context(const struct plot_series *s, size_t ns)
+{
+	size_t i;
+
+	for (i = 1; i < ns; i++)
+		if (strcmp(s[i].backend, s[0].backend) || strcmp(s[i].accel, s[0].accel))
+			return 0;
+	return 1;
+}
+
+static const char *or_unknown(const char *s)
+{
+	return s && *s ? s : "unknown";
+}
+
+static int write_data(const char *path, const struct plot_series *s, size_t ns,
+		      char *err, size_t errlen)
+{
+	FILE *f;
+	size_t i, j;
+	int ret = -1;
+
+	f = fopen(path, "w");
+	if (!f) {
+		ret = -errno;
+		set_err(err, errlen, "plot data %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	fprintf(f, "# cadeia-bench figure 6 data: one block per series (gnuplot index).\n"
+		   "# chain_length mean_ms sem_ms median_ms\n");
+	for (i = 0; i < ns; i++) {
+		const char *c;
+
+		fprintf(f, "%s# series %zu: ", i ? "\n\n" : "", i);
+		for (c = s[i].label; *c; c++)
+			if ((unsigned char)*c >= 0x20)
+				fputc(*c, f);
+		fputc('\n', f);
+		for (j = 0; j < s[i].n; j++) {
+			const struct plot_point *p = &s[i].pts[j];
+
+			fprintf(f, "%g %.9g %.9g %.9g\n", p->length, p->mean_us / 1000.0,
+				isfinite(p->sem_us) ? p->sem_us / 1000.0 : 0.0,
+				p->median_us / 1000.0);
+		}
+	}
+	if (ferror(f) | fclose(f)) {
+		ret = -EIO;
+		set_err(err, errlen, "plot data %s: write failed", path);
+		return ret;
+	}
+	return 0;
+}
+
+static void plot_cmd(FILE *f, const char *dat, const struct plot_series *s, size_t ns,
+		     int shared)
+{
+	size_t i;
+
+	fputs("plot \\\n", f);
+	for (i = 0; i < ns; i++) {
+		char label[256];
+
+		if (shared)
+			snprintf(label, sizeof(label), "%s", s[i].label);
+		else
+			snprintf(label, sizeof(label), "%s [%s, %s]", s[i].label,
+				 or_unknown(s[i].backend), or_unknown(s[i].accel));
+		fprintf(f, "  '%s' index %zu using 1:2:3 with yerrorbars lt %zu pt 7 ps 1.1 title ",
+			dat, i, i + 1);
+		gp_fmt(f, "%s: mean ± SE", label);
+		fprintf(f, ", \\\n  '%s' index %zu using 1:4 with points lt %zu pt 6 ps 0.9 title ",
+			dat, i, i + 1);
+		gp_fmt(f, "%s: median", label);
+		if (isfinite(s[i].slope_us) && isfinite(s[i].intercept_us)) {
+			fprintf(f, ", \\\n  f%zu(x) with lines lt %zu dt 2 lw 1.5 title ", i, i + 1);
+			gp_fmt(f, "fit: %.3f ms/SF (%.1f µs/SF), R² = %.3f",
+			       s[i].slope_us / 1000.0, s[i].slope_us, s[i].r2);
+		}
+		fputs(i + 1 < ns ? ", \\\n" : "\n", f);
+	}
+}
+
+static int write_script(const char *path, const char *name, const char *title,
+			const struct plot_series *s, size_t ns, char *err, size_t errlen)
+{
+	double xmin = INFINITY, xmax = -INFINITY;
+	int shared = same_context(s, ns);
+	char dat[PATH_MAX];
+	size_t i, j;
+	FILE *f;
+
+	snprintf(dat, sizeof(dat), "%s.dat", name);
+	for (i = 0; i < ns; i++)
+		for (j = 0; j < s[i].n; j++) {
+			xmin = fmin(xmin, s[i].pts[j].length);
+			xmax = fmax(xmax, s[i].pts[j].length);
+		}
+	if (!isfinite(xmin)) {
+		xmin = 0;
+		xmax = 1;
+	}
+
+	f = fopen(path, "w");
+	if (!f) {
+		int r = -errno;
+
+		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+		return r;
+	}
+	fprintf(f, "# Figure 6 (Cadeia-Aberta, SBRC 2019): mean RTT against chain length.\n"
+		   "# Written by cadeia-bench; edit and rerun \"gnuplot %s.gp\" in this directory.\n"
+		   "# Data: %s, one block per series: chain_length mean_ms sem_ms median_ms\n"
+		   "set encoding utf8\n\n"
+		   "# Least-squares fit per series, in ms: f<i>(x) = a<i> + b<i> * x\n",
+		name, dat);
+	for (i = 0; i < ns; i++) {
+		if (!isfinite(s[i].slope_us) || !isfinite(s[i].intercept_us))
+			continue;
+		fprintf(f, "a%zu = %.9g; b%zu = %.9g  # %s, R² = %.4f\n", i,
+			s[i].intercept_us / 1000.0, i, s[i].slope_us / 1000.0, s[i].label, s[i].r2);
+		fprintf(f, "f%zu(x) = a%zu + b%zu * x\n", i, i, i);
+	}
+
+	fputs("\nset title ", f);
+	gp_str(f, title);
+	fputs(".\"\\n\".", f);
+	if (shared)
+		gp_fmt(f, "backend: %s, accelerator: %s", or_unknown(s[0].backend),
+		       or_unknown(s[0].accel));
+	else
+		gp_str(f, "backend and accelerator per series");
+	fputs("\n", f);
+	fprintf(f, "set xlabel 'Chain length (SFs)'\n"
+		   "set ylabel 'Mean RTT (ms)'\n"
+		   "set xrange [%g:%g]\n"
+		   "set xtics 1\n"
+		   "set yrange [0:*]\n"
+		   "set grid\n"
+		   "set key top left box opaque\n"
+		   "set bars 2\n\n",
+		xmin - 0.5, xmax + 0.5);
+
+	fprintf(f, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
+		   "} else {\n"
+		   "  set terminal png size 1024,720 noenhanced\n"
+		   "}\n"
+		   "set output '%s.png'\n", name);
+	plot_cmd(f, dat, s, ns, shared);
+	fprintf(f, "unset output\n\n"
+		   "set terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
+		   "set output '%s.svg'\n"
+		   "replot\n"
+		   "unset output\n", name);
+
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot script %s: write failed", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Runs "gnuplot <name>.gp" inside outdir, stderr into <name>.log. */
+static int run_gnuplot(const char *outdir, const char *name, char *err, size_t errlen)
+{
+	char script[PATH_MAX], log[PATH_MAX];
+	int status, ret = -1;
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "%s.gp", name);
+	snprintf(log, sizeof(log), "%s.log", name);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		set_err(err, errlen, "gnuplot for %s/%s: fork: %s", outdir, script, strerror(-ret));
+		return ret;
+	}
+	if (!pid) {
+		int fd;
+
+		if (chdir(outdir) < 0)
+			_exit(126);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execlp("gnuplot", "gnuplot", script, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			ret = -errno;
+			set_err(err, errlen, "gnuplot for %s/%s: waitpid: %s", outdir, script,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		set_err(err, errlen, "gnuplot for %s/%s: gnuplot not found (install gnuplot-nox)",
+			outdir, script);
+		return -ENOENT;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		set_err(err, errlen, "gnuplot %s/%s failed (status %d): see %s/%s", outdir,
+			script, status, outdir, log);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int check_output(const char *outdir, const char *name, const char *ext,
+			char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", outdir, name, ext);
+	if (stat(path, &st) < 0 || !st.st_size) {
+		set_err(err, errlen, "plot %s: gnuplot wrote nothing: see %s/%s.log", path,
+			outdir, name);
+		return -EIO;
+	}
+	return 0;
+}
+
+int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
+	      char *err, size_t errlen)
+{
+	const char *name = o->name ? o->name : PLOT_NAME_DEFAULT;
+	const char *title = o->title ? o->title :
+		"Cadeia-Aberta figure 6: RTT against SFC length";
+	char path[PATH_MAX];
+	const char *ext[] = { "png", "svg" };
+	size_t i;
+	int r;
+
+	if (!ns || !o->outdir || strchr(name, '/') || strchr(name, '\'')) {
+		set_err(err, errlen, "plot %s: need an output directory, a plain file name and "
+			"at least one series (%zu given)", name, ns);
+		return -EINVAL;
+	}
+	r = mkdir_p(o->outdir, err, errlen);
+	if (r < 0)
+		return r;
+
+	snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, name);
+	r = write_data(path, s, ns, err, errlen);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, name);
+	r = write_script(path, name, title, s, ns, err, errlen);
+	if (r < 0)
+		return r;
+	/* Stale images would hide a failed run. */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", o->outdir, name, ext[i]);
+		unlink(path);
+	}
+	r = run_gnuplot(o->outdir, name, err, errlen);
+	if (r < 0)
+		return r;
+	for (i = 0; i < 2; i++) {
+		r = check_output(o->outdir, name, ext[i], err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- reading a saved run -------------------------------------------------- */
+
+/* Splits a CSV line in place (plain fields, optional double quotes). */
+static size_t csv_split(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	while (n < max) {
+		if (*p == '"') {
+			char *q = strchr(++p, '"');
+
+			f[n++] = p;
+			if (!q)
+				break;
+			*q = '\0';
+			p = q + 1;
+			p = strchr(p, ',');
+			if (!p)
+				break;
+			p++;
+			continue;
+		}
+		f[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+static double field_num(char **f, size_t nf, int col)
+{
+	char *end;
+	double v;
+
+	if (col < 0 || (size_t)col >= nf || !*f[col])
+		return NAN;
+	v = strtod(f[col], &end);
+	return end == f[col] ? NAN : v;
+}
+
+#define CSV_MAX_COLS 64
+
+static int load_csv(const char *path, struct plot_series *s, char *err, size_t errlen)
+{
+	int c_len = -1, c_mean = -1, c_sem = -1, c_med = -1;
+	char *line = NULL, *f[CSV_MAX_COLS];
+	size_t cap = 0, nf, i, lineno = 1;
+	FILE *fp;
+	int ret = -1;
+
+	fp = fopen(path, "r");
+	if (!fp) {
+		ret = -errno;
+		set_err(err, errlen, "run summary %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (getline(&line, &cap, fp) < 0) {
+		set_err(err, errlen, "run summary %s: empty file", path);
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	nf = csv_split(line, f, CSV_MAX_COLS);
+	for (i = 0; i < nf; i++) {
+		if (!strcmp(f[i], "chain_length"))
+			c_len = i;
+		else if (!strcmp(f[i], "mean_us"))
+			c_mean = i;
+		else if (!strcmp(f[i], "sem_us"))
+			c_sem = i;
+		else if (!strcmp(f[i], "median_us"))
+			c_med = i;
+	}
+	if (c_len < 0 || c_mean < 0 || c_sem < 0) {
+		set_err(err, errlen, "run summary %s: header lacks %s", path,
+			c_len < 0 ? "chain_length" : c_mean < 0 ? "mean_us" : "sem_us");
+		ret = -EINVAL;
+		goto cleanup;
+	}
+
+	while (getline(&line, &cap, fp) >= 0) {
+		struct plot_point *pts, p;
+
+		lineno++;
+		if (!line[strspn(line, " \t\r\n")])
+			continue;
+		nf = csv_split(line, f, CSV_MAX_COLS);
+		p.length = field_num(f, nf, c_len);
+		p.mean_us = field_num(f, nf, c_mean);
+		p.sem_us = field_num(f, nf, c_sem);
+		p.median_us = field_num(f, nf, c_med);
+		if (!isfinite(p.length)) {
+			set_err(err, errlen, "run summary %s:%zu: chain_length is not a number",
+				path, lineno);
+			ret = -EINVAL;
+			goto cleanup;
+		}
+		pts = realloc(s->pts, (s->n + 1) * sizeof(*pts));
+		if (!pts) {
+			set_err(err, errlen, "run summary %s: %s", path, strerror(ENOMEM));
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		s->pts = pts;
+		s->pts[s->n++] = p;
+	}
+	if (!s->n) {
+		set_err(err, errlen, "run summary %s: no rows", path);
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	ret = 0;
+
+cleanup:
+	free(line);
+	fclose(fp);
+	return ret;
+}
+
+static void copy_str(char *dst, size_t len, json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	if (v)
+		snprintf(dst, len, "%s", v);
+}
+
+static int load_json(const char *path, struct plot_series *s, int *have_fit,
+		     char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root, *fit;
+
+	*have_fit = 0;
+	root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		if (access(path, F_OK) < 0)
+			return 0; /* optional */
+		set_err(err, errlen, "run summary %s:%d: %s", path, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	copy_str(s->backend, sizeof(s->backend), root, "backend");
+	copy_str(s->accel, sizeof(s->accel), root, "accelerator");
+	copy_str(s->scenario, sizeof(s->scenario), root, "scenario");
+	fit = json_object_get(root, "fit");
+	if (json_is_number(json_object_get(fit, "slope_us")) &&
+	    json_is_number(json_object_get(fit, "intercept_us"))) {
+		s->slope_us = json_number_value(json_object_get(fit, "slope_us"));
+		s->intercept_us = json_number_value(json_object_get(fit, "intercept_us"));
+		s->r2 = json_is_number(json_object_get(fit, "r2")) ?
+			json_number_value(json_object_get(fit, "r2")) : NAN;
+		*have_fit = 1;
+	}
+	json_decref(root);
+	return 0;
+}
+
+int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errlen)
+{
+	char path[PATH_MAX], base[PATH_MAX], *b;
+	double *x = NULL, *y = NULL;
+	int have_fit, r, ret = -1;
+	size_t i, n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->slope_us = s->intercept_us = s->r2 = NAN;
+
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	r = load_csv(path, s, err, errlen);
+	if (r < 0) {
+		ret = r;
+		goto cleanup;
+	}
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	r = load_json(path, s, &have_fit, err, errlen);
+	if (r < 0) {
+		ret = r;
+		goto cleanup;
+	}
+
+	snprintf(base, sizeof(base), "%s", dir);
+	while (strlen(base) > 1 && base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = '\0';
+	b = strrchr(base, '/');
+	b = b && b[1] ? b + 1 : base;
+	if (s->scenario[0])
+		snprintf(s->label, sizeof(s->label), "%.60s (%.60s)", s->scenario, b);
+	else
+		snprintf(s->label, sizeof(s->label), "%.120s", b);
+
+	if (!have_fit) {
+		struct stats_fit fit;
+
+		x = calloc(s->n, sizeof(*x));
+		y = calloc(s->n, sizeof(*y));
+		if (!x || !y) {
+			set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		for (i = 0; i < s->n; i++) {
+			if (!isfinite(s->pts[i].mean_us))
+				continue;
+			x[n] = s->pts[i].length;
+			y[n++] = s->pts[i].mean_us;
+		}
+		/* Too few points for a line is not fatal: points only. */
+		if (!stats_linfit(x, y, n, &fit, NULL, 0)) {
+			s->slope_us = fit.slope;
+			s->intercept_us = fit.intercept;
+			s->r2 = fit.r2;
+		}
+	}
+	ret = 0;
+
+cleanup:
+	free(x);
+	free(y);
+	if (ret < 0)
+		plot_series_free(s);
+	return ret;
+}
+
+void plot_series_free(struct plot_series *s)
+{
+	free(s->pts);
+	s->pts = NULL;
+	s->n = 0;
+}

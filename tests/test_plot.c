@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * testbed/plot.c: saved runs (summary.csv + summary.json) in a temp dir are
+ * read back and drawn; the PNG, SVG and gnuplot script are checked on disk.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plot.h"
+#include "tap.h"
+
+static char tmp[64];
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	if (!tmp[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "removing %s failed\n", tmp);
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	mkdir(dir, 0755);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/* Whole file into a NUL-terminated buffer (caller frees); NULL on error. */
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[256], *buf = NULL;
+	long n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc(n + 1);
+		if (buf && fread(buf, 1, n, f) == (size_t)n) {
+			buf[n] = '\0';
+			if (len)
+				*len = n;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Run 1: means 500 + 200 L us (+/-10 noise) for L = 0..8, an unknown
+ * "series" column in the middle and columns in a different order than the
+ * writer uses; the JSON carries the fit (slope 200 us/SF = 0.200 ms/SF).
+ */
+static const char run1_csv[] =
+	"chain_length,series,probes,received,lost,loss_pct,median_us,mean_us,sem_us,p99_us,min_us,max_us\n"
+	"0,bridge,1500,1500,0,0,495,510,4,700,400,900\n"
+	"1,bridge,1500,1500,0,0,690,690,5,900,600,1100\n"
+	"2,bridge,1500,1500,0,0,905,900,6,1100,800,1300\n"
+	"3,bridge,1500,1500,0,0,1100,1110,5,1300,1000,1500\n"
+	"4,bridge,1500,1500,0,0,1290,1290,7,1500,1200,1700\n"
+	"5,bridge,1500,1500,0,0,1500,1500,6,1700,1400,1900\n"
+	"6,bridge,1500,1500,0,0,1705,1710,8,1900,1600,2100\n"
+	"7,bridge,1500,1500,0,0,1890,1890,9,2100,1800,2300\n"
+	"8,bridge,1500,1500,0,0,2100,2100,9,2300,2000,2500\n";
+static const char run1_json[] =
+	"{ \"scenario\": \"chain8\", \"backend\": \"netns\", \"accelerator\": \"xdp\",\n"
+	"  \"fit\": { \"slope_us\": 200.0, \"intercept_us\": 500.0, \"r2\": 0.9991 } }\n";
+
+/*
+ * Run 2, no fit in the JSON, an exact line 300 + 50 L at L = 0, 2, 4 and one
+ * all-lost row (mean nan) that the fit must skip: slope 50, intercept 300.
+ */
+static const char run2_csv[] =
+	"chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n"
+	"0,100,100,0,0,300,2,300,310,290,320\n"
+	"2,100,100,0,0,400,2,400,410,390,420\n"
+	"4,100,100,0,0,500,2,500,510,490,520\n"
+	"6,100,0,100,100,nan,nan,nan,nan,nan,nan\n";
+static const char run2_json[] =
+	"{ \"scenario\": \"chain6\", \"backend\": \"libvirt-tcg\", \"accelerator\": \"tc\" }\n";
+
+static void test_load(struct plot_series *s1, struct plot_series *s2, const char *d1,
+		      const char *d2)
+{
+	char err[512] = "";
+	int r;
+
+	r = plot_load_run(d1, s1, err, sizeof(err));
+	CHECK(r == 0, "run 1 loads (%d %s)", r, err);
+	CHECK(s1->n == 9 && s1->pts[3].length == 3 && s1->pts[3].mean_us == 1110 &&
+	      s1->pts[3].sem_us == 5 && s1->pts[3].median_us == 1100,
+	      "run 1: columns found by name, unknown column ignored (n=%zu)", s1->n);
+	CHECK(s1->slope_us == 200 && s1->intercept_us == 500 && s1->r2 == 0.9991,
+	      "run 1: fit taken from summary.json");
+	CHECK(!strcmp(s1->backend, "netns") && !strcmp(s1->accel, "xdp") &&
+	      strstr(s1->label, "chain8") && strstr(s1->label, "run1"),
+	      "run 1: backend, accelerator and label (%s)", s1->label);
+
+	r = plot_load_run(d2, s2, err, sizeof(err));
+	CHECK(r == 0 && s2->n == 4 && isnan(s2->pts[3].mean_us), "run 2 loads, nan row kept (%d %s)",
+	      r, err);
+	CHECK(fabs(s2->slope_us - 50) < 1e-9 && fabs(s2->intercept_us - 300) < 1e-9 &&
+	      fabs(s2->r2 - 1) < 1e-12, "run 2: fit computed from the means (%g %g %g)",
+	      s2->slope_us, s2->intercept_us, s2->r2);
+}
+
+static void check_images(const char *dir, const char *what)
+{
+	static const unsigned char magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	size_t len = 0;
+	char *png, *svg;
+
+	png = slurp(dir, "fig6.png", &len);
+	CHECK(png && len > 1000 && !memcmp(png, magic, 8), "%s: PNG exists with PNG magic (%zu bytes)",
+	      what, len);
+	svg = slurp(dir, "fig6.svg", NULL);
+	CHECK(svg && strstr(svg, "<svg") && strstr(svg, "</svg>"), "%s: SVG exists and is complete",
+	      what);
+	CHECK(svg && strstr(svg, "0.200 ms/SF (200.0 µs/SF)"),
+	      "%s: SVG legend has run 1's slope in ms and us", what);
+	CHECK(svg && strstr(svg, "backend"), "%s: SVG names the backend", what);
+	free(png);
+	free(svg);
+}
+
+static void test_plot(struct plot_series *s, const char *outdir)
+{
+	struct plot_opts o = { .outdir = outdir };
+	char err[512] = "", *gp, *dat;
+	int r;
+
+	r = plot_fig6(&o, s, 1, err, sizeof(err));
+	CHECK(r == 0, "one series: plot_fig6 runs (%d %s)", r, err);
+	check_images(outdir, "one series");
+	gp = slurp(outdir, "fig6.gp", NULL);
+	CHECK(gp && strstr(gp, "a0 = 0.5; b0 = 0.2 ") &&
+	      strstr(gp, "f0(x) = a0 + b0 * x") && strstr(gp, "f0(x) with lines"),
+	      "one series: script defines and draws the fit line");
+	CHECK(gp && strstr(gp, "backend: netns, accelerator: xdp"),
+	      "one series: subtitle with backend and accelerator");
+	dat = slurp(outdir, "fig6.dat", NULL);
+	CHECK(dat && strstr(dat, "\n3 1.11 0.005 1.1\n"), "one series: data file in ms");
+	free(gp);
+	free(dat);
+}
+
+static void test_two(struct plot_series *s, const char *outdir)
+{
+	struct plot_opts o = { .outdir = outdir, .title = "two runs" };
+	char err[512] = "", *gp, *svg;
+	int r;
+
+	r = plot_fig6(&o, s, 2, err, sizeof(err));
+	CHECK(r == 0, "two series: plot_fig6 runs (%d %s)", r, err);
+	check_images(outdir, "two series");
+	gp = slurp(outdir, "fig6.gp", NULL);
+	CHECK(gp && strstr(gp, "f1(x) = a1 + b1 * x") && strstr(gp, "b1 = 0.05 ") &&
+	      strstr(gp, "index 1 using 1:2:3 with yerrorbars"),
+	      "two series: second series has its own points, bars and line");
+	svg = slurp(outdir, "fig6.svg", NULL);
+	CHECK(svg && strstr(svg, "0.050 ms/SF (50.0 µs/SF)") && strstr(svg, "libvirt-tcg"),
+	      "two series: SVG legend has both slopes and per-series backends");
+	free(gp);
+	free(svg);
+}
+
+static void test_errors(void)
+{
+	struct plot_series s;
+	char dir[128], err[512] = "";
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/missing", tmp);
+	r = plot_load_run(dir, &s, err, sizeof(err));
+	CHECK(r == -ENOENT && strstr(err, "summary.csv"), "missing run: -ENOENT naming the file (%s)",
+	      err);
+
+	snprintf(dir, sizeof(dir), "%s/bad", tmp);
+	write_file(dir, "summary.csv", "chain_length,probes,median_us\n0,1,2\n");
+	r = plot_load_run(dir, &s, err, sizeof(err));
+	CHECK(r == -EINVAL && strstr(err, "mean_us"), "header without mean_us: -EINVAL (%s)", err);
+
+	write_file(dir, "summary.csv", run2_csv);
+	write_file(dir, "summary.json", "{ \"fit\": ");
+	r = plot_load_run(dir, &s, err, sizeof(err));
+	CHECK(r == -EINVAL && strstr(err, "summary.json"), "broken JSON: -EINVAL (%s)", err);
+}
+
+int main(void)
+{
+	struct plot_series s[2];
+	char d1[128], d2[128], out1[128], out2[128];
+
+	snprintf(tmp, sizeof(tmp), "/tmp/cbtD-plot.XXXXXX");
+	if (!CHECK(mkdtemp(tmp), "temp dir %s", tmp)) {
+		tmp[0] = '\0';
+		return tap_done();
+	}
+	atexit(teardown);
+	snprintf(d1, sizeof(d1), "%s/run1", tmp);
+	snprintf(d2, sizeof(d2), "%s/run2/", tmp); /* trailing slash on purpose */
+	snprintf(out1, sizeof(out1), "%s/run1/plots", tmp);
+	snprintf(out2, sizeof(out2), "%s/both/plots", tmp);
+	write_file(d1, "summary.csv", run1_csv);
+	write_file(d1, "summary.json", run1_json);
+	write_file(d2, "summary.csv", run2_csv);
+	write_file(d2, "summary.json", run2_json);
+
+	test_load(&s[0], &s[1], d1, d2);
+	if (s[0].n && s[1].n) {
+		test_plot(&s[0], out1);
+		test_two(s, out2);
+	}
+	test_errors();
+	plot_series_free(&s[0]);
+	plot_series_free(&s[1]);
+	return tap_done();
+}
