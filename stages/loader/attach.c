@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
@@ -151,6 +152,7 @@ static int set_node_mac(struct bpf_object *obj, const __u8 mac[6],
 	struct btf *btf;
 	size_t size;
 	const void *init;
+	__u8 *buf;
 	__s32 id;
 	int i, ret;
 
@@ -172,13 +174,14 @@ static int set_node_mac(struct bpf_object *obj, const __u8 mac[6],
 			return cs_errf(err, -EPROTO,
 				       "stage %s: node_mac in .rodata is not 6 bytes",
 				       stage);
-		{
-			__u8 buf[size];
-
-			memcpy(buf, init, size);
-			memcpy(buf + vi->offset, mac, 6);
-			ret = bpf_map__set_initial_value(rodata, buf, size);
-		}
+		buf = malloc(size);
+		if (!buf)
+			return cs_errf(err, -ENOMEM, "stage %s: %s", stage,
+				       strerror(ENOMEM));
+		memcpy(buf, init, size);
+		memcpy(buf + vi->offset, mac, 6);
+		ret = bpf_map__set_initial_value(rodata, buf, size);
+		free(buf);
 		if (ret < 0)
 			return cs_errf(err, ret, "stage %s: cannot set node_mac: %s",
 				       stage, strerror(-ret));
