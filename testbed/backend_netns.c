@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend_netns.h"
+#include "backend.h"
 #include "netns.h"
 #include "nl.h"
 
@@ -32,7 +32,7 @@ static unsigned node_stages(const struct sc_node *n)
 static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
-	const char *ns = tb->netns[i], *host = tb->hostif[i];
+	const char *ns = tb->name[i], *host = tb->hostif[i];
 	/* SFs receive frames with outer Ethernet + NSH; src and dest only see
 	 * plain frames and keep the usual 1500 so inner frames fit the chain. */
 	unsigned mtu = n->role == SC_ROLE_SF ? tb->sc->mtu : 1500;
@@ -81,7 +81,7 @@ static int prime_neighbours(struct testbed *tb, char *err, size_t errlen)
 
 			if (i == j)
 				continue;
-			ret = nl_neigh4_set(tb->netns[i], sc->nodes[i].ifname, a, sc->nodes[j].mac,
+			ret = nl_neigh4_set(tb->name[i], sc->nodes[i].ifname, a, sc->nodes[j].mac,
 					    err, errlen);
 			if (ret < 0)
 				return ret;
@@ -96,8 +96,8 @@ static int record_nodes(struct testbed *tb)
 
 	for (int i = 0; i < tb->sc->n_nodes; i++)
 		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:s}", "name",
-						       tb->sc->nodes[i].name, "netns", tb->netns[i],
-						       "link", tb->hostif[i], "pins", tb->netns[i]));
+						       tb->sc->nodes[i].name, "netns", tb->name[i],
+						       "link", tb->hostif[i], "pins", tb->name[i]));
 	return rs_set(tb->rs, "nodes", nodes);
 }
 
@@ -109,7 +109,7 @@ static int start_function(struct testbed *tb, int i, char *err, size_t errlen)
 	struct sv_spawn_opts o = {
 		.node = n->name,
 		.kind = sc_fn_name(n->fn),
-		.netns = tb->netns[i],
+		.netns = tb->name[i],
 		.dev = n->ifname,
 		.cpu = n->cpu,
 		.busy_poll_us = n->busy_poll_us,
@@ -129,23 +129,16 @@ static int start_function(struct testbed *tb, int i, char *err, size_t errlen)
 	return rs_add_function(tb->rs, n->name, tb->fn[i].pid);
 }
 
-int tb_build(struct testbed *tb, const struct scenario *sc, struct runstate *rs, char *err,
-	     size_t errlen)
+static int netns_build(struct testbed *tb, char *err, size_t errlen)
 {
+	const struct scenario *sc = tb->sc;
 	struct nl_bridge_opts bo = { .vlan_filtering = false, .stp = false,
 				     .forward_delay_cs = 0, .ageing_time_cs = 30000 };
 	int ret;
 
-	tb->sc = sc;
-	tb->rs = rs;
-	tb->length = -1;
-	rs_name(rs, "br", tb->bridge, sizeof(tb->bridge));
-	for (int i = 0; i < sc->n_nodes; i++) {
-		rs_name(rs, sc->nodes[i].name, tb->netns[i], sizeof(tb->netns[i]));
-		rs_name(rs, sc->nodes[i].name, tb->hostif[i], sizeof(tb->hostif[i]));
-	}
+	snprintf(tb->accel, sizeof(tb->accel), "none (no VM)");
 	if ((ret = record_nodes(tb)) < 0) {
-		snprintf(err, errlen, "writing %s: %s", rs->path, strerror(-ret));
+		snprintf(err, errlen, "writing %s: %s", tb->rs->path, strerror(-ret));
 		return ret;
 	}
 	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
@@ -159,8 +152,8 @@ int tb_build(struct testbed *tb, const struct scenario *sc, struct runstate *rs,
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
 		struct cs_attach_opts ao = {
-			.node = tb->netns[i],
-			.netns = tb->netns[i],
+			.node = tb->name[i],
+			.netns = tb->name[i],
 			.ifname = sc->nodes[i].ifname,
 			.stages = node_stages(&sc->nodes[i]),
 		};
@@ -211,7 +204,7 @@ static int same_fwd(const struct cs_fwd_rule *want, size_t nw, const struct cs_f
 	return 1;
 }
 
-int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
+static int netns_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
 {
 	static struct cp_node_tables back;
 	const struct scenario *sc = tb->sc;
@@ -225,9 +218,9 @@ int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t 
 			const struct cp_node_tables *nt = &t->node[i];
 
 			if (pass == 0 && n->role == SC_ROLE_SF)
-				ret = cs_fwd_replace(tb->netns[i], nt->fwd, nt->n_fwd, &cerr);
+				ret = cs_fwd_replace(tb->name[i], nt->fwd, nt->n_fwd, &cerr);
 			else if (pass == 1 && n->role == SC_ROLE_SRC)
-				ret = cs_cls_replace(tb->netns[i], nt->cls, nt->n_cls, &cerr);
+				ret = cs_cls_replace(tb->name[i], nt->cls, nt->n_cls, &cerr);
 			else
 				continue;
 			if (ret < 0) {
@@ -243,12 +236,12 @@ int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t 
 
 		if (n->role == SC_ROLE_SF) {
 			back.n_fwd = CP_MAX_FWD;
-			ret = cs_fwd_read(tb->netns[i], back.fwd, &back.n_fwd, &cerr);
+			ret = cs_fwd_read(tb->name[i], back.fwd, &back.n_fwd, &cerr);
 			if (ret == 0 && !same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
 				ret = -EIO;
 		} else if (n->role == SC_ROLE_SRC) {
 			back.n_cls = CLS_MAX_RULES;
-			ret = cs_cls_read(tb->netns[i], back.cls, &back.n_cls, &cerr);
+			ret = cs_cls_read(tb->name[i], back.cls, &back.n_cls, &cerr);
 			if (ret == 0 && !same_cls(nt->cls, nt->n_cls, back.cls, back.n_cls))
 				ret = -EIO;
 		} else {
@@ -268,7 +261,7 @@ int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t 
 	return 0;
 }
 
-int tb_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size_t errlen)
+static int netns_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size_t errlen)
 {
 	static const char *const fields[] = { "forwarded", "end_of_chain", "redirected" };
 
@@ -281,7 +274,7 @@ int tb_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size
 		counts[i] = 0;
 		if (tb->sc->nodes[i].role != SC_ROLE_SF)
 			continue;
-		ret = cs_stats_read(tb->netns[i], CS_STAGE_FWD, c, &n, &cerr);
+		ret = cs_stats_read(tb->name[i], CS_STAGE_FWD, c, &n, &cerr);
 		if (ret < 0) {
 			snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
 			return ret;
@@ -294,7 +287,7 @@ int tb_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size
 	return 0;
 }
 
-int tb_check_functions(struct testbed *tb, char *err, size_t errlen)
+static int netns_check(struct testbed *tb, char *err, size_t errlen)
 {
 	for (int i = 0; i < tb->sc->n_nodes; i++) {
 		struct cs_err cerr;
@@ -309,9 +302,26 @@ int tb_check_functions(struct testbed *tb, char *err, size_t errlen)
 	return 0;
 }
 
-void tb_stop_functions(struct testbed *tb)
+static void netns_stop(struct testbed *tb)
 {
 	struct cs_err cerr;
 
 	sv_stop_all(tb->fn, tb->sc->n_nodes, SV_STOP_GRACE_MS, &cerr);
 }
+
+static int netns_probe(struct testbed *tb, int src, struct probe_opts *po,
+		       struct probe_sample *out, struct probe_report *rep, char *err, size_t errlen)
+{
+	po->netns = tb->name[src];
+	return probe_run(po, out, rep, err, errlen);
+}
+
+const struct backend_ops netns_backend = {
+	.name = "netns",
+	.build = netns_build,
+	.install = netns_install,
+	.sf_counts = netns_sf_counts,
+	.check = netns_check,
+	.probe = netns_probe,
+	.stop = netns_stop,
+};

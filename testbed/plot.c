@@ -394,11 +394,20 @@ static double field_num(char **f, size_t nf, int col)
 
 #define CSV_MAX_COLS 64
 
-static int load_csv(const char *path, struct plot_series *s, char *err, size_t errlen)
+/* One summary.csv row; chain is "" without a chain column. */
+struct csv_row {
+	char chain[64];
+	struct plot_point p;
+};
+
+static int load_csv(const char *path, struct csv_row **rows, size_t *nrows,
+		    char *err, size_t errlen)
 {
-	int c_len = -1, c_mean = -1, c_sem = -1, c_med = -1;
+	int c_chain = -1, c_len = -1, c_mean = -1, c_sem = -1, c_med = -1;
 	char *line = NULL, *f[CSV_MAX_COLS];
 	size_t cap = 0, nf, i, lineno = 1;
+	struct csv_row *v = NULL;
+	size_t n = 0;
 	FILE *fp;
 	int ret = -1;
 
@@ -415,7 +424,9 @@ static int load_csv(const char *path, struct plot_series *s, char *err, size_t e
 	}
 	nf = csv_split(line, f, CSV_MAX_COLS);
 	for (i = 0; i < nf; i++) {
-		if (!strcmp(f[i], "chain_length"))
+		if (!strcmp(f[i], "chain"))
+			c_chain = i;
+		else if (!strcmp(f[i], "chain_length"))
 			c_len = i;
 		else if (!strcmp(f[i], "mean_us"))
 			c_mean = i;
@@ -432,39 +443,45 @@ static int load_csv(const char *path, struct plot_series *s, char *err, size_t e
 	}
 
 	while (getline(&line, &cap, fp) >= 0) {
-		struct plot_point *pts, p;
+		struct csv_row *nv, r = { .chain = "" };
 
 		lineno++;
 		if (!line[strspn(line, " \t\r\n")])
 			continue;
 		nf = csv_split(line, f, CSV_MAX_COLS);
-		p.length = field_num(f, nf, c_len);
-		p.mean_us = field_num(f, nf, c_mean);
-		p.sem_us = field_num(f, nf, c_sem);
-		p.median_us = field_num(f, nf, c_med);
-		if (!isfinite(p.length)) {
+		r.p.length = field_num(f, nf, c_len);
+		r.p.mean_us = field_num(f, nf, c_mean);
+		r.p.sem_us = field_num(f, nf, c_sem);
+		r.p.median_us = field_num(f, nf, c_med);
+		if (c_chain >= 0 && (size_t)c_chain < nf)
+			snprintf(r.chain, sizeof(r.chain), "%s", f[c_chain]);
+		if (!isfinite(r.p.length)) {
 			set_err(err, errlen, "run summary %s:%zu: chain_length is not a number",
 				path, lineno);
 			ret = -EINVAL;
 			goto cleanup;
 		}
-		pts = realloc(s->pts, (s->n + 1) * sizeof(*pts));
-		if (!pts) {
+		nv = realloc(v, (n + 1) * sizeof(*nv));
+		if (!nv) {
 			set_err(err, errlen, "run summary %s: %s", path, strerror(ENOMEM));
 			ret = -ENOMEM;
 			goto cleanup;
 		}
-		s->pts = pts;
-		s->pts[s->n++] = p;
+		v = nv;
+		v[n++] = r;
 	}
-	if (!s->n) {
+	if (!n) {
 		set_err(err, errlen, "run summary %s: no rows", path);
 		ret = -EINVAL;
 		goto cleanup;
 	}
+	*rows = v;
+	*nrows = n;
+	v = NULL;
 	ret = 0;
 
 cleanup:
+	free(v);
 	free(line);
 	fclose(fp);
 	return ret;
@@ -478,99 +495,222 @@ static void copy_str(char *dst, size_t len, json_t *obj, const char *key)
 		snprintf(dst, len, "%s", v);
 }
 
-static int load_json(const char *path, struct plot_series *s, int *have_fit,
-		     char *err, size_t errlen)
+/* summary.json is optional: *root stays NULL when the file does not exist. */
+static int load_json(const char *path, json_t **root, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *root, *fit;
 
-	*have_fit = 0;
-	root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		if (access(path, F_OK) < 0)
-			return 0; /* optional */
-		set_err(err, errlen, "run summary %s:%d: %s", path, jerr.line, jerr.text);
-		return -EINVAL;
+	*root = json_load_file(path, 0, &jerr);
+	if (*root)
+		return 0;
+	if (access(path, F_OK) < 0)
+		return 0;
+	set_err(err, errlen, "run summary %s:%d: %s", path, jerr.line, jerr.text);
+	return -EINVAL;
+}
+
+static int take_fit(struct plot_series *s, json_t *fit)
+{
+	json_t *slope = json_object_get(fit, "slope_us");
+	json_t *icpt = json_object_get(fit, "intercept_us");
+	json_t *r2 = json_object_get(fit, "r2");
+
+	if (!json_is_number(slope) || !json_is_number(icpt))
+		return 0;
+	s->slope_us = json_number_value(slope);
+	s->intercept_us = json_number_value(icpt);
+	s->r2 = json_is_number(r2) ? json_number_value(r2) : NAN;
+	return 1;
+}
+
+/* The fit summary.json has for this series, if any. */
+static int json_fit(struct plot_series *s, json_t *root, int multi)
+{
+	json_t *chains = json_object_get(root, "chains"), *c;
+	size_t i;
+
+	if (!multi)
+		return take_fit(s, json_object_get(root, "fit"));
+	json_array_foreach(chains, i, c) {
+		const char *name = json_string_value(json_object_get(c, "chain"));
+
+		if (name && !strcmp(name, s->chain))
+			return take_fit(s, json_object_get(c, "fit"));
 	}
+	return 0;
+}
+
+/* Least squares through the means; too few points is not fatal (no line). */
+static int fit_means(struct plot_series *s, const char *dir, char *err, size_t errlen)
+{
+	struct stats_fit fit;
+	double *x, *y;
+	size_t i, n = 0;
+
+	x = calloc(s->n, sizeof(*x));
+	y = calloc(s->n, sizeof(*y));
+	if (!x || !y) {
+		free(x);
+		free(y);
+		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n; i++) {
+		if (!isfinite(s->pts[i].mean_us))
+			continue;
+		x[n] = s->pts[i].length;
+		y[n++] = s->pts[i].mean_us;
+	}
+	if (!stats_linfit(x, y, n, &fit, NULL, 0)) {
+		s->slope_us = fit.slope;
+		s->intercept_us = fit.intercept;
+		s->r2 = fit.r2;
+	}
+	free(x);
+	free(y);
+	return 0;
+}
+
+static void dir_base(const char *dir, char *base, size_t len)
+{
+	char tmp[PATH_MAX], *b;
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
+		tmp[strlen(tmp) - 1] = '\0';
+	b = strrchr(tmp, '/');
+	b = b && b[1] ? b + 1 : tmp;
+	snprintf(base, len, "%s", b);
+}
+
+/* Fills s with the rows of one chain (all rows when chain is NULL). */
+static int build_series(struct plot_series *s, const char *dir, const char *base,
+			const struct csv_row *rows, size_t nrows, const char *chain,
+			json_t *root, int multi, char *err, size_t errlen)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->slope_us = s->intercept_us = s->r2 = NAN;
+	if (chain)
+		snprintf(s->chain, sizeof(s->chain), "%s", chain);
+	s->pts = calloc(nrows, sizeof(*s->pts));
+	if (!s->pts) {
+		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (i = 0; i < nrows; i++)
+		if (!chain || !strcmp(rows[i].chain, chain))
+			s->pts[s->n++] = rows[i].p;
+
 	copy_str(s->backend, sizeof(s->backend), root, "backend");
 	copy_str(s->accel, sizeof(s->accel), root, "accelerator");
 	copy_str(s->scenario, sizeof(s->scenario), root, "scenario");
-	fit = json_object_get(root, "fit");
-	if (json_is_number(json_object_get(fit, "slope_us")) &&
-	    json_is_number(json_object_get(fit, "intercept_us"))) {
-		s->slope_us = json_number_value(json_object_get(fit, "slope_us"));
-		s->intercept_us = json_number_value(json_object_get(fit, "intercept_us"));
-		s->r2 = json_is_number(json_object_get(fit, "r2")) ?
-			json_number_value(json_object_get(fit, "r2")) : NAN;
-		*have_fit = 1;
+	if (multi)
+		snprintf(s->label, sizeof(s->label), "%.50s%s%.31s (%.40s)", s->scenario,
+			 s->scenario[0] ? " " : "", s->chain, base);
+	else if (s->scenario[0])
+		snprintf(s->label, sizeof(s->label), "%.60s (%.60s)", s->scenario, base);
+	else
+		snprintf(s->label, sizeof(s->label), "%.120s", base);
+
+	if (json_fit(s, root, multi))
+		return 0;
+	return fit_means(s, dir, err, errlen);
+}
+
+void plot_series_free_all(struct plot_series *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		plot_series_free(&v[i]);
+	free(v);
+}
+
+int plot_load_run_all(const char *dir, struct plot_series **v, size_t *n,
+		      char *err, size_t errlen)
+{
+	char path[PATH_MAX], base[PATH_MAX];
+	const char **chains = NULL;
+	struct plot_series *nv;
+	struct csv_row *rows = NULL;
+	size_t nrows = 0, nchains = 0, added = 0, i, j;
+	json_t *root = NULL;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	if ((ret = load_csv(path, &rows, &nrows, err, errlen)) < 0)
+		goto cleanup;
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	if ((ret = load_json(path, &root, err, errlen)) < 0)
+		goto cleanup;
+	dir_base(dir, base, sizeof(base));
+
+	/* Distinct chains, in order of first appearance. */
+	chains = calloc(nrows, sizeof(*chains));
+	if (!chains) {
+		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
+		ret = -ENOMEM;
+		goto cleanup;
 	}
+	for (i = 0; i < nrows; i++) {
+		for (j = 0; j < nchains && strcmp(chains[j], rows[i].chain); j++)
+			;
+		if (j == nchains)
+			chains[nchains++] = rows[i].chain;
+	}
+
+	nv = realloc(*v, (*n + nchains) * sizeof(*nv));
+	if (!nv) {
+		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	*v = nv;
+	for (added = 0; added < nchains; added++) {
+		ret = build_series(&nv[*n + added], dir, base, rows, nrows,
+				   nchains > 1 ? chains[added] : NULL, root, nchains > 1,
+				   err, errlen);
+		if (ret < 0) {
+			plot_series_free(&nv[*n + added]);
+			goto cleanup;
+		}
+		if (nchains == 1)
+			snprintf(nv[*n].chain, sizeof(nv[*n].chain), "%s", chains[0]);
+	}
+	*n += added;
+	added = 0;
+	ret = 0;
+
+cleanup:
+	for (i = 0; i < added; i++)
+		plot_series_free(&(*v)[*n + i]);
+	free(chains);
+	free(rows);
 	json_decref(root);
-	return 0;
+	return ret;
 }
 
 int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errlen)
 {
-	char path[PATH_MAX], base[PATH_MAX], *b;
-	double *x = NULL, *y = NULL;
-	int have_fit, r, ret = -1;
-	size_t i, n = 0;
+	struct plot_series *v = NULL;
+	size_t n = 0, i;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->slope_us = s->intercept_us = s->r2 = NAN;
-
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	r = load_csv(path, s, err, errlen);
-	if (r < 0) {
-		ret = r;
-		goto cleanup;
+	ret = plot_load_run_all(dir, &v, &n, err, errlen);
+	if (ret == 0) {
+		*s = v[0];
+		/* The label names the chain only when others were dropped. */
+		if (n > 1 && s->scenario[0])
+			snprintf(s->label, sizeof(s->label), "%.60s (%.60s)", s->scenario,
+				 strrchr(v[0].label, '(') + 1);
+		for (i = 1; i < n; i++)
+			plot_series_free(&v[i]);
 	}
-	snprintf(path, sizeof(path), "%s/summary.json", dir);
-	r = load_json(path, s, &have_fit, err, errlen);
-	if (r < 0) {
-		ret = r;
-		goto cleanup;
-	}
-
-	snprintf(base, sizeof(base), "%s", dir);
-	while (strlen(base) > 1 && base[strlen(base) - 1] == '/')
-		base[strlen(base) - 1] = '\0';
-	b = strrchr(base, '/');
-	b = b && b[1] ? b + 1 : base;
-	if (s->scenario[0])
-		snprintf(s->label, sizeof(s->label), "%.60s (%.60s)", s->scenario, b);
-	else
-		snprintf(s->label, sizeof(s->label), "%.120s", b);
-
-	if (!have_fit) {
-		struct stats_fit fit;
-
-		x = calloc(s->n, sizeof(*x));
-		y = calloc(s->n, sizeof(*y));
-		if (!x || !y) {
-			set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
-			ret = -ENOMEM;
-			goto cleanup;
-		}
-		for (i = 0; i < s->n; i++) {
-			if (!isfinite(s->pts[i].mean_us))
-				continue;
-			x[n] = s->pts[i].length;
-			y[n++] = s->pts[i].mean_us;
-		}
-		/* Too few points for a line is not fatal: points only. */
-		if (!stats_linfit(x, y, n, &fit, NULL, 0)) {
-			s->slope_us = fit.slope;
-			s->intercept_us = fit.intercept;
-			s->r2 = fit.r2;
-		}
-	}
-	ret = 0;
-
-cleanup:
-	free(x);
-	free(y);
-	if (ret < 0)
-		plot_series_free(s);
+	free(v);
 	return ret;
 }
 

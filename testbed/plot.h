@@ -27,7 +27,8 @@ struct plot_series {
 	char backend[64];
 	char accel[64];
 	char scenario[128];
-	struct plot_point *pts; /* malloc'd by plot_load_run */
+	char chain[64];         /* "" when the run has no chain column */
+	struct plot_point *pts; /* malloc'd by plot_load_run(_all) */
 	size_t n;
 	double slope_us;        /* per SF; NaN: no fit line */
 	double intercept_us;
@@ -45,13 +46,27 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 
 /*
  * Loads one run directory: <dir>/summary.csv (columns found by header name;
- * chain_length, mean_us and sem_us required, median_us optional, others
- * ignored) and <dir>/summary.json (fit.slope_us, fit.intercept_us, fit.r2,
- * backend, accelerator, scenario; all optional). Without a fit in the JSON
- * the line is fitted to the means. Label: "<scenario> (<dir's name>)".
- * Release with plot_series_free.
+ * chain_length, mean_us and sem_us required, chain and median_us optional,
+ * others ignored) and <dir>/summary.json (backend, accelerator, scenario,
+ * the first chain's fit.{slope_us,intercept_us,r2} and the per-chain
+ * chains[].{chain,fit}; all optional).
+ *
+ * plot_load_run_all appends one series per chain, in the order the chains
+ * first appear in summary.csv, to the malloc'd vector *v of *n entries
+ * (both may start as NULL/0; realloc'd). A run with one chain (or no chain
+ * column) gives one series labelled "<scenario> (<dir's name>)"; a run with
+ * several gives "<scenario> <chain> (<dir's name>)" each, with that chain's
+ * fit from "chains". Without a fit in the JSON the line is fitted to the
+ * means. On error nothing is appended and *v, *n stay valid.
+ *
+ * plot_load_run loads the first chain only (the one the top-level "fit"
+ * describes). Release series with plot_series_free, or a whole vector with
+ * plot_series_free_all (which also frees the vector).
  */
+int plot_load_run_all(const char *dir, struct plot_series **v, size_t *n,
+		      char *err, size_t errlen);
 int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errlen);
 void plot_series_free(struct plot_series *s);
+void plot_series_free_all(struct plot_series *v, size_t n);
 
 #endif /* CADEIA_PLOT_H */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend_netns.h"
+#include "backend.h"
 #include "control.h"
 #include "plot.h"
 #include "probe.h"
@@ -107,14 +107,14 @@ static int verify_path(struct run *r, int length, char *err, size_t errlen)
 	const unsigned probes = 3;
 	int ret;
 
-	if ((ret = tb_sf_counts(&r->tb, before, err, errlen)) < 0)
+	if ((ret = r->tb.ops->sf_counts(&r->tb, before, err, errlen)) < 0)
 		return ret;
 	for (int c = 0; c < sc->n_chains; c++) {
 		const struct sc_chain *ch = &sc->chains[c];
 		struct probe_sample s[3];
 		struct probe_report rep;
 		struct probe_opts po = {
-			.netns = r->tb.netns[ch->src], .src = sc->nodes[ch->src].ip,
+			.src = sc->nodes[ch->src].ip,
 			.dst = sc->nodes[ch->dest].ip, .icmp_size = sc->measure.icmp_size,
 			.rate_pps = 100, .count = probes, .grace_ms = 500, .stop = &run_stop,
 		};
@@ -122,7 +122,7 @@ static int verify_path(struct run *r, int length, char *err, size_t errlen)
 
 		for (int k = 0; k < L; k++)
 			want[ch->sfs[k]] += probes;
-		if ((ret = probe_run(&po, s, &rep, err, errlen)) < 0)
+		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			return ret;
 		if (rep.interrupted)
 			return -EINTR;
@@ -134,7 +134,7 @@ static int verify_path(struct run *r, int length, char *err, size_t errlen)
 			return -EHOSTUNREACH;
 		}
 	}
-	if ((ret = tb_sf_counts(&r->tb, after, err, errlen)) < 0)
+	if ((ret = r->tb.ops->sf_counts(&r->tb, after, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
 		if (sc->nodes[i].role != SC_ROLE_SF)
@@ -175,7 +175,7 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 	for (unsigned rd = 0; rd < m->rounds && !run_stop; rd++) {
 		struct probe_report rep;
 		struct probe_opts po = {
-			.netns = r->tb.netns[ch->src], .src = sc->nodes[ch->src].ip,
+			.src = sc->nodes[ch->src].ip,
 			.dst = sc->nodes[ch->dest].ip, .icmp_size = m->icmp_size,
 			.rate_pps = m->rate_pps, .count = m->per_round,
 			.warmup = rd == 0 ? m->warmup : 0, .grace_ms = m->grace_ms,
@@ -184,9 +184,9 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 		};
 
 		r->round = rd;
-		if ((ret = tb_check_functions(&r->tb, err, errlen)) < 0)
+		if ((ret = r->tb.ops->check(&r->tb, err, errlen)) < 0)
 			break;
-		if ((ret = probe_run(&po, s, &rep, err, errlen)) < 0)
+		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			break;
 		for (unsigned k = 0; k < rep.sent; k++) {
 			p->rtt_ns[p->n] = s[k].rtt_ns;
@@ -317,7 +317,7 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 		snprintf(s->label, sizeof(s->label), "%s%s%s", sc->name, sc->n_chains > 1 ? " chain " : "",
 			 sc->n_chains > 1 ? sc->chains[c].name : "");
 		snprintf(s->backend, sizeof(s->backend), "%s", sc_backend_name(sc->backend));
-		snprintf(s->accel, sizeof(s->accel), "none (no VM)");
+		snprintf(s->accel, sizeof(s->accel), "%s", r->tb.accel);
 		snprintf(s->scenario, sizeof(s->scenario), "%s", sc->name);
 		s->pts = pts[ns];
 		s->slope_us = okm ? mf.slope : NAN;
@@ -329,13 +329,13 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 
 	summary = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario", sc->name,
 			    "backend", sc_backend_name(sc->backend), "architecture",
-			    sc_arch_name(sc->arch), "accelerator", "none (no VM)", "status", status,
+			    sc_arch_name(sc->arch), "accelerator", r->tb.accel, "status", status,
 			    "chains", chains, "fit",
 			    json_deep_copy(json_object_get(json_array_get(chains, 0), "fit")));
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
-			 "none (no VM)", "start", r->started, "end", ended, "environment",
+			 r->tb.accel, "start", r->started, "end", ended, "environment",
 			 res_environment(), "scenario", json_deep_copy(sc->json));
 	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
 	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
@@ -405,7 +405,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 	r.sc = sc;
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
-	if (sc->backend != SC_BACKEND_NETNS) {
+	r.tb.ops = backend_for(sc->backend);
+	if (!r.tb.ops) {
 		fprintf(stderr, "%s: backend '%s' is not available yet; use \"backend\": \"netns\"\n",
 			sc->path, sc_backend_name(sc->backend));
 		return 2;
@@ -436,7 +437,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 		int len = o->length >= 0 ? o->length : sc_max_length(sc);
 
 		if ((ret = cp_compute(sc, len, &t, err, sizeof(err))) < 0 ||
-		    (ret = tb_install(&r.tb, &t, err, sizeof(err))) < 0 ||
+		    (ret = r.tb.ops->install(&r.tb, &t, err, sizeof(err))) < 0 ||
 		    (ret = verify_path(&r, len, err, sizeof(err))) < 0)
 			goto fail;
 		rs_set(&r.rs, "pid", json_integer(0)); /* owned by `down` now */
@@ -450,7 +451,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 		static struct cp_tables t;
 
 		if ((ret = cp_compute(sc, sc->lengths[li], &t, err, sizeof(err))) < 0 ||
-		    (ret = tb_install(&r.tb, &t, err, sizeof(err))) < 0 ||
+		    (ret = r.tb.ops->install(&r.tb, &t, err, sizeof(err))) < 0 ||
 		    (ret = verify_path(&r, sc->lengths[li], err, sizeof(err))) < 0)
 			break;
 		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
@@ -483,7 +484,7 @@ finish:
 	if (!o->up_only) {
 		char werr[1024];
 
-		tb_stop_functions(&r.tb);
+		r.tb.ops->stop(&r.tb);
 		if (write_outputs(&r, status, *reason ? reason : NULL, &summary, werr, sizeof(werr)) < 0)
 			fprintf(stderr, "cadeia-bench: %s\n", werr);
 		if (res_finish(&r.res, *reason ? reason : NULL, werr, sizeof(werr)) < 0)

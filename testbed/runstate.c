@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cadeia_stage.h"
 #include "netns.h"
 #include "nl.h"
@@ -243,6 +244,8 @@ int rs_teardown(struct runstate *rs, void (*log)(const char *what, void *arg), v
 		kill_function(fn, log, arg);
 
 	snprintf(prefix, sizeof(prefix), "%s-", rs->id);
+	/* VMs and their files before the links they use. */
+	failures += backend_teardown_prefix(prefix, log, arg);
 	/* Stage pins first: cs_detach also removes XDP/tc from live interfaces. */
 	d = opendir(CADEIA_PIN_ROOT);
 	if (d) {
