@@ -20,7 +20,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
               -Istages -Istages/loader -Itestbed -I$(BUILD)/skel
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I$(ARCH_INC) -Istages
-LIBS       := -lbpf -lelf -lz -ljansson -lm -lpthread
+LIBS       := -lbpf -lelf -lz -ljansson -lvirt-qemu -lvirt -lm -lpthread
 STATIC_LIBS:= -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic
 
 BPF_SRCS     := $(wildcard stages/*.bpf.c)
@@ -81,6 +81,18 @@ $(CADEIA_STAGE): $(BUILD)/obj/stages/loader/main.o $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -static -o $@ $^ -lbpf -lelf -lz -ljansson -lm -lpthread
 
+# The guest helper: static, no libvirt; testbed/guest/ is outside TESTBED_SRCS.
+CADEIA_GUEST := $(BUILD)/cadeia-guest
+GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o probe.o fn.o nl.o netns.o)
+$(CADEIA_GUEST): $(GUEST_OBJS) $(LOADER_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -static -o $@ $^ -lbpf -lelf -lz -ljansson -lm -lpthread
+
+# The guest image (images/README.md); build.sh itself skips unchanged inputs.
+.PHONY: image
+image: $(CADEIA_GUEST) $(CADEIA_STAGE)
+	$(Q)BUILD=$(BUILD) images/build.sh
+
 $(CADEIA_BENCH): $(BUILD)/obj/testbed/main.o $(TESTBED_LIB) $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
@@ -98,7 +110,9 @@ $(BUILD)/bench/%: tests/bench/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SK
 # Debian packages the project needs; idempotent (apt-get skips what is there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
             libvirt-dev gnuplot-nox iproute2 tcpdump tshark pkg-config make gcc \
-            ethtool procps psmisc iputils-ping
+            ethtool procps psmisc iputils-ping \
+            lz4 cpio kmod xz-utils binutils qemu-system-x86 python3 \
+            libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

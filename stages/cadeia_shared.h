@@ -73,12 +73,25 @@ struct fwd_key {
 	__u32 si;
 };
 
+/*
+ * Not an SFF hop (a proxy, or an NSH-aware SF handing the frame back to the
+ * SFF): TTL is left as it came. RFC 8300 has only SFFs decrement it.
+ */
+#define FWD_F_KEEP_TTL 0x1
+
 struct fwd_entry {
 	__u32 action;   /* enum fwd_action */
 	__u32 ifindex;  /* 0 = same interface, else bpf_redirect to it */
 	__u8 mac[6];    /* NEXT_HOP: next SF; END with IPv4 inner: dest's MAC */
-	__u8 pad[2];
+	__u8 flags;     /* FWD_F_* */
+	__u8 pad;
 };
+
+/* ---- kwire ----------------------------------------------------------------- */
+
+/* Which frames kwire sends on: its rodata knob kwire_mode. */
+#define KWIRE_MODE_OTHERHOST 0 /* wire SF or proxy: frames not for this host */
+#define KWIRE_MODE_NSH_HOST 1  /* SFF: NSH frames addressed to this host */
 
 /* ---- statistics ---------------------------------------------------------- */
 /*
@@ -133,8 +146,9 @@ struct fwd_entry {
 	X(drop_bad_mdtype)
 
 #define KWIRE_STATS(X)                                                         \
-	X(passed)          /* for this host or broadcast: left to the stack */ \
-	X(reflected)       /* redirected back out of the same interface */
+	X(passed)          /* not a frame to reflect: left to the stack */     \
+	X(reflected)       /* redirected back out of the same interface */     \
+	X(redirected)      /* cross-connected: out of redirect_ifindex */
 
 #define CADEIA_STAT_FIELD(name) __u64 name;
 #define CADEIA_STAT_ENUM(prefix, name) prefix##_##name,

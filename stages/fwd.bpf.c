@@ -2,7 +2,9 @@
 /*
  * fwd: the SFF, TC egress after enc. Looks up (SPI, SI) and either sends
  * the NSH frame on to the next hop (TTL-1) or, at the end of the chain,
- * strips the NSH and delivers the inner frame. Non-NSH frames pass.
+ * strips the NSH and delivers the inner frame. Non-NSH frames pass. An
+ * entry with FWD_F_KEEP_TTL (a proxy or an NSH-aware SF returning the frame
+ * to a separate SFF) leaves TTL alone.
  *
  * One exit, one counter: a frame sent through entry.ifindex counts as
  * `redirected` instead of `forwarded`/`end_of_chain`.
@@ -106,7 +108,7 @@ int fwd_egress(struct __sk_buff *skb)
 	}
 	w0 = bpf_ntohs(nsh->ver_flags_ttl_len);
 	ttl = nsh_w0_ttl(w0);
-	if (ttl <= 1) {
+	if (ttl == 0) {
 		verdict = FWD_drop_ttl_expired;
 		goto out;
 	}
@@ -123,9 +125,17 @@ int fwd_egress(struct __sk_buff *skb)
 		goto out;
 	}
 	ifindex = e->ifindex;
+	/* An SFF hop would leave TTL 0: expired here. */
+	if (!(e->flags & FWD_F_KEEP_TTL)) {
+		if (ttl <= 1) {
+			verdict = FWD_drop_ttl_expired;
+			goto out;
+		}
+		ttl--;
+	}
 
 	if (e->action == FWD_NEXT_HOP) {
-		nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_set_ttl(w0, ttl - 1));
+		nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_set_ttl(w0, ttl));
 		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
 		mac_copy(eth->h_source, node_mac);
 		verdict = FWD_forwarded;

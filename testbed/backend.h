@@ -49,6 +49,8 @@ struct backend_ops {
 	 * by the backend. */
 	int (*probe)(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
 		     struct probe_report *rep, char *err, size_t errlen);
+	/* Takes a node's link(s) down or up: the fault experiment's failure. */
+	int (*node_link)(struct testbed *tb, int node, bool up, char *err, size_t errlen);
 	/* Stops what this process supervises (before teardown by prefix). */
 	void (*stop)(struct testbed *tb);
 	/* Removes this backend's resources named "<prefix>..." (domains, taps,

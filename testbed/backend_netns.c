@@ -9,16 +9,36 @@
 #include "netns.h"
 #include "nl.h"
 
-static unsigned node_stages(const struct sc_node *n)
+/* An NSH-unaware SF of a star architecture: reached only through its proxy. */
+static bool behind_proxy(const struct sc_node *n)
 {
+	return n->role == SC_ROLE_SF && n->peer >= 0;
+}
+
+/* What each node runs, and how its kwire stage (if any) reflects. */
+static unsigned node_stages(const struct sc_node *n, unsigned *kwire_mode, const char **kwire_peer)
+{
+	*kwire_mode = KWIRE_MODE_OTHERHOST;
+	*kwire_peer = NULL;
 	switch (n->role) {
 	case SC_ROLE_SRC:
 		return CS_STAGE_CLASSIFIER;
 	case SC_ROLE_DEST:
 		return 0;
+	case SC_ROLE_SFF:
+		/* NSH frames for the SFF go back out, through fwd at egress. */
+		*kwire_mode = KWIRE_MODE_NSH_HOST;
+		return CS_STAGE_KWIRE | CS_STAGE_FWD;
+	case SC_ROLE_PROXY:
+		/* dec strips, kwire hands the inner frame to the SF on eth1; the
+		 * way back is the eth1 attachment, then enc and fwd here. */
+		*kwire_peer = n->peer_ifname;
+		return CS_STAGE_DEC | CS_STAGE_KWIRE | CS_STAGE_ENC | CS_STAGE_FWD;
 	case SC_ROLE_SF:
 		break;
 	}
+	if (behind_proxy(n))
+		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
 	switch (n->fn) {
 	case SC_FN_NSH_AWARE:
 		return CS_STAGE_FWD; /* the function sees NSH and decrements SI itself */
@@ -33,9 +53,9 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
 	const char *ns = tb->name[i], *host = tb->hostif[i];
-	/* SFs receive frames with outer Ethernet + NSH; src and dest only see
-	 * plain frames and keep the usual 1500 so inner frames fit the chain. */
-	unsigned mtu = n->role == SC_ROLE_SF ? tb->sc->mtu : 1500;
+	/* Whoever receives outer Ethernet + NSH gets room for it; src and dest
+	 * only see plain frames and keep 1500 so inner frames fit the chain. */
+	unsigned mtu = n->role == SC_ROLE_SRC || n->role == SC_ROLE_DEST ? 1500 : tb->sc->mtu;
 	struct nl_brport_flags quiet = { 0 };
 	struct in_addr a = { .s_addr = n->ip };
 	int ret;
@@ -44,8 +64,12 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 		return ret;
 	/* No IPv6: router solicitations and ND would be stray frames on the wire. */
 	if ((ret = netns_sysctl_write(ns, "net/ipv6/conf/all/disable_ipv6", "1", err, errlen)) < 0 ||
-	    (ret = netns_sysctl_write(ns, "net/ipv6/conf/default/disable_ipv6", "1", err, errlen)) < 0)
+	    (ret = netns_sysctl_write(ns, "net/ipv6/conf/default/disable_ipv6", "1", err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(ns, "lo", true, err, errlen)) < 0)
 		return ret;
+	/* Its proxy creates the point-to-point link when its turn comes. */
+	if (behind_proxy(n))
+		return 0;
 	if ((ret = nl_veth_add(NULL, host, n->ifname, ns, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(NULL, host, tb->sc->mtu, err, errlen)) < 0 ||
 	    (ret = nl_link_set_master(NULL, host, tb->bridge, err, errlen)) < 0 ||
@@ -59,13 +83,24 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 	if ((ret = nl_link_set_mac(ns, n->ifname, n->mac, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(ns, n->ifname, mtu, err, errlen)) < 0 ||
 	    (ret = nl_addr4_add(ns, n->ifname, a, tb->sc->prefix_len, err, errlen)) < 0 ||
-	    (ret = nl_link_set_up(ns, n->ifname, true, err, errlen)) < 0 ||
-	    (ret = nl_link_set_up(ns, "lo", true, err, errlen)) < 0)
+	    (ret = nl_link_set_up(ns, n->ifname, true, err, errlen)) < 0)
 		return ret;
 	/* A user-space wire forwards CHECKSUM_PARTIAL frames as they are. */
-	if (n->role != SC_ROLE_SF &&
+	if ((n->role == SC_ROLE_SRC || n->role == SC_ROLE_DEST) &&
 	    (ret = nl_link_set_tx_csum(ns, n->ifname, false, err, errlen)) < 0)
 		return ret;
+	if (n->role == SC_ROLE_PROXY) {
+		const struct sc_node *sf = &tb->sc->nodes[n->peer];
+		const char *sfns = tb->name[n->peer];
+
+		if ((ret = nl_veth_add(ns, n->peer_ifname, sf->ifname, sfns, err, errlen)) < 0 ||
+		    (ret = nl_link_set_mtu(ns, n->peer_ifname, tb->sc->mtu, err, errlen)) < 0 ||
+		    (ret = nl_link_set_up(ns, n->peer_ifname, true, err, errlen)) < 0 ||
+		    (ret = nl_link_set_mac(sfns, sf->ifname, sf->mac, err, errlen)) < 0 ||
+		    (ret = nl_link_set_mtu(sfns, sf->ifname, tb->sc->mtu, err, errlen)) < 0 ||
+		    (ret = nl_link_set_up(sfns, sf->ifname, true, err, errlen)) < 0)
+			return ret;
+	}
 	return 0;
 }
 
@@ -76,10 +111,12 @@ static int prime_neighbours(struct testbed *tb, char *err, size_t errlen)
 	int ret;
 
 	for (int i = 0; i < sc->n_nodes; i++) {
+		if (behind_proxy(&sc->nodes[i]))
+			continue;
 		for (int j = 0; j < sc->n_nodes; j++) {
 			struct in_addr a = { .s_addr = sc->nodes[j].ip };
 
-			if (i == j)
+			if (i == j || behind_proxy(&sc->nodes[j]))
 				continue;
 			ret = nl_neigh4_set(tb->name[i], sc->nodes[i].ifname, a, sc->nodes[j].mac,
 					    err, errlen);
@@ -88,6 +125,40 @@ static int prime_neighbours(struct testbed *tb, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	struct cs_attach_opts ao = {
+		.node = tb->name[i],
+		.netns = tb->name[i],
+		.ifname = n->ifname,
+	};
+	struct cs_err cerr;
+	char pin[80];
+	int ret;
+
+	ao.stages = node_stages(n, &ao.kwire_mode, &ao.kwire_peer);
+	if (!ao.stages)
+		return 0;
+	if ((ret = cs_attach(&ao, &cerr)) < 0)
+		goto fail;
+	if (n->role != SC_ROLE_PROXY)
+		return 0;
+	/* The way back from the SF: straight to eth0's egress (enc, fwd). */
+	snprintf(pin, sizeof(pin), "%s_%s", tb->name[i], n->peer_ifname);
+	ao.node = pin;
+	ao.ifname = n->peer_ifname;
+	ao.stages = CS_STAGE_KWIRE;
+	ao.kwire_mode = KWIRE_MODE_OTHERHOST;
+	ao.kwire_peer = n->ifname;
+	if ((ret = cs_attach(&ao, &cerr)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "node %s: %s", n->name, cerr.msg);
+	return ret;
 }
 
 static int record_nodes(struct testbed *tb)
@@ -150,22 +221,9 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 			return ret;
 	if ((ret = prime_neighbours(tb, err, errlen)) < 0)
 		return ret;
-	for (int i = 0; i < sc->n_nodes; i++) {
-		struct cs_attach_opts ao = {
-			.node = tb->name[i],
-			.netns = tb->name[i],
-			.ifname = sc->nodes[i].ifname,
-			.stages = node_stages(&sc->nodes[i]),
-		};
-		struct cs_err cerr;
-
-		if (!ao.stages)
-			continue;
-		if ((ret = cs_attach(&ao, &cerr)) < 0) {
-			snprintf(err, errlen, "node %s: %s", sc->nodes[i].name, cerr.msg);
+	for (int i = 0; i < sc->n_nodes; i++)
+		if ((ret = attach_node(tb, i, err, errlen)) < 0)
 			return ret;
-		}
-	}
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const struct sc_node *n = &sc->nodes[i];
 
@@ -175,6 +233,14 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 			return ret;
 	}
 	return 0;
+}
+
+static bool has_fwd(const struct sc_node *n)
+{
+	unsigned mode;
+	const char *peer;
+
+	return node_stages(n, &mode, &peer) & CS_STAGE_FWD;
 }
 
 static int same_cls(const struct cls_rule *a, size_t na, const struct cls_rule *b, size_t nb)
@@ -217,7 +283,7 @@ static int netns_install(struct testbed *tb, const struct cp_tables *t, char *er
 			const struct sc_node *n = &sc->nodes[i];
 			const struct cp_node_tables *nt = &t->node[i];
 
-			if (pass == 0 && n->role == SC_ROLE_SF)
+			if (pass == 0 && has_fwd(n))
 				ret = cs_fwd_replace(tb->name[i], nt->fwd, nt->n_fwd, &cerr);
 			else if (pass == 1 && n->role == SC_ROLE_SRC)
 				ret = cs_cls_replace(tb->name[i], nt->cls, nt->n_cls, &cerr);
@@ -234,7 +300,7 @@ static int netns_install(struct testbed *tb, const struct cp_tables *t, char *er
 		const struct sc_node *n = &sc->nodes[i];
 		const struct cp_node_tables *nt = &t->node[i];
 
-		if (n->role == SC_ROLE_SF) {
+		if (has_fwd(n)) {
 			back.n_fwd = CP_MAX_FWD;
 			ret = cs_fwd_read(tb->name[i], back.fwd, &back.n_fwd, &cerr);
 			if (ret == 0 && !same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
@@ -272,7 +338,7 @@ static int netns_sf_counts(struct testbed *tb, unsigned long long *counts, char 
 		int ret;
 
 		counts[i] = 0;
-		if (tb->sc->nodes[i].role != SC_ROLE_SF)
+		if (!has_fwd(&tb->sc->nodes[i]))
 			continue;
 		ret = cs_stats_read(tb->name[i], CS_STAGE_FWD, c, &n, &cerr);
 		if (ret < 0) {
@@ -316,6 +382,19 @@ static int netns_probe(struct testbed *tb, int src, struct probe_opts *po,
 	return probe_run(po, out, rep, err, errlen);
 }
 
+/* A failed element: its interface (and a proxy's SF-side one) goes down. */
+static int netns_node_link(struct testbed *tb, int i, bool up, char *err, size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	int ret;
+
+	if ((ret = nl_link_set_up(tb->name[i], n->ifname, up, err, errlen)) < 0)
+		return ret;
+	if (n->role == SC_ROLE_PROXY)
+		ret = nl_link_set_up(tb->name[i], n->peer_ifname, up, err, errlen);
+	return ret;
+}
+
 const struct backend_ops netns_backend = {
 	.name = "netns",
 	.build = netns_build,
@@ -323,5 +402,6 @@ const struct backend_ops netns_backend = {
 	.sf_counts = netns_sf_counts,
 	.check = netns_check,
 	.probe = netns_probe,
+	.node_link = netns_node_link,
 	.stop = netns_stop,
 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch.h"
 #include "control.h"
 
 int cp_chain_length(const struct scenario *sc, int c, int length)
@@ -12,7 +13,7 @@ int cp_chain_length(const struct scenario *sc, int c, int length)
 }
 
 static int add_cls(const struct scenario *sc, struct cp_tables *t, const struct sc_chain *ch,
-		   char *err, size_t errlen)
+		   const uint8_t first_hop[6], char *err, size_t errlen)
 {
 	struct cp_node_tables *nt = &t->node[ch->src];
 	struct cls_rule *r;
@@ -36,13 +37,13 @@ static int add_cls(const struct scenario *sc, struct cp_tables *t, const struct 
 	r->inner = ch->inner;
 	r->spi = ch->spi;
 	r->si = ch->si;
-	memcpy(r->next_hop, sc->nodes[ch->sfs[0]].mac, 6);
+	memcpy(r->next_hop, first_hop, 6);
 	return 0;
 }
 
 static int add_fwd(const struct scenario *sc, struct cp_tables *t, int node, uint32_t spi,
-		   uint32_t si, enum fwd_action action, const uint8_t mac[6], char *err,
-		   size_t errlen)
+		   uint32_t si, enum fwd_action action, const uint8_t mac[6], uint8_t flags,
+		   char *err, size_t errlen)
 {
 	struct cp_node_tables *nt = &t->node[node];
 	struct cs_fwd_rule *f;
@@ -64,8 +65,54 @@ static int add_fwd(const struct scenario *sc, struct cp_tables *t, int node, uin
 	f->key.spi = spi;
 	f->key.si = si;
 	f->val.action = action;
+	f->val.flags = flags;
 	memcpy(f->val.mac, mac, 6);
+	t->expect[node]++;
 	return 0;
+}
+
+static int chain_direct(const struct scenario *sc, struct cp_tables *t, const struct sc_chain *ch,
+			int L, char *err, size_t errlen)
+{
+	int ret;
+
+	if ((ret = add_cls(sc, t, ch, sc->nodes[ch->sfs[0]].mac, err, errlen)))
+		return ret;
+	for (int k = 1; k <= L; k++) {
+		bool last = k == L;
+		const uint8_t *mac = last ? sc->nodes[ch->dest].mac : sc->nodes[ch->sfs[k]].mac;
+
+		ret = add_fwd(sc, t, ch->sfs[k - 1], ch->spi, ch->si - k,
+			      last ? FWD_END : FWD_NEXT_HOP, mac, 0, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int chain_star(const struct scenario *sc, struct cp_tables *t, const struct sc_chain *ch,
+		      int L, char *err, size_t errlen)
+{
+	int sff = arch_sff(sc), ret;
+
+	if (sff < 0) {
+		snprintf(err, errlen, "%s: architecture %s has no SFF node", sc->path,
+			 sc_arch_name(sc->arch));
+		return -EINVAL;
+	}
+	if ((ret = add_cls(sc, t, ch, sc->nodes[sff].mac, err, errlen)))
+		return ret;
+	for (int k = 1; k <= L; k++) {
+		int hop = arch_hop(sc, ch->sfs[k - 1]);
+
+		if ((ret = add_fwd(sc, t, sff, ch->spi, ch->si - k + 1, FWD_NEXT_HOP,
+				   sc->nodes[hop].mac, 0, err, errlen)) ||
+		    (ret = add_fwd(sc, t, hop, ch->spi, ch->si - k, FWD_NEXT_HOP, sc->nodes[sff].mac,
+				   FWD_F_KEEP_TTL, err, errlen)))
+			return ret;
+	}
+	return add_fwd(sc, t, sff, ch->spi, ch->si - L, FWD_END, sc->nodes[ch->dest].mac, 0, err,
+		       errlen);
 }
 
 int cp_compute(const struct scenario *sc, int length, struct cp_tables *t, char *err,
@@ -76,23 +123,16 @@ int cp_compute(const struct scenario *sc, int length, struct cp_tables *t, char 
 	memset(t, 0, sizeof(*t));
 	t->length = length;
 	for (int c = 0; c < sc->n_chains; c++) {
-		const struct sc_chain *ch = &sc->chains[c];
 		int L = cp_chain_length(sc, c, length);
 
 		if (L == 0)
 			continue; /* chain 0: no classification, plain IP */
-		if ((ret = add_cls(sc, t, ch, err, errlen)))
+		if (sc->arch == SC_ARCH_CADEIA_ABERTA)
+			ret = chain_direct(sc, t, &sc->chains[c], L, err, errlen);
+		else
+			ret = chain_star(sc, t, &sc->chains[c], L, err, errlen);
+		if (ret)
 			return ret;
-		for (int k = 1; k <= L; k++) {
-			bool last = k == L;
-			const uint8_t *mac = last ? sc->nodes[ch->dest].mac
-						  : sc->nodes[ch->sfs[k]].mac;
-
-			ret = add_fwd(sc, t, ch->sfs[k - 1], ch->spi, ch->si - k,
-				      last ? FWD_END : FWD_NEXT_HOP, mac, err, errlen);
-			if (ret)
-				return ret;
-		}
 	}
 	return 0;
 }

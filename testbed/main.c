@@ -354,9 +354,10 @@ static int cmd_plot(int argc, char **argv)
 		{ "title", required_argument, NULL, 't' }, { 0 }
 	};
 	struct plot_opts po = { .outdir = "plots" };
-	struct plot_series *s;
+	struct plot_series *s = NULL;
+	size_t ns = 0;
 	char err[1024];
-	int c, ns, rc = 0;
+	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
 		switch (c) {
@@ -368,13 +369,11 @@ static int cmd_plot(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error(usage_plot, "%s", "plot needs at least one run directory");
-	ns = argc - optind;
-	s = calloc(ns, sizeof(*s));
-	for (int i = 0; i < ns; i++) {
-		if (plot_load_run(argv[optind + i], &s[i], err, sizeof(err)) < 0) {
+	/* One series per (run, chain). */
+	for (int i = optind; i < argc; i++) {
+		if (plot_load_run_all(argv[i], &s, &ns, err, sizeof(err)) < 0) {
 			fprintf(stderr, "cadeia-bench: %s\n", err);
 			rc = 1;
-			ns = i;
 			goto cleanup;
 		}
 	}
@@ -386,9 +385,7 @@ static int cmd_plot(int argc, char **argv)
 	printf("%s/%s.png\n%s/%s.svg\n", po.outdir, po.name ? po.name : PLOT_NAME_DEFAULT,
 	       po.outdir, po.name ? po.name : PLOT_NAME_DEFAULT);
 cleanup:
-	for (int i = 0; i < ns; i++)
-		plot_series_free(&s[i]);
-	free(s);
+	plot_series_free_all(s, ns);
 	return rc;
 }
 

@@ -703,10 +703,6 @@ int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errl
 	ret = plot_load_run_all(dir, &v, &n, err, errlen);
 	if (ret == 0) {
 		*s = v[0];
-		/* The label names the chain only when others were dropped. */
-		if (n > 1 && s->scenario[0])
-			snprintf(s->label, sizeof(s->label), "%.60s (%.60s)", s->scenario,
-				 strrchr(v[0].label, '(') + 1);
 		for (i = 1; i < n; i++)
 			plot_series_free(&v[i]);
 	}

@@ -58,7 +58,7 @@ int res_open(struct results *r, const char *root, const char *scenario, const ch
 		snprintf(err, errlen, "creating %s: %s", path, strerror(errno));
 		return ret;
 	}
-	fprintf(r->raw, "chain,length,round,seq,tx_ns,rtt_us,lost,timestamps\n");
+	fprintf(r->raw, "architecture,chain,length,round,seq,tx_ns,rtt_us,lost,timestamps\n");
 	fflush(r->raw);
 	return 0;
 }

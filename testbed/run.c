@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "backend.h"
 #include "control.h"
 #include "plot.h"
@@ -50,13 +51,17 @@ struct point {
 };
 
 struct run {
-	const struct scenario *sc;
+	const struct scenario *sc0; /* as loaded */
+	const struct scenario *sc;  /* sc0 expanded for the architecture being run */
+	struct scenario scx;
+	int ai;                     /* index into sc0->archs */
 	const struct run_opts *o;
 	struct runstate rs;
 	struct testbed tb;
 	struct results res;
-	struct point pt[SC_MAX_CHAINS][SC_MAX_LENGTHS];
+	struct point pt[SC_ARCH__COUNT][SC_MAX_CHAINS][SC_MAX_LENGTHS];
 	char started[40];
+	json_t *faults; /* fault experiment results, all architectures */
 	/* progress */
 	int li, c, round;
 	double sum_rtt_us;
@@ -73,8 +78,9 @@ static void progress(void *arg, unsigned sent, unsigned recv, double last_rtt_us
 		r->n_rtt++;
 	}
 	fprintf(stderr,
-		"\r\033[K%s: length %d (%d/%d) chain %s round %d/%u probe %u/%u  last %.3f ms  mean %.3f ms",
-		sc->name, sc->lengths[r->li], r->li + 1, sc->n_lengths, sc->chains[r->c].name,
+		"\r\033[K%s %s: length %d (%d/%d) chain %s round %d/%u probe %u/%u  last %.3f ms  mean %.3f ms",
+		sc->name, sc_arch_name(sc->arch), sc->lengths[r->li], r->li + 1, sc->n_lengths,
+		sc->chains[r->c].name,
 		r->round + 1, sc->measure.rounds, sent, sc->measure.per_round,
 		last_rtt_us / 1000.0, r->n_rtt ? r->sum_rtt_us / r->n_rtt / 1000.0 : 0.0);
 }
@@ -96,14 +102,14 @@ static void note(const struct run *r, const char *fmt, ...)
 
 /*
  * Proves the installed tables are the ones in effect: a few probes per
- * chain must cross exactly the SFs of the active chains, each as often as it
- * appears, and no other SF.
+ * chain must make every node give exactly the fwd verdicts the control
+ * plane expects (each SF as often as it appears, the SFF once per hop), and
+ * no other node any.
  */
-static int verify_path(struct run *r, int length, char *err, size_t errlen)
+static int verify_path(struct run *r, const struct cp_tables *t, char *err, size_t errlen)
 {
 	const struct scenario *sc = r->sc;
 	unsigned long long before[SC_MAX_NODES], after[SC_MAX_NODES];
-	unsigned want[SC_MAX_NODES] = { 0 };
 	const unsigned probes = 3;
 	int ret;
 
@@ -118,31 +124,27 @@ static int verify_path(struct run *r, int length, char *err, size_t errlen)
 			.dst = sc->nodes[ch->dest].ip, .icmp_size = sc->measure.icmp_size,
 			.rate_pps = 100, .count = probes, .grace_ms = 500, .stop = &run_stop,
 		};
-		int L = cp_chain_length(sc, c, length);
 
-		for (int k = 0; k < L; k++)
-			want[ch->sfs[k]] += probes;
 		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			return ret;
 		if (rep.interrupted)
 			return -EINTR;
 		if (rep.received != probes) {
 			snprintf(err, errlen,
-				 "length %d, chain %s: only %u of %u check probes from %s reached %s and came back",
-				 length, ch->name, rep.received, probes, sc->nodes[ch->src].name,
-				 sc->nodes[ch->dest].name);
+				 "%s, length %d, chain %s: only %u of %u check probes from %s reached %s and came back",
+				 sc_arch_name(sc->arch), t->length, ch->name, rep.received, probes,
+				 sc->nodes[ch->src].name, sc->nodes[ch->dest].name);
 			return -EHOSTUNREACH;
 		}
 	}
 	if ((ret = r->tb.ops->sf_counts(&r->tb, after, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
-		if (sc->nodes[i].role != SC_ROLE_SF)
-			continue;
-		if (after[i] - before[i] != want[i]) {
+		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes) {
 			snprintf(err, errlen,
-				 "length %d: SF %s forwarded %llu check frames, expected %u: the installed rules are not in effect",
-				 length, sc->nodes[i].name, after[i] - before[i], want[i]);
+				 "%s, length %d: node %s forwarded %llu check frames, expected %u: the installed rules are not in effect",
+				 sc_arch_name(sc->arch), t->length, sc->nodes[i].name,
+				 after[i] - before[i], t->expect[i] * probes);
 			return -EIO;
 		}
 	}
@@ -154,7 +156,7 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 	const struct scenario *sc = r->sc;
 	const struct sc_chain *ch = &sc->chains[c];
 	const struct sc_measure *m = &sc->measure;
-	struct point *p = &r->pt[c][li];
+	struct point *p = &r->pt[r->ai][c][li];
 	size_t total = (size_t)m->rounds * m->per_round;
 	struct probe_sample *s;
 	int ret = 0;
@@ -192,8 +194,8 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 			p->rtt_ns[p->n] = s[k].rtt_ns;
 			p->round[p->n] = rd;
 			p->n++;
-			fprintf(r->res.raw, "%s,%d,%u,%u,%lld,", ch->name, p->sfs, rd, s[k].seq,
-				(long long)s[k].tx_ns);
+			fprintf(r->res.raw, "%s,%s,%d,%u,%u,%lld,", sc_arch_name(sc->arch), ch->name,
+				p->sfs, rd, s[k].seq, (long long)s[k].tx_ns);
 			if (s[k].rtt_ns >= 0)
 				fprintf(r->res.raw, "%.3f,0,%s\n", s[k].rtt_ns / 1000.0,
 					s[k].ts_kernel ? "kernel" : "user");
@@ -225,15 +227,15 @@ static json_t *num(double v)
 }
 
 /* Fits mean (the paper's figure) and median (robust here) against SFs. */
-static void fit_chain(struct run *r, int c, struct stats_fit *mean_fit, struct stats_fit *med_fit,
+static void fit_chain(struct run *r, int ai, int c, struct stats_fit *mean_fit, struct stats_fit *med_fit,
 		      bool *ok_mean, bool *ok_med)
 {
 	double x[SC_MAX_LENGTHS], ym[SC_MAX_LENGTHS], yd[SC_MAX_LENGTHS];
 	size_t n = 0;
 	char err[256];
 
-	for (int li = 0; li < r->sc->n_lengths; li++) {
-		struct point *p = &r->pt[c][li];
+	for (int li = 0; li < r->sc0->n_lengths; li++) {
+		struct point *p = &r->pt[ai][c][li];
 
 		if (!p->measured || p->st.received == 0)
 			continue;
@@ -246,13 +248,73 @@ static void fit_chain(struct run *r, int c, struct stats_fit *mean_fit, struct s
 	*ok_med = stats_linfit(x, yd, n, med_fit, err, sizeof(err)) == 0;
 }
 
+static json_t *fit_json(bool ok, const struct stats_fit *f, const char *of)
+{
+	if (!ok)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:s}", "slope_us", f->slope, "intercept_us",
+			 f->intercept, "r2", f->r2, "of", of);
+}
+
+/* One (architecture, chain) series: CSV rows, JSON points, plot points. */
+static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_series *s,
+			  struct plot_point *pts, double *slope_out)
+{
+	const struct scenario *sc = r->sc0;
+	const char *arch = sc_arch_name(sc->archs[ai]);
+	struct stats_fit mf = { 0 }, df = { 0 };
+	json_t *pts_json = json_array();
+	bool okm, okd;
+
+	memset(s, 0, sizeof(*s));
+	for (int li = 0; li < sc->n_lengths; li++) {
+		struct point *p = &r->pt[ai][c][li];
+		struct stats_length *st = &p->st;
+
+		if (!p->measured)
+			continue;
+		fprintf(csv, "%s,%s,%d,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", arch,
+			sc->chains[c].name, p->sfs, st->probes, st->received, st->lost, st->loss_pct,
+			st->mean_us, st->sem_us, st->median_us, st->p99_us, st->min_us, st->max_us);
+		json_array_append_new(pts_json,
+			json_pack("{s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:f}",
+				  "chain_length", p->sfs, "probes", st->probes, "received",
+				  st->received, "lost", st->lost, "loss_pct", st->loss_pct, "mean_us",
+				  num(st->mean_us), "sem_us", num(st->sem_us), "median_us",
+				  num(st->median_us), "p99_us", num(st->p99_us), "min_us",
+				  num(st->min_us), "max_us", num(st->max_us), "kernel_timestamps",
+				  p->kernel_ts, "user_timestamps", p->user_ts, "achieved_pps",
+				  p->achieved_pps));
+		pts[s->n] = (struct plot_point){ .length = p->sfs, .mean_us = nan_or(st->mean_us),
+						 .sem_us = nan_or(st->sem_us),
+						 .median_us = nan_or(st->median_us) };
+		s->n++;
+	}
+	fit_chain(r, ai, c, &mf, &df, &okm, &okd);
+	*slope_out = okm ? mf.slope : NAN;
+	snprintf(s->label, sizeof(s->label), "%s%s%s%s%s", sc->n_archs > 1 ? arch : sc->name,
+		 sc->n_chains > 1 ? " chain " : "", sc->n_chains > 1 ? sc->chains[c].name : "",
+		 "", "");
+	snprintf(s->backend, sizeof(s->backend), "%s", sc_backend_name(sc->backend));
+	snprintf(s->accel, sizeof(s->accel), "%s", r->tb.accel);
+	snprintf(s->scenario, sizeof(s->scenario), "%s", sc->name);
+	s->pts = pts;
+	s->slope_us = okm ? mf.slope : NAN;
+	s->intercept_us = okm ? mf.intercept : NAN;
+	s->r2 = okm ? mf.r2 : NAN;
+	return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}", "architecture", arch, "chain",
+			 sc->chains[c].name, "spi", sc->chains[c].spi, "points", pts_json, "fit",
+			 fit_json(okm, &mf, "mean"), "fit_median", fit_json(okd, &df, "median"));
+}
+
 static int write_outputs(struct run *r, const char *status, const char *reason,
 			 json_t **summary_out, char *err, size_t errlen)
 {
-	const struct scenario *sc = r->sc;
-	struct plot_series series[SC_MAX_CHAINS];
-	struct plot_point pts[SC_MAX_CHAINS][SC_MAX_LENGTHS];
-	json_t *summary, *chains, *meta;
+	const struct scenario *sc = r->sc0;
+	static struct plot_series series[SC_ARCH__COUNT * SC_MAX_CHAINS];
+	static struct plot_point pts[SC_ARCH__COUNT * SC_MAX_CHAINS][SC_MAX_LENGTHS];
+	double slope[SC_ARCH__COUNT][SC_MAX_CHAINS];
+	json_t *summary, *chains, *meta, *archs, *cmp;
 	char path[1300], ended[40];
 	size_t ns = 0;
 	FILE *f;
@@ -265,73 +327,42 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 		snprintf(err, errlen, "creating %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	fprintf(f, "chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n");
+	fprintf(f, "architecture,chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n");
 	chains = json_array();
-	for (int c = 0; c < sc->n_chains; c++) {
-		struct stats_fit mf = { 0 }, df = { 0 };
-		bool okm, okd;
-		json_t *pts_json = json_array();
-		struct plot_series *s = &series[ns];
-
-		memset(s, 0, sizeof(*s));
-		for (int li = 0; li < sc->n_lengths; li++) {
-			struct point *p = &r->pt[c][li];
-			struct stats_length *st = &p->st;
-
-			if (!p->measured)
-				continue;
-			fprintf(f, "%s,%d,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-				sc->chains[c].name, p->sfs, st->probes, st->received, st->lost,
-				st->loss_pct, st->mean_us, st->sem_us, st->median_us, st->p99_us,
-				st->min_us, st->max_us);
-			json_array_append_new(pts_json,
-				json_pack("{s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:f}",
-					  "chain_length", p->sfs, "probes", st->probes,
-					  "received", st->received, "lost", st->lost,
-					  "loss_pct", st->loss_pct, "mean_us", num(st->mean_us),
-					  "sem_us", num(st->sem_us), "median_us", num(st->median_us),
-					  "p99_us", num(st->p99_us), "min_us", num(st->min_us),
-					  "max_us", num(st->max_us), "kernel_timestamps", p->kernel_ts,
-					  "user_timestamps", p->user_ts, "achieved_pps",
-					  p->achieved_pps));
-			pts[ns][s->n] = (struct plot_point){ .length = p->sfs,
-							     .mean_us = nan_or(st->mean_us),
-							     .sem_us = nan_or(st->sem_us),
-							     .median_us = nan_or(st->median_us) };
-			s->n++;
+	archs = json_array();
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		json_array_append_new(archs, json_string(sc_arch_name(sc->archs[ai])));
+		for (int c = 0; c < sc->n_chains; c++) {
+			json_array_append_new(chains, series_out(r, ai, c, f, &series[ns], pts[ns],
+								 &slope[ai][c]));
+			if (series[ns].n > 0)
+				ns++;
 		}
-		fit_chain(r, c, &mf, &df, &okm, &okd);
-		json_array_append_new(chains,
-			json_pack("{s:s, s:i, s:o, s:o, s:o}", "chain", sc->chains[c].name, "spi",
-				  sc->chains[c].spi, "points", pts_json, "fit",
-				  okm ? json_pack("{s:f, s:f, s:f, s:s}", "slope_us", mf.slope,
-						  "intercept_us", mf.intercept, "r2", mf.r2, "of", "mean")
-				      : json_null(),
-				  "fit_median",
-				  okd ? json_pack("{s:f, s:f, s:f, s:s}", "slope_us", df.slope,
-						  "intercept_us", df.intercept, "r2", df.r2, "of",
-						  "median")
-				      : json_null()));
-		if (s->n == 0)
-			continue;
-		snprintf(s->label, sizeof(s->label), "%s%s%s", sc->name, sc->n_chains > 1 ? " chain " : "",
-			 sc->n_chains > 1 ? sc->chains[c].name : "");
-		snprintf(s->backend, sizeof(s->backend), "%s", sc_backend_name(sc->backend));
-		snprintf(s->accel, sizeof(s->accel), "%s", r->tb.accel);
-		snprintf(s->scenario, sizeof(s->scenario), "%s", sc->name);
-		s->pts = pts[ns];
-		s->slope_us = okm ? mf.slope : NAN;
-		s->intercept_us = okm ? mf.intercept : NAN;
-		s->r2 = okm ? mf.r2 : NAN;
-		ns++;
 	}
 	fclose(f);
+	/* The paper's claim in one number: per-SF slope against Cadeia-Aberta's. */
+	cmp = json_array();
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		int base = -1;
 
-	summary = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario", sc->name,
+		for (int k = 0; k < sc->n_archs; k++)
+			if (sc->archs[k] == SC_ARCH_CADEIA_ABERTA)
+				base = k;
+		for (int c = 0; c < sc->n_chains && base >= 0; c++)
+			json_array_append_new(cmp, json_pack("{s:s, s:s, s:o, s:o}", "architecture",
+							     sc_arch_name(sc->archs[ai]), "chain",
+							     sc->chains[c].name, "slope_us",
+							     num(slope[ai][c]), "slope_ratio_to_cadeia_aberta",
+							     num(slope[ai][c] / slope[base][c])));
+	}
+	summary = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "scenario", sc->name,
 			    "backend", sc_backend_name(sc->backend), "architecture",
-			    sc_arch_name(sc->arch), "accelerator", r->tb.accel, "status", status,
-			    "chains", chains, "fit",
-			    json_deep_copy(json_object_get(json_array_get(chains, 0), "fit")));
+			    sc_arch_name(sc->archs[0]), "architectures", archs, "accelerator",
+			    r->tb.accel, "status", status, "chains", chains, "fit",
+			    json_deep_copy(json_object_get(json_array_get(chains, 0), "fit")),
+			    "comparison", cmp);
+	if (r->faults)
+		json_object_set(summary, "fault", r->faults);
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -361,28 +392,81 @@ cleanup:
 
 static void print_table(const struct run *r, json_t *summary)
 {
-	const struct scenario *sc = r->sc;
+	const struct scenario *sc = r->sc0;
+	size_t k = 0;
 
-	for (int c = 0; c < sc->n_chains; c++) {
-		json_t *fit = json_object_get(json_array_get(json_object_get(summary, "chains"), c), "fit");
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		for (int c = 0; c < sc->n_chains; c++, k++) {
+			json_t *ch = json_array_get(json_object_get(summary, "chains"), k);
+			json_t *fit = json_object_get(ch, "fit"), *fitm = json_object_get(ch, "fit_median");
 
-		printf("chain %s (SPI %u)\n", sc->chains[c].name, sc->chains[c].spi);
-		printf("  %3s %7s %5s %10s %9s %10s %10s\n", "SFs", "probes", "lost", "mean ms",
-		       "sem ms", "median ms", "p99 ms");
-		for (int li = 0; li < sc->n_lengths; li++) {
-			const struct point *p = &r->pt[c][li];
+			printf("%s, chain %s (SPI %u)\n", sc_arch_name(sc->archs[ai]), sc->chains[c].name,
+			       sc->chains[c].spi);
+			printf("  %3s %7s %5s %10s %9s %10s %10s\n", "SFs", "probes", "lost", "mean ms",
+			       "sem ms", "median ms", "p99 ms");
+			for (int li = 0; li < sc->n_lengths; li++) {
+				const struct point *p = &r->pt[ai][c][li];
 
-			if (!p->measured)
-				continue;
-			printf("  %3d %7u %5u %10.4f %9.4f %10.4f %10.4f\n", p->sfs, p->st.probes,
-			       p->st.lost, p->st.mean_us / 1000, p->st.sem_us / 1000,
-			       p->st.median_us / 1000, p->st.p99_us / 1000);
+				if (!p->measured)
+					continue;
+				printf("  %3d %7u %5u %10.4f %9.4f %10.4f %10.4f\n", p->sfs,
+				       p->st.probes, p->st.lost, p->st.mean_us / 1000,
+				       p->st.sem_us / 1000, p->st.median_us / 1000,
+				       p->st.p99_us / 1000);
+			}
+			if (json_is_object(fit))
+				printf("  fit of the means:   %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
+				       json_real_value(json_object_get(fit, "slope_us")) / 1000,
+				       json_real_value(json_object_get(fit, "intercept_us")) / 1000,
+				       json_real_value(json_object_get(fit, "r2")));
+			if (json_is_object(fitm))
+				printf("  fit of the medians: %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
+				       json_real_value(json_object_get(fitm, "slope_us")) / 1000,
+				       json_real_value(json_object_get(fitm, "intercept_us")) / 1000,
+				       json_real_value(json_object_get(fitm, "r2")));
 		}
-		if (json_is_object(fit))
-			printf("  fit of the means: %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
-			       json_real_value(json_object_get(fit, "slope_us")) / 1000,
-			       json_real_value(json_object_get(fit, "intercept_us")) / 1000,
-			       json_real_value(json_object_get(fit, "r2")));
+	}
+	if (json_object_get(summary, "fault")) {
+		json_t *e, *ch;
+		size_t i, j;
+
+		printf("fault: each element's link down in turn, every chain probed:\n");
+		json_array_foreach(json_object_get(summary, "fault"), i, e) {
+			if (json_object_get(e, "skipped")) {
+				printf("  %-14s %-6s skipped: %s\n",
+				       json_string_value(json_object_get(e, "architecture")),
+				       json_string_value(json_object_get(e, "failed")),
+				       json_string_value(json_object_get(e, "skipped")));
+				continue;
+			}
+			json_array_foreach(json_object_get(e, "chains"), j, ch)
+				printf("  %-14s %-6s down: chain %-6s %-18s loss %5.1f %%%s\n",
+				       json_string_value(json_object_get(e, "architecture")),
+				       json_string_value(json_object_get(e, "failed")),
+				       json_string_value(json_object_get(ch, "chain")),
+				       json_is_true(json_object_get(ch, "through_failed")) ? "(through it)"
+											    : "(not through it)",
+				       json_number_value(json_object_get(ch, "loss_pct_during")),
+				       json_is_true(json_object_get(ch, "as_expected")) ? "" : "  UNEXPECTED");
+		}
+	}
+	if (sc->n_archs > 1) {
+		json_t *e;
+		size_t i;
+
+		printf("per-SF slope against cadeia-aberta:\n");
+		json_array_foreach(json_object_get(summary, "comparison"), i, e) {
+			json_t *slope = json_object_get(e, "slope_us");
+			json_t *ratio = json_object_get(e, "slope_ratio_to_cadeia_aberta");
+
+			printf("  %-14s chain %-8s ", json_string_value(json_object_get(e, "architecture")),
+			       json_string_value(json_object_get(e, "chain")));
+			if (json_is_number(slope) && json_is_number(ratio))
+				printf("%8.2f us/SF  x%.2f\n", json_number_value(slope),
+				       json_number_value(ratio));
+			else
+				printf("     n/a (not measured)\n");
+		}
 	}
 }
 
@@ -392,6 +476,152 @@ static void log_teardown(const char *what, void *arg)
 	(void)arg;
 }
 
+/* Probes every chain once; received[c] gets the replies. */
+static int probe_chains(struct run *r, unsigned probes, unsigned *received, char *err,
+			size_t errlen)
+{
+	const struct scenario *sc = r->sc;
+	struct probe_sample *s = calloc(probes, sizeof(*s));
+	int ret = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (int c = 0; c < sc->n_chains && ret == 0; c++) {
+		struct probe_report rep;
+		struct probe_opts po = {
+			.src = sc->nodes[sc->chains[c].src].ip, .dst = sc->nodes[sc->chains[c].dest].ip,
+			.icmp_size = sc->measure.icmp_size, .rate_pps = sc->measure.rate_pps,
+			.count = probes, .grace_ms = 300, .stop = &run_stop,
+		};
+
+		ret = r->tb.ops->probe(&r->tb, sc->chains[c].src, &po, s, &rep, err, errlen);
+		received[c] = rep.received;
+		if (ret == 0 && rep.interrupted)
+			ret = -EINTR;
+	}
+	free(s);
+	return ret;
+}
+
+static bool chain_uses(const struct scenario *sc, int c, int length, int node)
+{
+	int L = cp_chain_length(sc, c, length);
+
+	if (sc->nodes[node].role == SC_ROLE_SFF)
+		return L > 0;
+	for (int k = 0; k < L; k++)
+		if (sc->chains[c].sfs[k] == node || sc->nodes[sc->chains[c].sfs[k]].peer == node)
+			return true;
+	return false;
+}
+
+/*
+ * The resilience argument, measured: each listed element loses its link
+ * while every chain is probed. Only chains through it should suffer.
+ */
+static int run_faults(struct run *r, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc;
+	const struct sc_fault *f = &sc->fault;
+	int length = f->length >= 0 ? f->length : sc_max_length(sc);
+	static struct cp_tables t;
+	int ret;
+
+	if (!r->faults)
+		r->faults = json_array();
+	if ((ret = cp_compute(sc, length, &t, err, errlen)) < 0 ||
+	    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+	    (ret = verify_path(r, &t, err, errlen)) < 0)
+		return ret;
+	for (int k = 0; k < f->n && !run_stop; k++) {
+		int node = f->nodes[k] == SC_FAULT_SFF ? arch_sff(sc) : f->nodes[k];
+		unsigned before[SC_MAX_CHAINS], during[SC_MAX_CHAINS];
+		json_t *chains;
+		char uerr[512];
+
+		if (node < 0) {
+			json_array_append_new(r->faults,
+				json_pack("{s:s, s:s, s:s}", "architecture", sc_arch_name(sc->arch),
+					  "failed", "sff", "skipped", "this architecture has no central forwarder"));
+			continue;
+		}
+		if ((ret = probe_chains(r, f->probes, before, err, errlen)) < 0)
+			return ret;
+		if ((ret = r->tb.ops->node_link(&r->tb, node, false, err, errlen)) < 0)
+			return ret;
+		ret = probe_chains(r, f->probes, during, err, errlen);
+		/* Restore even after an error: later steps need the element. */
+		if (r->tb.ops->node_link(&r->tb, node, true, uerr, sizeof(uerr)) < 0 && ret == 0) {
+			snprintf(err, errlen, "%s", uerr);
+			ret = -EIO;
+		}
+		if (ret < 0)
+			return ret;
+		chains = json_array();
+		for (int c = 0; c < sc->n_chains; c++) {
+			bool uses = chain_uses(sc, c, length, node);
+			double loss = 100.0 * (f->probes - during[c]) / f->probes;
+
+			json_array_append_new(chains,
+				json_pack("{s:s, s:b, s:i, s:i, s:f, s:b}", "chain", sc->chains[c].name,
+					  "through_failed", uses, "received_before", before[c],
+					  "received_during", during[c], "loss_pct_during", loss,
+					  "as_expected", uses ? during[c] < f->probes / 2 : during[c] == before[c]));
+			note(r, "%s: %s down: chain %s %s, %u/%u probes answered", sc_arch_name(sc->arch),
+			     sc->nodes[node].name, sc->chains[c].name,
+			     uses ? "goes through it" : "does not use it", during[c], f->probes);
+		}
+		json_array_append_new(r->faults,
+			json_pack("{s:s, s:s, s:i, s:i, s:o}", "architecture", sc_arch_name(sc->arch),
+				  "failed", sc->nodes[node].name, "chain_length", length, "probes",
+				  f->probes, "chains", chains));
+	}
+	return 0;
+}
+
+/* Builds one architecture's testbed and sweeps it. */
+static int run_arch(struct run *r, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc;
+	int ret;
+
+	note(r, "run %s: building the %s testbed for %s, %s (%d nodes)", r->rs.id,
+	     sc_backend_name(sc->backend), sc->name, sc_arch_name(sc->arch), sc->n_nodes);
+	if ((ret = tb_build(&r->tb, sc, &r->rs, err, errlen)) < 0)
+		return ret;
+	if (r->o->up_only) {
+		static struct cp_tables t;
+		int len = r->o->length >= 0 ? r->o->length : sc_max_length(sc);
+
+		if ((ret = cp_compute(sc, len, &t, err, errlen)) < 0 ||
+		    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+		    (ret = verify_path(r, &t, err, errlen)) < 0)
+			return ret;
+		return 0;
+	}
+	for (int li = 0; li < sc->n_lengths && !run_stop; li++) {
+		static struct cp_tables t;
+
+		if ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
+		    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+		    (ret = verify_path(r, &t, err, errlen)) < 0)
+			return ret;
+		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
+			struct point *p = &r->pt[r->ai][c][li];
+
+			if ((ret = measure_point(r, li, c, err, errlen)) < 0)
+				return ret;
+			if (p->measured)
+				note(r, "%s length %d chain %s: mean %.4f ms, median %.4f ms, lost %u",
+				     sc_arch_name(sc->arch), p->sfs, sc->chains[c].name,
+				     p->st.mean_us / 1000, p->st.median_us / 1000, p->st.lost);
+		}
+	}
+	if (sc->fault.n > 0 && !run_stop)
+		return run_faults(r, err, errlen);
+	return 0;
+}
+
 int run_scenario(const struct scenario *sc, const struct run_opts *o)
 {
 	static struct run r;
@@ -399,10 +629,10 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 	const char *status = "complete";
 	char reason[1100] = "";
 	json_t *summary = NULL;
-	int ret, rc = 0;
+	int ret = 0, rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	r.sc = sc;
+	r.sc0 = sc;
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
 	r.tb.ops = backend_for(sc->backend);
@@ -427,43 +657,33 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 		r.tb.log_dir = fnlogs;
 	}
 	r.tb.detach_functions = o->up_only;
-	note(&r, "run %s: building the %s testbed for %s (%d nodes)", r.rs.id,
-	     sc_backend_name(sc->backend), sc->name, sc->n_nodes);
-	ret = tb_build(&r.tb, sc, &r.rs, err, sizeof(err));
-	if (ret < 0)
-		goto fail;
-	if (o->up_only) {
-		static struct cp_tables t;
-		int len = o->length >= 0 ? o->length : sc_max_length(sc);
+	/* `up` builds the first architecture only. */
+	for (r.ai = 0; r.ai < (o->up_only ? 1 : sc->n_archs) && !run_stop; r.ai++) {
+		const struct backend_ops *ops = r.tb.ops;
+		const char *log_dir = r.tb.log_dir;
+		bool detach = r.tb.detach_functions;
 
-		if ((ret = cp_compute(sc, len, &t, err, sizeof(err))) < 0 ||
-		    (ret = r.tb.ops->install(&r.tb, &t, err, sizeof(err))) < 0 ||
-		    (ret = verify_path(&r, len, err, sizeof(err))) < 0)
-			goto fail;
+		if (r.ai > 0) {
+			ops->stop(&r.tb);
+			rs_clear(&r.rs, log_teardown, NULL);
+		}
+		memset(&r.tb, 0, sizeof(r.tb));
+		r.tb.ops = ops;
+		r.tb.log_dir = log_dir;
+		r.tb.detach_functions = detach;
+		r.scx = *sc;
+		if ((ret = arch_expand(&r.scx, sc->archs[r.ai], err, sizeof(err))) < 0)
+			break;
+		r.sc = &r.scx;
+		if ((ret = run_arch(&r, err, sizeof(err))) < 0)
+			break;
+	}
+	if (ret == 0 && o->up_only) {
 		rs_set(&r.rs, "pid", json_integer(0)); /* owned by `down` now */
 		printf("%s\n", r.rs.id);
-		note(&r, "run %s is up with chain length %d; `cadeia-bench down %s` removes it",
-		     r.rs.id, len, r.rs.id);
+		note(&r, "run %s is up; `cadeia-bench down %s` removes it", r.rs.id, r.rs.id);
 		rs_close(&r.rs);
 		return 0;
-	}
-	for (int li = 0; li < sc->n_lengths && !run_stop; li++) {
-		static struct cp_tables t;
-
-		if ((ret = cp_compute(sc, sc->lengths[li], &t, err, sizeof(err))) < 0 ||
-		    (ret = r.tb.ops->install(&r.tb, &t, err, sizeof(err))) < 0 ||
-		    (ret = verify_path(&r, sc->lengths[li], err, sizeof(err))) < 0)
-			break;
-		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
-			if ((ret = measure_point(&r, li, c, err, sizeof(err))) < 0)
-				break;
-			if (r.pt[c][li].measured)
-				note(&r, "length %d chain %s: mean %.4f ms, median %.4f ms, lost %u",
-				     r.pt[c][li].sfs, sc->chains[c].name, r.pt[c][li].st.mean_us / 1000,
-				     r.pt[c][li].st.median_us / 1000, r.pt[c][li].st.lost);
-		}
-		if (ret < 0)
-			break;
 	}
 	if (ret == -EINTR)
 		ret = 0;
@@ -509,10 +729,12 @@ finish:
 		}
 	}
 	json_decref(summary);
-	for (int c = 0; c < SC_MAX_CHAINS; c++)
-		for (int li = 0; li < SC_MAX_LENGTHS; li++) {
-			free(r.pt[c][li].rtt_ns);
-			free(r.pt[c][li].round);
-		}
+	json_decref(r.faults);
+	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
+		for (int c = 0; c < SC_MAX_CHAINS; c++)
+			for (int li = 0; li < SC_MAX_LENGTHS; li++) {
+				free(r.pt[ai][c][li].rtt_ns);
+				free(r.pt[ai][c][li].round);
+			}
 	return rc;
 }

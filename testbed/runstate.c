@@ -230,7 +230,8 @@ static void kill_function(json_t *fn, void (*log)(const char *, void *), void *a
 	      json_string_value(json_object_get(fn, "node")), (int)pid);
 }
 
-int rs_teardown(struct runstate *rs, void (*log)(const char *what, void *arg), void *arg)
+static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char *what, void *arg),
+		    void *arg)
 {
 	char prefix[16], err[512], path[512];
 	struct nl_link *links = NULL;
@@ -289,10 +290,27 @@ int rs_teardown(struct runstate *rs, void (*log)(const char *what, void *arg), v
 		}
 		free(links);
 	}
+	if (keep_state) {
+		json_object_set_new(rs->doc, "functions", json_array());
+		json_object_set_new(rs->doc, "nodes", json_array());
+		if (write_doc(rs) < 0)
+			failures++;
+		return failures;
+	}
 	snprintf(path, sizeof(path), "%s", rs->path);
 	if (failures == 0 && unlink(path) < 0 && errno != ENOENT)
 		failures++;
 	return failures;
+}
+
+int rs_teardown(struct runstate *rs, void (*log)(const char *what, void *arg), void *arg)
+{
+	return teardown(rs, false, log, arg);
+}
+
+int rs_clear(struct runstate *rs, void (*log)(const char *what, void *arg), void *arg)
+{
+	return teardown(rs, true, log, arg);
 }
 
 int rs_list(char ***ids, size_t *n)

@@ -50,6 +50,10 @@ void rs_name(const struct runstate *rs, const char *suffix, char *out, size_t le
  */
 int rs_teardown(struct runstate *rs, void (*log)(const char *what, void *arg), void *arg);
 
+/* The same, but the run goes on: the state file stays (one architecture
+ * of a comparison is done, the next one is built under the same prefix). */
+int rs_clear(struct runstate *rs, void (*log)(const char *what, void *arg), void *arg);
+
 /* Ids of all recorded runs. */
 int rs_list(char ***ids, size_t *n);
 void rs_list_free(char **ids, size_t n);

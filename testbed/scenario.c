@@ -197,9 +197,9 @@ static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const s
 		return fail(c, "", "missing required key 'nodes'");
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return fail(c, "nodes", "must be a non-empty array");
-	if (json_array_size(arr) > SC_MAX_NODES)
+	if (json_array_size(arr) > SC_MAX_FILE_NODES)
 		return fail(c, "nodes", "%zu nodes, at most %d supported", json_array_size(arr),
-			    SC_MAX_NODES);
+			    SC_MAX_FILE_NODES);
 	json_array_foreach(arr, i, o) {
 		struct sc_node *n = &sc->nodes[i];
 		const char *name = NULL, *role = NULL, *fn = NULL, *ifname = NULL;
@@ -215,8 +215,8 @@ static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const s
 		    (ret = get_string(c, o, path, "ifname", &ifname, false)))
 			return ret;
 		snprintf(sub, sizeof(sub), "%s.name", path);
-		if (!valid_name(name))
-			return fail(c, sub, "'%s' must be letters, digits and '_'", name);
+		if (!valid_name(name) || name[0] == '_')
+			return fail(c, sub, "'%s' must be letters, digits and '_', not starting with '_' (reserved for generated nodes)", name);
 		/* Host-side link is "<prefix>-<name>": it must fit IFNAMSIZ. */
 		if (SC_RUN_PREFIX_LEN + 1 + strlen(name) > SC_IFNAME_MAX)
 			return fail(c, sub,
@@ -578,6 +578,54 @@ static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 	return 0;
 }
 
+static int parse_fault(struct ctx *c, json_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "nodes", "length", "probes", NULL };
+	json_t *o = json_object_get(root, "fault"), *arr, *e;
+	long long v;
+	size_t i;
+	int ret;
+
+	sc->fault.length = -1;
+	sc->fault.probes = 50;
+	if (!o)
+		return 0;
+	if ((ret = want_object(c, o, "fault")) || (ret = check_keys(c, o, "fault", keys)))
+		return ret;
+	arr = json_object_get(o, "nodes");
+	if (!arr)
+		return fail(c, "fault", "missing required key 'nodes'");
+	if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > SC_MAX_FAULTS)
+		return fail(c, "fault.nodes", "must be a list of 1..%d SF names or \"sff\"", SC_MAX_FAULTS);
+	json_array_foreach(arr, i, e) {
+		char sub[64];
+		int idx;
+
+		snprintf(sub, sizeof(sub), "fault.nodes[%zu]", i);
+		if (!json_is_string(e))
+			return fail(c, sub, "must be an SF name or \"sff\"");
+		if (strcmp(json_string_value(e), "sff") == 0) {
+			sc->fault.nodes[i] = SC_FAULT_SFF;
+			continue;
+		}
+		idx = sc_node_index(sc, json_string_value(e));
+		if (idx < 0 || sc->nodes[idx].role != SC_ROLE_SF)
+			return fail(c, sub, "'%s' is not an SF of the scenario (nor \"sff\")",
+				    json_string_value(e));
+		sc->fault.nodes[i] = idx;
+	}
+	sc->fault.n = json_array_size(arr);
+	v = -1;
+	if ((ret = get_int(c, o, "fault", "length", 1, SC_MAX_CHAIN_LEN, &v, false)))
+		return ret;
+	sc->fault.length = v;
+	v = sc->fault.probes;
+	if ((ret = get_int(c, o, "fault", "probes", 1, 100000, &v, false)))
+		return ret;
+	sc->fault.probes = v;
+	return 0;
+}
+
 static int parse_network(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "subnet", "mtu", NULL };
@@ -612,9 +660,59 @@ static int parse_network(struct ctx *c, json_t *root, struct scenario *sc)
 			    subnet);
 	sc->prefix_len = atoi(slash + 1);
 	sc->subnet = htonl(ntohl(a.s_addr) & (0xFFFFFFFFu << (32 - sc->prefix_len)));
-	if ((1u << (32 - sc->prefix_len)) - 2 < (unsigned)sc->n_nodes)
-		return fail(c, "network.subnet", "'%s' has room for %u hosts, the scenario has %d nodes",
-			    subnet, (1u << (32 - sc->prefix_len)) - 2, sc->n_nodes);
+	/* Star architectures add an SFF and a proxy per SF. */
+	if ((1u << (32 - sc->prefix_len)) - 2 < (unsigned)(2 * sc->n_nodes + 1))
+		return fail(c, "network.subnet", "'%s' has room for %u hosts, the scenario needs up to %d",
+			    subnet, (1u << (32 - sc->prefix_len)) - 2, 2 * sc->n_nodes + 1);
+	return 0;
+}
+
+static int arch_from_name(const char *s, enum sc_arch *a)
+{
+	for (int i = 0; i < SC_ARCH__COUNT; i++) {
+		if (strcmp(s, sc_arch_name(i)) == 0) {
+			*a = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "architecture": a name, or a list of names to compare in one run. */
+static int parse_archs(struct ctx *c, json_t *root, struct scenario *sc)
+{
+	static const char expected[] = "expected cadeia-aberta, phantomsfc or ovs-nsh";
+	json_t *v = json_object_get(root, "architecture"), *e;
+	size_t i;
+
+	sc->n_archs = 1;
+	sc->archs[0] = SC_ARCH_CADEIA_ABERTA;
+	if (!v)
+		goto out;
+	if (json_is_string(v)) {
+		if (arch_from_name(json_string_value(v), &sc->archs[0]) < 0)
+			return fail(c, "architecture", "unknown architecture '%s' (%s)",
+				    json_string_value(v), expected);
+		goto out;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > SC_ARCH__COUNT)
+		return fail(c, "architecture", "must be a name or a list of 1..%d names (%s)",
+			    SC_ARCH__COUNT, expected);
+	json_array_foreach(v, i, e) {
+		char sub[64];
+
+		snprintf(sub, sizeof(sub), "architecture[%zu]", i);
+		if (!json_is_string(e) || arch_from_name(json_string_value(e), &sc->archs[i]) < 0)
+			return fail(c, sub, "unknown architecture %s%s%s (%s)", json_is_string(e) ? "'" : "",
+				    json_is_string(e) ? json_string_value(e) : "(not a string)",
+				    json_is_string(e) ? "'" : "", expected);
+		for (size_t j = 0; j < i; j++)
+			if (sc->archs[j] == sc->archs[i])
+				return fail(c, sub, "'%s' is listed twice", json_string_value(e));
+	}
+	sc->n_archs = json_array_size(v);
+out:
+	sc->arch = sc->archs[0];
 	return 0;
 }
 
@@ -622,7 +720,7 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "description", "backend", "architecture",
 					    "network", "defaults", "nodes", "chains", "sweep",
-					    "measure", NULL };
+					    "measure", "fault", NULL };
 	const char *s;
 	struct defaults d;
 	int ret;
@@ -654,22 +752,19 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 		sc->backend = SC_BACKEND_LIBVIRT;
 	else
 		return fail(c, "backend", "unknown backend '%s' (expected netns or libvirt)", s);
-	s = "cadeia-aberta";
-	if ((ret = get_string(c, root, "", "architecture", &s, false)))
+	if ((ret = parse_archs(c, root, sc)))
 		return ret;
-	if (strcmp(s, "cadeia-aberta") == 0)
-		sc->arch = SC_ARCH_CADEIA_ABERTA;
-	else
-		return fail(c, "architecture", "unknown architecture '%s' (expected cadeia-aberta)", s);
 	if ((ret = parse_defaults(c, root, &d)) || (ret = parse_nodes(c, root, sc, &d)) ||
 	    (ret = parse_chains(c, root, sc)) || (ret = parse_sweep(c, root, sc)) ||
-	    (ret = parse_measure(c, root, sc)) || (ret = parse_network(c, root, sc)))
+	    (ret = parse_measure(c, root, sc)) || (ret = parse_network(c, root, sc)) ||
+	    (ret = parse_fault(c, root, sc)))
 		return ret;
 
 	/* Deterministic addressing: node i gets host i+1 and MAC 02:cb:00:00:hi:lo. */
 	for (int i = 0; i < sc->n_nodes; i++) {
 		struct sc_node *n = &sc->nodes[i];
 
+		n->peer = -1;
 		n->ip = htonl(ntohl(sc->subnet) + i + 1);
 		n->mac[0] = 0x02;
 		n->mac[1] = 0xcb;
@@ -767,7 +862,13 @@ const char *sc_fn_name(enum sc_fn fn)
 
 const char *sc_role_name(enum sc_role r)
 {
-	return r == SC_ROLE_SRC ? "src" : r == SC_ROLE_DEST ? "dest" : "sf";
+	switch (r) {
+	case SC_ROLE_SRC: return "src";
+	case SC_ROLE_DEST: return "dest";
+	case SC_ROLE_SFF: return "sff";
+	case SC_ROLE_PROXY: return "proxy";
+	default: return "sf";
+	}
 }
 
 const char *sc_backend_name(enum sc_backend b)
@@ -777,8 +878,11 @@ const char *sc_backend_name(enum sc_backend b)
 
 const char *sc_arch_name(enum sc_arch a)
 {
-	(void)a;
-	return "cadeia-aberta";
+	switch (a) {
+	case SC_ARCH_PHANTOMSFC: return "phantomsfc";
+	case SC_ARCH_OVS_NSH: return "ovs-nsh";
+	default: return "cadeia-aberta";
+	}
 }
 
 int sc_node_index(const struct scenario *sc, const char *name)

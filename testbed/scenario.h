@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define SC_MAX_NODES 64
+#define SC_MAX_FILE_NODES 40
+#define SC_MAX_NODES (2 * SC_MAX_FILE_NODES + 1) /* plus a generated SFF and proxies */
 #define SC_MAX_CHAINS 16
 #define SC_MAX_CHAIN_LEN 62 /* TTL 63: the 63rd SF would see TTL 1 */
 #define SC_MAX_LENGTHS 64
@@ -20,8 +21,20 @@
 #define SC_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 
 enum sc_backend { SC_BACKEND_NETNS, SC_BACKEND_LIBVIRT };
-enum sc_arch { SC_ARCH_CADEIA_ABERTA };
-enum sc_role { SC_ROLE_SRC, SC_ROLE_DEST, SC_ROLE_SF };
+enum sc_arch {
+	SC_ARCH_CADEIA_ABERTA, /* every SF forwards for itself: dec, enc, fwd in its kernel */
+	SC_ARCH_PHANTOMSFC,    /* star: one central eBPF SFF, a proxy per NSH-unaware SF */
+	SC_ARCH_OVS_NSH,       /* star: Open vSwitch with NSH as the central SFF */
+	SC_ARCH__COUNT,
+};
+enum sc_role {
+	SC_ROLE_SRC,
+	SC_ROLE_DEST,
+	SC_ROLE_SF,
+	/* Added by arch_expand(), never in a scenario file: */
+	SC_ROLE_SFF,   /* the central forwarder of a star architecture */
+	SC_ROLE_PROXY, /* strips and restores NSH for the SF in .peer */
+};
 enum sc_fn {
 	SC_FN_NONE,      /* src and dest */
 	SC_FN_WIRE,      /* user-space AF_PACKET wire, NSH-unaware (the paper's FS) */
@@ -38,6 +51,11 @@ struct sc_node {
 	int busy_poll_us;/* 0 = block in recv */
 	uint32_t ip;     /* network order, assigned from the subnet */
 	uint8_t mac[6];  /* assigned: 02:cb:00:00:hi:lo of index+1 */
+	/* Star architectures: an NSH-unaware SF hangs off its proxy through a
+	 * point-to-point link instead of the bridge. peer is the other end
+	 * (proxy <-> SF), -1 when the node is only on the bridge. */
+	int peer;
+	char peer_ifname[16]; /* the proxy's interface towards its SF */
 };
 
 struct sc_chain {
@@ -62,12 +80,26 @@ struct sc_measure {
 	unsigned grace_ms;   /* wait for late replies after a round */
 };
 
+#define SC_FAULT_SFF (-2) /* "sff": the central forwarder of a star */
+#define SC_MAX_FAULTS 8
+
+/* Fault experiment: after the sweep, each element in turn loses its link
+ * while every chain is probed; which chains lose traffic? */
+struct sc_fault {
+	int n;
+	int nodes[SC_MAX_FAULTS]; /* node indexes, or SC_FAULT_SFF */
+	int length;               /* chain length to test at; -1 = longest */
+	unsigned probes;          /* per chain, before and during the fault */
+};
+
 struct scenario {
 	char path[4096];
 	char name[64];
 	char description[256];
 	enum sc_backend backend;
-	enum sc_arch arch;
+	enum sc_arch arch;    /* the one being built; see archs[] */
+	int n_archs;          /* "architecture" may list several: one run each */
+	enum sc_arch archs[SC_ARCH__COUNT];
 	uint32_t subnet;     /* network order */
 	int prefix_len;
 	unsigned mtu;        /* bridge and SF links; room for NSH */
@@ -78,6 +110,7 @@ struct scenario {
 	int n_lengths;
 	int lengths[SC_MAX_LENGTHS];
 	struct sc_measure measure;
+	struct sc_fault fault;
 	json_t *json;        /* the file as parsed, for meta.json */
 };
 

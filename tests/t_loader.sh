@@ -13,11 +13,17 @@ NODE2=cbtBL-node2
 PIN=/sys/fs/bpf/cadeia
 TMP=$(mktemp -d /tmp/cbtBL.XXXXXX)
 
+# The kwire/keep_ttl section (issue 5) uses its own netns and nodes.
+LNS=cbtL-ld
+LNODE=cbtL-ld-_px3
+LNODE2=cbtL-ld-_px3_eth1
+
 teardown() {
-	for n in $NODE $NODE2; do
+	for n in $NODE $NODE2 $LNODE $LNODE2; do
 		[ -d "$PIN/$n" ] && $S detach --node "$n" >/dev/null 2>&1
 	done
 	ip netns del $NS 2>/dev/null
+	ip netns del $LNS 2>/dev/null
 	rm -rf "$TMP"
 }
 trap teardown EXIT
@@ -251,5 +257,110 @@ expect_rc "attach sf" 0 attach --node $NODE --netns $NS --dev cbtBL0 --stages sf
 ip netns del $NS
 expect_rc "detach after the netns is gone" 0 detach --node $NODE
 check "no pin dir after detach of a vanished netns" test ! -e "$PIN/$NODE"
+
+# ---- kwire mode and peer, keep_ttl (PhantomSFC proxy and SFF nodes) ----------------
+expect_rc "--kwire-mode with an unknown mode" 2 attach --node $LNODE --dev lo --stages kwire --kwire-mode bogus
+check "unknown kwire mode is named" grep -q 'unknown mode "bogus"' "$TMP/err"
+expect_rc "--kwire-mode without the kwire stage" 2 attach --node $LNODE --dev lo --stages fwd --kwire-mode nsh-host
+expect_rc "--kwire-peer without the kwire stage" 2 attach --node $LNODE --dev lo --stages fwd --kwire-peer lo
+expect_rc "--kwire-mode is attach-only" 2 show --node $LNODE --kwire-mode nsh-host
+expect_err "node names with '.' are refused (bpffs forbids them)" \
+	"node \"$LNODE.eth1\": invalid name (no '/' or '.', at most 63 characters)" \
+	attach --node $LNODE.eth1 --dev lo --stages kwire
+
+ip netns add $LNS || { fail "create netns $LNS"; tap_done; exit 1; }
+ip -n $LNS link add cbtLld0 type veth peer name cbtLld1 &&
+	ip -n $LNS link set cbtLld0 up && ip -n $LNS link set cbtLld1 up ||
+	{ fail "create veth in $LNS"; tap_done; exit 1; }
+LIDX0=$(ip -n $LNS -j link show cbtLld0 | jq -r '.[0].ifindex')
+LIDX1=$(ip -n $LNS -j link show cbtLld1 | jq -r '.[0].ifindex')
+
+expect_err "--kwire-peer names an unknown interface" \
+	"interface \"cbtLzz\" not found in netns $LNS" \
+	attach --node $LNODE --netns $LNS --dev cbtLld0 --stages kwire --kwire-peer cbtLzz
+check "failed kwire attach leaves no pins" test ! -e "$PIN/$LNODE"
+check "failed kwire attach leaves no clsact" bash -c "! tc -n $LNS qdisc show dev cbtLld0 | grep -q clsact"
+
+# A proxy: dec,enc,fwd,kwire on the bridge side, kwire alone on the SF side.
+expect_rc "attach proxy eth0 side (otherhost, peer cbtLld1)" 0 \
+	attach --node $LNODE --netns $LNS --dev cbtLld0 --stages dec,enc,fwd,kwire --kwire-peer cbtLld1
+expect_rc "attach a second node on another interface of the same netns (nsh-host, peer cbtLld0)" 0 \
+	attach --node $LNODE2 --netns $LNS --dev cbtLld1 --stages kwire --kwire-mode nsh-host --kwire-peer cbtLld0
+
+kwire_id() { # DEV -> id of kwire_ingress on its tc ingress
+	tc -n $LNS filter show dev "$1" ingress |
+		sed -n 's/.*name kwire_ingress.* id \([0-9]*\).*/\1/p; s/.*kwire_ingress:\[\([0-9]*\)\].*/\1/p' | head -1
+}
+rodata_var() { # PROG_ID VAR -> VAR's value in the program's .rodata
+	local m
+	for m in $(bpftool -j prog show id "$1" | jq -r '.map_ids[]'); do
+		if bpftool -j map show id "$m" | jq -e '.name | endswith(".rodata")' >/dev/null; then
+			bpftool -j map dump id "$m" |
+				jq -r --arg v "$2" '.[0].formatted.value[".rodata"][] | select(has($v)) | .[$v]'
+		fi
+	done
+}
+kid0=$(kwire_id cbtLld0)
+kid1=$(kwire_id cbtLld1)
+check "kwire_ingress on both interfaces, two programs ($kid0, $kid1)" \
+	test -n "$kid0" -a -n "$kid1" -a "$kid0" != "$kid1"
+check "cbtLld0 kwire rodata: kwire_mode 0 (otherhost)" test "$(rodata_var "$kid0" kwire_mode)" = 0
+check "cbtLld0 kwire rodata: redirect_ifindex = cbtLld1's ($LIDX1)" \
+	test "$(rodata_var "$kid0" redirect_ifindex)" = "$LIDX1"
+check "cbtLld1 kwire rodata: kwire_mode 1 (nsh-host)" test "$(rodata_var "$kid1" kwire_mode)" = 1
+check "cbtLld1 kwire rodata: redirect_ifindex = cbtLld0's ($LIDX0)" \
+	test "$(rodata_var "$kid1" redirect_ifindex)" = "$LIDX0"
+check "cbtLld0 keeps dec on XDP and enc, fwd on egress" bash -c \
+	"ip -n $LNS -d link show cbtLld0 | grep -q 'name dec_xdp' && tc -n $LNS filter show dev cbtLld0 egress | grep -q fwd_egress && tc -n $LNS filter show dev cbtLld0 egress | grep -q enc_egress"
+run show --node $LNODE --json
+check "show --json: kwire_mode otherhost, peer cbtLld1" bash -c \
+	"jq -e '.kwire_mode == \"otherhost\" and .kwire_peer == \"cbtLld1\" and .kwire_peer_ifindex == $LIDX1' <<<'$out' >/dev/null"
+run show --node $LNODE2 --json
+check "show --json: kwire_mode nsh-host, peer cbtLld0" bash -c \
+	"jq -e '.kwire_mode == \"nsh-host\" and .kwire_peer == \"cbtLld0\" and .kwire_peer_ifindex == $LIDX0 and .stages == \"kwire\"' <<<'$out' >/dev/null"
+run show --node $LNODE2
+check "show text: kwire mode and peer" grep -q "^  kwire mode nsh-host peer cbtLld0 (ifindex $LIDX0)$" "$TMP/out"
+run stats --node $LNODE2 --json
+check "stats --json: kwire has passed, reflected, redirected" bash -c \
+	"jq -e '.counters.kwire | has(\"passed\") and has(\"reflected\") and has(\"redirected\")' <<<'$out' >/dev/null"
+
+# keep_ttl in the rules file, read back from the map.
+cat >"$TMP/keep.json" <<EOF
+{ "forwarding": [ { "spi": 5, "si": 254, "next_hop": "02:00:00:00:00:0b", "keep_ttl": true },
+                  { "spi": 5, "si": 253, "end": true, "keep_ttl": true },
+                  { "spi": 5, "si": 252, "next_hop": "02:00:00:00:00:0c", "keep_ttl": false },
+                  { "spi": 5, "si": 251, "next_hop": "02:00:00:00:00:0d" } ] }
+EOF
+printf '{"forwarding":[{"spi":5,"si":254,"next_hop":"02:00:00:00:00:0b","keep_ttl":1}]}\n' >"$TMP/keep-bad.json"
+expect_err "rules refused: keep_ttl not a boolean" \
+	"$TMP/keep-bad.json: forwarding[0].keep_ttl: expected true or false" rules --node $LNODE "$TMP/keep-bad.json"
+expect_rc "rules with keep_ttl load" 0 rules --node $LNODE "$TMP/keep.json"
+run show --node $LNODE --json
+check "show --json: keep_ttl true on si 254 and 253 (end), absent on si 252 and 251" bash -c \
+	"jq -e '(.forwarding | length) == 4 and .forwarding[0] == {\"spi\":5,\"si\":254,\"next_hop\":\"02:00:00:00:00:0b\",\"ifindex\":0,\"keep_ttl\":true} and .forwarding[1].end and .forwarding[1].keep_ttl == true and (.forwarding[2] | has(\"keep_ttl\") | not) and (.forwarding[3] | has(\"keep_ttl\") | not)' <<<'$out' >/dev/null"
+check "fwd_table map: flags 1 (FWD_F_KEEP_TTL) for si 254, 0 for si 252" bash -c \
+	"bpftool -j map dump pinned $PIN/$LNODE/fwd_table | jq -e '(.[] | select(.formatted.key.si == 254) | .formatted.value.flags) == 1 and (.[] | select(.formatted.key.si == 252) | .formatted.value.flags) == 0' >/dev/null"
+run show --node $LNODE
+check "show text marks keep_ttl" grep -q '^  spi 5 si 254 -> next_hop 02:00:00:00:00:0b ifindex 0 keep_ttl$' "$TMP/out"
+check "show text: no keep_ttl on si 252" grep -q '^  spi 5 si 252 -> next_hop 02:00:00:00:00:0c ifindex 0$' "$TMP/out"
+
+# Each node's detach removes only its own interface's hooks.
+expect_rc "detach the proxy's bridge side" 0 detach --node $LNODE
+check "cbtLld1's kwire survives the other node's detach" test "$(kwire_id cbtLld1)" = "$kid1"
+check "cbtLld0: no clsact, no XDP left" bash -c \
+	"! tc -n $LNS qdisc show dev cbtLld0 | grep -q clsact && ! ip -n $LNS -d link show cbtLld0 | grep -q xdp"
+expect_rc "detach the second node" 0 detach --node $LNODE2
+check "cbtLld1: no clsact left" bash -c "! tc -n $LNS qdisc show dev cbtLld1 | grep -q clsact"
+check "no pins left for either node" test ! -e "$PIN/$LNODE" -a ! -e "$PIN/$LNODE2"
+
+# Defaults: kwire alone is otherhost, back out of its own interface.
+expect_rc "attach kwire with defaults" 0 attach --node $LNODE --netns $LNS --dev cbtLld0 --stages kwire
+kid0=$(kwire_id cbtLld0)
+check "default kwire rodata: kwire_mode 0, redirect_ifindex 0" \
+	test "$(rodata_var "$kid0" kwire_mode) $(rodata_var "$kid0" redirect_ifindex)" = "0 0"
+run show --node $LNODE --json
+check "show --json: default kwire_mode otherhost, no peer" bash -c \
+	"jq -e '.kwire_mode == \"otherhost\" and .kwire_peer == \"\" and .kwire_peer_ifindex == 0' <<<'$out' >/dev/null"
+expect_rc "detach kwire with defaults" 0 detach --node $LNODE
 
 tap_done

@@ -101,6 +101,87 @@ static const char run2_csv[] =
 static const char run2_json[] =
 	"{ \"scenario\": \"chain6\", \"backend\": \"libvirt-tcg\", \"accelerator\": \"tc\" }\n";
 
+/*
+ * Run 3, two chains in one run, rows of the chains interleaved. Chain a:
+ * means 50 + 10 L, but summary.json gives it slope 7 (the JSON wins). Chain
+ * b: means exactly 100 + 20 L and a null fit in the JSON (computed). The
+ * JSON lists b before a, so fits must be matched by name, not position.
+ */
+static const char run3_csv[] =
+	"chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n"
+	"a,0,100,100,0,0,50,1,49,60,40,70\n"
+	"b,0,100,100,0,0,100,2,99,110,90,120\n"
+	"a,1,100,100,0,0,60,1,59,70,50,80\n"
+	"b,1,100,100,0,0,120,2,119,130,110,140\n"
+	"a,2,100,100,0,0,70,1,69,80,60,90\n"
+	"b,2,100,100,0,0,140,2,139,150,130,160\n"
+	"b,3,100,100,0,0,160,2,159,170,150,180\n";
+static const char run3_json[] =
+	"{ \"scenario\": \"two-chains\", \"backend\": \"netns\", \"accelerator\": \"none (no VM)\",\n"
+	"  \"fit\": { \"slope_us\": 7.0, \"intercept_us\": 51.0, \"r2\": 0.5 },\n"
+	"  \"chains\": [ { \"chain\": \"b\", \"spi\": 20, \"points\": [], \"fit\": null },\n"
+	"              { \"chain\": \"a\", \"spi\": 10, \"points\": [],\n"
+	"                \"fit\": { \"slope_us\": 7.0, \"intercept_us\": 51.0, \"r2\": 0.5 } } ] }\n";
+
+static void test_multi(const char *d1, const char *d3, const char *outdir)
+{
+	struct plot_opts o = { .outdir = outdir };
+	struct plot_series *v = NULL, one;
+	char err[512] = "", *gp, *svg, missing[160];
+	size_t n = 0;
+	int r;
+
+	r = plot_load_run_all(d1, &v, &n, err, sizeof(err));
+	CHECK(r == 0 && n == 1 && v[0].n == 9 && !v[0].chain[0],
+	      "all: a run without a chain column is one series (%d n=%zu %s)", r, n, err);
+	r = plot_load_run_all(d3, &v, &n, err, sizeof(err));
+	CHECK(r == 0 && n == 3, "all: a two-chain run appends two series (%d n=%zu %s)", r, n, err);
+	if (n != 3) {
+		plot_series_free_all(v, n);
+		return;
+	}
+	CHECK(v[0].n == 9 && v[0].slope_us == 200, "all: the first run's series is intact");
+	CHECK(!strcmp(v[1].chain, "a") && v[1].n == 3 && v[1].pts[2].length == 2 &&
+	      v[1].pts[2].mean_us == 70 && v[1].pts[2].median_us == 69,
+	      "all: chain a has its own 3 rows only (chain %s, n=%zu)", v[1].chain, v[1].n);
+	CHECK(!strcmp(v[2].chain, "b") && v[2].n == 4 && v[2].pts[3].length == 3 &&
+	      v[2].pts[3].mean_us == 160, "all: chain b has its own 4 rows only (chain %s, n=%zu)",
+	      v[2].chain, v[2].n);
+	CHECK(!strcmp(v[1].label, "two-chains a (run3)") && !strcmp(v[2].label, "two-chains b (run3)"),
+	      "all: labels are \"<scenario> <chain> (<dir>)\" (%s | %s)", v[1].label, v[2].label);
+	CHECK(v[1].slope_us == 7 && v[1].intercept_us == 51 && v[1].r2 == 0.5,
+	      "all: chain a takes its own fit from chains[], matched by name (%g)", v[1].slope_us);
+	CHECK(fabs(v[2].slope_us - 20) < 1e-9 && fabs(v[2].intercept_us - 100) < 1e-9,
+	      "all: chain b's null fit is computed from b's means only (%g %g)", v[2].slope_us,
+	      v[2].intercept_us);
+	CHECK(!strcmp(v[2].backend, "netns") && !strcmp(v[2].scenario, "two-chains"),
+	      "all: every chain's series carries the run's backend and scenario");
+
+	snprintf(missing, sizeof(missing), "%s/nothing-here", tmp);
+	r = plot_load_run_all(missing, &v, &n, err, sizeof(err));
+	CHECK(r == -ENOENT && n == 3 && v[2].n == 4,
+	      "all: a failing run appends nothing and keeps the vector (%d n=%zu)", r, n);
+
+	r = plot_fig6(&o, v, n, err, sizeof(err));
+	CHECK(r == 0, "all: three series from two runs are drawn (%d %s)", r, err);
+	gp = slurp(outdir, "fig6.gp", NULL);
+	CHECK(gp && strstr(gp, "index 2 using 1:2:3 with yerrorbars") && strstr(gp, "b1 = 0.007 ") &&
+	      strstr(gp, "b2 = 0.02 "), "all: script has one block and one fit per chain");
+	svg = slurp(outdir, "fig6.svg", NULL);
+	CHECK(svg && strstr(svg, "two-chains a (run3)") && strstr(svg, "two-chains b (run3)") &&
+	      strstr(svg, "0.020 ms/SF (20.0 µs/SF)"), "all: SVG legend names each chain and its slope");
+	free(gp);
+	free(svg);
+	plot_series_free_all(v, n);
+
+	r = plot_load_run(d3, &one, err, sizeof(err));
+	CHECK(r == 0 && one.n == 3 && !strcmp(one.chain, "a") && one.slope_us == 7,
+	      "one: plot_load_run keeps the first chain only, with its fit (n=%zu %s)", one.n,
+	      one.chain);
+	if (r == 0)
+		plot_series_free(&one);
+}
+
 static void test_load(struct plot_series *s1, struct plot_series *s2, const char *d1,
 		      const char *d2)
 {
@@ -211,7 +292,7 @@ static void test_errors(void)
 int main(void)
 {
 	struct plot_series s[2];
-	char d1[128], d2[128], out1[128], out2[128];
+	char d1[128], d2[128], d3[128], out1[128], out2[128], out3[128];
 
 	snprintf(tmp, sizeof(tmp), "/tmp/cbtD-plot.XXXXXX");
 	if (!CHECK(mkdtemp(tmp), "temp dir %s", tmp)) {
@@ -223,16 +304,21 @@ int main(void)
 	snprintf(d2, sizeof(d2), "%s/run2/", tmp); /* trailing slash on purpose */
 	snprintf(out1, sizeof(out1), "%s/run1/plots", tmp);
 	snprintf(out2, sizeof(out2), "%s/both/plots", tmp);
+	snprintf(d3, sizeof(d3), "%s/run3", tmp);
+	snprintf(out3, sizeof(out3), "%s/multi/plots", tmp);
 	write_file(d1, "summary.csv", run1_csv);
 	write_file(d1, "summary.json", run1_json);
 	write_file(d2, "summary.csv", run2_csv);
 	write_file(d2, "summary.json", run2_json);
+	write_file(d3, "summary.csv", run3_csv);
+	write_file(d3, "summary.json", run3_json);
 
 	test_load(&s[0], &s[1], d1, d2);
 	if (s[0].n && s[1].n) {
 		test_plot(&s[0], out1);
 		test_two(s, out2);
 	}
+	test_multi(d1, d3, out3);
 	test_errors();
 	plot_series_free(&s[0]);
 	plot_series_free(&s[1]);

@@ -33,8 +33,8 @@ static struct classifier_bpf *cls;
 static struct dec_bpf *dec;
 static struct enc_bpf *enc;
 static struct fwd_bpf *fwd;
-static struct kwire_bpf *kw;
-static struct stage st_cls, st_dec, st_enc, st_fwd, st_kw;
+static struct kwire_bpf *kw, *kw_nsh, *kw_x;
+static struct stage st_cls, st_dec, st_enc, st_fwd, st_kw, st_kw_nsh, st_kw_x;
 
 /* Test-side paths and their fwd_table. */
 #define SPI_A 100
@@ -42,6 +42,8 @@ static struct stage st_cls, st_dec, st_enc, st_fwd, st_kw;
 #define SI_NEXT 254 /* -> MAC_NEXT */
 #define SI_END 253  /* end of chain, deliver to MAC_B */
 #define SI_REDIR 200
+#define SI_KEEP 201 /* -> MAC_NEXT, FWD_F_KEEP_TTL */
+#define SI_KEEP_END 202 /* end of chain, FWD_F_KEEP_TTL */
 #define IFINDEX_LO 1
 
 /* ---- setup --------------------------------------------------------------- */
@@ -55,7 +57,9 @@ static int load_all(void)
 	enc = enc_bpf__open();
 	fwd = fwd_bpf__open();
 	kw = kwire_bpf__open();
-	if (!cls || !dec || !enc || !fwd || !kw) {
+	kw_nsh = kwire_bpf__open();
+	kw_x = kwire_bpf__open();
+	if (!cls || !dec || !enc || !fwd || !kw || !kw_nsh || !kw_x) {
 		fprintf(stderr, "open skeletons: %s\n", strerror(errno));
 		return -1;
 	}
@@ -64,6 +68,12 @@ static int load_all(void)
 	obj_unpin(enc->obj);
 	obj_unpin(fwd->obj);
 	obj_unpin(kw->obj);
+	obj_unpin(kw_nsh->obj);
+	obj_unpin(kw_x->obj);
+	/* kw: the defaults (otherhost, same interface); kw_nsh: an SFF node;
+	 * kw_x: a proxy's cross-connect. */
+	kw_nsh->rodata->kwire_mode = KWIRE_MODE_NSH_HOST;
+	kw_x->rodata->redirect_ifindex = IFINDEX_LO;
 	memcpy((void *)dec->rodata->node_mac, MAC_SF, 6);
 	memcpy((void *)enc->rodata->node_mac, MAC_SF, 6);
 	memcpy((void *)fwd->rodata->node_mac, MAC_SF, 6);
@@ -81,6 +91,10 @@ static int load_all(void)
 		err = fwd_bpf__load(fwd);
 	if (!err)
 		err = kwire_bpf__load(kw);
+	if (!err)
+		err = kwire_bpf__load(kw_nsh);
+	if (!err)
+		err = kwire_bpf__load(kw_x);
 	if (err) {
 		fprintf(stderr, "load stages: %s\n", strerror(-err));
 		return -1;
@@ -94,7 +108,11 @@ static int load_all(void)
 	    stage_init(&st_fwd, "fwd", bpf_program__fd(fwd->progs.fwd_egress),
 		       bpf_map__fd(fwd->maps.fwd_stats), NFIELDS(struct fwd_stats), fwd_names) ||
 	    stage_init(&st_kw, "kwire", bpf_program__fd(kw->progs.kwire_ingress),
-		       bpf_map__fd(kw->maps.kwire_stats), NFIELDS(struct kwire_stats), kwire_names)) {
+		       bpf_map__fd(kw->maps.kwire_stats), NFIELDS(struct kwire_stats), kwire_names) ||
+	    stage_init(&st_kw_nsh, "kwire nsh-host", bpf_program__fd(kw_nsh->progs.kwire_ingress),
+		       bpf_map__fd(kw_nsh->maps.kwire_stats), NFIELDS(struct kwire_stats), kwire_names) ||
+	    stage_init(&st_kw_x, "kwire cross-connect", bpf_program__fd(kw_x->progs.kwire_ingress),
+		       bpf_map__fd(kw_x->maps.kwire_stats), NFIELDS(struct kwire_stats), kwire_names)) {
 		fprintf(stderr, "read stats: %s\n", strerror(errno));
 		return -1;
 	}
@@ -108,6 +126,8 @@ static void unload_all(void)
 	enc_bpf__destroy(enc);
 	fwd_bpf__destroy(fwd);
 	kwire_bpf__destroy(kw);
+	kwire_bpf__destroy(kw_nsh);
+	kwire_bpf__destroy(kw_x);
 }
 
 static struct cls_rule mk_rule(uint8_t proto, uint16_t dport, uint8_t md,
@@ -139,12 +159,14 @@ static int setup_tables(void)
 		struct fwd_key k;
 		struct fwd_entry e;
 	} paths[] = {
-		{ { SPI_A, SI_NEXT }, { FWD_NEXT_HOP, 0, { 0 }, { 0 } } },
-		{ { SPI_A, SI_END }, { FWD_END, 0, { 0 }, { 0 } } },
-		{ { SPI_B, SI_NEXT }, { FWD_NEXT_HOP, 0, { 0 }, { 0 } } },
-		{ { SPI_B, SI_END }, { FWD_END, 0, { 0 }, { 0 } } },
-		{ { SPI_A, SI_REDIR }, { FWD_NEXT_HOP, IFINDEX_LO, { 0 }, { 0 } } },
-		{ { SPI_A, 9 }, { 77 /* unknown action */, 0, { 0 }, { 0 } } },
+		{ { SPI_A, SI_NEXT }, { FWD_NEXT_HOP, 0, { 0 }, 0, 0 } },
+		{ { SPI_A, SI_END }, { FWD_END, 0, { 0 }, 0, 0 } },
+		{ { SPI_B, SI_NEXT }, { FWD_NEXT_HOP, 0, { 0 }, 0, 0 } },
+		{ { SPI_B, SI_END }, { FWD_END, 0, { 0 }, 0, 0 } },
+		{ { SPI_A, SI_REDIR }, { FWD_NEXT_HOP, IFINDEX_LO, { 0 }, 0, 0 } },
+		{ { SPI_A, 9 }, { 77 /* unknown action */, 0, { 0 }, 0, 0 } },
+		{ { SPI_A, SI_KEEP }, { FWD_NEXT_HOP, 0, { 0 }, FWD_F_KEEP_TTL, 0 } },
+		{ { SPI_A, SI_KEEP_END }, { FWD_END, 0, { 0 }, FWD_F_KEEP_TTL, 0 } },
 	};
 	uint32_t i;
 	size_t p;
@@ -491,7 +513,7 @@ static void test_enc_fixtures(void)
 
 static void test_fwd_fixtures(void)
 {
-	static struct fixture fx[48];
+	static struct fixture fx[64];
 	struct nsh_spec s, e;
 	int n = 0, i;
 
@@ -552,6 +574,43 @@ static void test_fwd_fixtures(void)
 	fx[n].expect = EXP_FRAME;
 	mk_nsh(&fx[n].want, &e);
 	n++;
+
+	/* FWD_F_KEEP_TTL: next hop as usual, TTL as it came. */
+#define KEEP(nm, sp)                                                       \
+	do {                                                                 \
+		fx_nsh(&fx[n], nm, sp, 0, TC_ACT_OK, FWD_forwarded);       \
+		e = (sp);                                                    \
+		e.dst = MAC_NEXT, e.src = MAC_SF;                            \
+		fx[n].expect = EXP_FRAME;                                    \
+		mk_nsh(&fx[n].want, &e);                                     \
+		n++;                                                         \
+	} while (0)
+	s = spec(NSH_MDTYPE_2, NSH_NP_ETH, IN_ICMP);
+	s.si = SI_KEEP;
+	KEEP("keep TTL: MD2, TTL 62 leaves as 62, to next hop", s);
+	s = spec(NSH_MDTYPE_1, NSH_NP_IPV4, IN_UDP);
+	s.si = SI_KEEP;
+	s.ttl = 1;
+	KEEP("keep TTL: MD1, TTL 1 is forwarded with TTL 1", s);
+	s = spec_tlv(NSH_NP_ETH, IN_TCP);
+	s.si = SI_KEEP;
+	s.ttl = 63;
+	KEEP("keep TTL: MD2 with TLVs, TTL 63 kept, metadata kept", s);
+	s = spec(NSH_MDTYPE_2, NSH_NP_ETH, IN_ICMP);
+	s.si = SI_KEEP_END;
+	s.ttl = 1;
+	END_ETH("keep TTL: end of chain with TTL 1 delivers", s);
+	s = spec(NSH_MDTYPE_2, NSH_NP_ETH, IN_ICMP);
+	s.si = SI_KEEP;
+	s.ttl = 0;
+	DROP("keep TTL: TTL 0 on arrival still dropped", s, 0, drop_ttl_expired);
+	s.si = SI_KEEP_END;
+	DROP("keep TTL: end of chain, TTL 0 on arrival still dropped", s, 0,
+	     drop_ttl_expired);
+	s.si = SI_END;
+	s.ttl = 1;
+	DROP("no keep TTL: end of chain with TTL 1 dropped", s, 0, drop_ttl_expired);
+#undef KEEP
 
 	memset(&fx[n], 0, sizeof(fx[n]));
 	fx[n].name = "plain IPv4 passes";
@@ -671,25 +730,76 @@ static void test_cls_fixtures(void)
 		run_fixture(&st_cls, &fx[i]);
 }
 
+/* Test runs use lo: its address is all zero, so dst 0 is PACKET_HOST. */
+static const uint8_t MAC_LO[6];
+
+static void kw_fx(struct fixture *fx, const char *name, int inner, bool nsh,
+		  const uint8_t *dst, int retval, int verdict)
+{
+	struct nsh_spec s = spec(NSH_MDTYPE_2, NSH_NP_ETH, inner);
+
+	memset(fx, 0, sizeof(*fx));
+	fx->name = name;
+	if (nsh) {
+		s.dst = dst;
+		mk_nsh(&fx->in, &s);
+	} else {
+		mk_inner(&fx->in, inner);
+		memcpy(fx->in.b, dst, 6);
+	}
+	fx->retval = retval;
+	fx->verdict = verdict;
+	fx->expect = EXP_SAME; /* kwire never changes a frame */
+}
+
 static void test_kwire_fixtures(void)
 {
-	static struct fixture fx[3];
+	static struct fixture fx[8];
+	int i;
 
-	memset(fx, 0, sizeof(fx));
-	fx[0].name = "frame for another host is reflected";
-	mk_inner(&fx[0].in, IN_ICMP);
-	fx[0].retval = TC_ACT_REDIRECT, fx[0].verdict = KWIRE_reflected, fx[0].expect = EXP_SAME;
-	fx[1].name = "broadcast goes to the stack";
-	mk_inner(&fx[1].in, IN_ARP);
-	fx[1].retval = TC_ACT_OK, fx[1].verdict = KWIRE_passed, fx[1].expect = EXP_SAME;
-	/* Test runs use lo, whose address is all zero. */
-	fx[2].name = "frame for this host goes to the stack";
-	mk_inner(&fx[2].in, IN_ICMP);
-	memset(fx[2].in.b, 0, 6);
-	fx[2].retval = TC_ACT_OK, fx[2].verdict = KWIRE_passed, fx[2].expect = EXP_SAME;
-	run_fixture(&st_kw, &fx[0]);
-	run_fixture(&st_kw, &fx[1]);
-	run_fixture(&st_kw, &fx[2]);
+	/* otherhost, back out of the same interface: a wire SF. */
+	kw_fx(&fx[0], "frame for another host is reflected", IN_ICMP, false,
+	      MAC_B, TC_ACT_REDIRECT, KWIRE_reflected);
+	kw_fx(&fx[1], "broadcast goes to the stack", IN_ARP, false, MAC_BCAST,
+	      TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[2], "frame for this host goes to the stack", IN_ICMP, false,
+	      MAC_LO, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[3], "NSH frame for this host goes to the stack", IN_ICMP, true,
+	      MAC_LO, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[4], "NSH frame for another host is reflected", IN_ICMP, true,
+	      MAC_SF, TC_ACT_REDIRECT, KWIRE_reflected);
+	for (i = 0; i < 5; i++)
+		run_fixture(&st_kw, &fx[i]);
+
+	/* nsh-host: an SFF node takes only NSH addressed to it. */
+	kw_fx(&fx[0], "NSH frame for this host is reflected", IN_ICMP, true,
+	      MAC_LO, TC_ACT_REDIRECT, KWIRE_reflected);
+	kw_fx(&fx[1], "NSH frame (inner UDP) for this host is reflected", IN_UDP,
+	      true, MAC_LO, TC_ACT_REDIRECT, KWIRE_reflected);
+	kw_fx(&fx[2], "NSH frame for another host goes to the stack", IN_ICMP,
+	      true, MAC_SF, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[3], "NSH frame to broadcast goes to the stack", IN_ICMP, true,
+	      MAC_BCAST, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[4], "plain frame for this host goes to the stack", IN_ICMP,
+	      false, MAC_LO, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[5], "plain frame for another host goes to the stack", IN_ICMP,
+	      false, MAC_B, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[6], "ARP broadcast goes to the stack", IN_ARP, false,
+	      MAC_BCAST, TC_ACT_OK, KWIRE_passed);
+	for (i = 0; i < 7; i++)
+		run_fixture(&st_kw_nsh, &fx[i]);
+
+	/* otherhost with a peer: a proxy's cross-connect counts redirected. */
+	kw_fx(&fx[0], "frame for another host is cross-connected", IN_ICMP,
+	      false, MAC_B, TC_ACT_REDIRECT, KWIRE_redirected);
+	kw_fx(&fx[1], "NSH frame for another host is cross-connected", IN_UDP,
+	      true, MAC_SF, TC_ACT_REDIRECT, KWIRE_redirected);
+	kw_fx(&fx[2], "frame for this host goes to the stack", IN_ICMP, false,
+	      MAC_LO, TC_ACT_OK, KWIRE_passed);
+	kw_fx(&fx[3], "broadcast goes to the stack", IN_ARP, false, MAC_BCAST,
+	      TC_ACT_OK, KWIRE_passed);
+	for (i = 0; i < 4; i++)
+		run_fixture(&st_kw_x, &fx[i]);
 }
 
 /* ---- round trips -------------------------------------------------------------- */
@@ -792,6 +902,27 @@ static void test_round_trips(void)
 		if (ok && !nsh_validate(b, blen, &v))
 			capture(b, blen, v.spi, v.si, v.ttl, v.md, v.np);
 	}
+
+	/*
+	 * A proxy: dec -> (its SF) -> enc -> fwd with keep TTL. SI-1 as on
+	 * any SF, TTL untouched: the SFF that comes next decrements it.
+	 */
+	s = spec(NSH_MDTYPE_1, NSH_NP_ETH, IN_UDP);
+	s.si = SI_KEEP + 1;
+	s.ttl = 62;
+	mk_nsh(&orig, &s);
+	ok = !run_ok(&st_dec, orig.b, orig.len, a, &alen, DEC_decap) &&
+	     !run_ok(&st_kw_x, a, alen, b, &blen, KWIRE_redirected) &&
+	     !run_ok(&st_enc, b, blen, c, &clen, ENC_encap) &&
+	     !run_ok(&st_fwd, c, clen, d, &dlen, FWD_forwarded);
+	e = s;
+	e.si = SI_KEEP, e.dst = MAC_NEXT, e.src = MAC_SF;
+	mk_nsh(&want, &e);
+	CHECK(ok && frame_eq(d, dlen, &want),
+	      "round trip proxy dec -> kwire(peer) -> enc -> fwd(keep TTL): SI %u->%u, TTL 62 kept",
+	      s.si, e.si);
+	if (ok && !nsh_validate(d, dlen, &v))
+		capture(d, dlen, v.spi, v.si, v.ttl, v.md, v.np);
 
 	/* Whole chain of one SF: classifier -> dec -> enc -> fwd (end). */
 	mk_inner(&orig, IN_ICMP);
@@ -978,7 +1109,8 @@ static void fuzz_check(struct stage *s, struct fuzz_result *r,
 			fuzz_bad(r, s, "drop counted but not dropped", in, verdict);
 		return;
 	}
-	if (!strcmp(s->names[verdict], "passed") || s == &st_kw) {
+	if (!strcmp(s->names[verdict], "passed") || s == &st_kw ||
+	    s == &st_kw_nsh || s == &st_kw_x) {
 		if (outlen != in->len || memcmp(out, in->b, outlen))
 			fuzz_bad(r, s, "passed but changed", in, verdict);
 		return;
@@ -1010,7 +1142,10 @@ static void fuzz_check(struct stage *s, struct fuzz_result *r,
 	if (why)
 		return fuzz_bad(r, s, why, in, verdict);
 	if (s == &st_fwd) {
-		if (inval || outlen != in->len || vout.ttl != vin.ttl - 1)
+		bool keep = vin.spi == SPI_A &&
+			    (vin.si == SI_KEEP || vin.si == SI_KEEP_END);
+
+		if (inval || outlen != in->len || vout.ttl != vin.ttl - !keep)
 			fuzz_bad(r, s, "forwarded frame differs beyond TTL and MACs", in, verdict);
 	} else if (outlen > in->len + 14 + NSH_MAX_LEN ||
 		   memcmp(out + outlen - (in->len - 14), in->b + 14, in->len - 14)) {
@@ -1100,6 +1235,8 @@ static void test_fuzz(void)
 	fuzz_stage(&st_enc, plain, IN__MAX, false, n);
 	fuzz_stage(&st_fwd, nshf, k, true, n);
 	fuzz_stage(&st_kw, plain, IN__MAX, false, n / 10);
+	fuzz_stage(&st_kw_nsh, nshf, k, true, n / 10);
+	fuzz_stage(&st_kw_x, plain, IN__MAX, false, n / 10);
 }
 
 int main(void)

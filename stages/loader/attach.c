@@ -142,15 +142,19 @@ cleanup:
 
 /* ---- loading ------------------------------------------------------------- */
 
-/* Writes mac into the skeleton's `const volatile __u8 node_mac[6]`, if any. */
-static int set_node_mac(struct bpf_object *obj, const __u8 mac[6],
-			const char *stage, struct cs_err *err)
+/*
+ * Sets `const volatile` variable var in the skeleton's .rodata to size bytes
+ * at val. A stage without that variable is left alone unless required.
+ */
+static int set_rodata(struct bpf_object *obj, const char *var, const void *val,
+		      __u32 size, bool required, const char *stage,
+		      struct cs_err *err)
 {
 	const struct btf_var_secinfo *vi;
-	const struct btf_type *sec, *var;
+	const struct btf_type *sec, *t;
 	struct bpf_map *rodata;
 	struct btf *btf;
-	size_t size;
+	size_t rsize;
 	const void *init;
 	__u8 *buf;
 	__s32 id;
@@ -158,35 +162,39 @@ static int set_node_mac(struct bpf_object *obj, const __u8 mac[6],
 
 	rodata = bpf_object__find_map_by_name(obj, ".rodata");
 	btf = bpf_object__btf(obj);
-	if (!rodata || !btf)
-		return 0;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (id < 0)
-		return 0;
-	sec = btf__type_by_id(btf, id);
-	vi = btf_var_secinfos(sec);
-	for (i = 0; i < btf_vlen(sec); i++, vi++) {
-		var = btf__type_by_id(btf, vi->type);
-		if (strcmp(btf__name_by_offset(btf, var->name_off), "node_mac"))
-			continue;
-		init = bpf_map__initial_value(rodata, &size);
-		if (!init || vi->size != 6 || vi->offset + 6 > size)
-			return cs_errf(err, -EPROTO,
-				       "stage %s: node_mac in .rodata is not 6 bytes",
-				       stage);
-		buf = malloc(size);
-		if (!buf)
-			return cs_errf(err, -ENOMEM, "stage %s: %s", stage,
-				       strerror(ENOMEM));
-		memcpy(buf, init, size);
-		memcpy(buf + vi->offset, mac, 6);
-		ret = bpf_map__set_initial_value(rodata, buf, size);
-		free(buf);
-		if (ret < 0)
-			return cs_errf(err, ret, "stage %s: cannot set node_mac: %s",
-				       stage, strerror(-ret));
-		return 0;
+	id = rodata && btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC)
+			   : -ENOENT;
+	if (id >= 0) {
+		sec = btf__type_by_id(btf, id);
+		vi = btf_var_secinfos(sec);
+		for (i = 0; i < btf_vlen(sec); i++, vi++) {
+			t = btf__type_by_id(btf, vi->type);
+			if (!strcmp(btf__name_by_offset(btf, t->name_off), var))
+				break;
+		}
+		if (i == btf_vlen(sec))
+			id = -ENOENT;
 	}
+	if (id < 0) {
+		if (!required)
+			return 0;
+		return cs_errf(err, -EPROTO, "stage %s: no %s in .rodata", stage, var);
+	}
+
+	init = bpf_map__initial_value(rodata, &rsize);
+	if (!init || vi->size != size || vi->offset + size > rsize)
+		return cs_errf(err, -EPROTO, "stage %s: %s in .rodata is not %u bytes",
+			       stage, var, size);
+	buf = malloc(rsize);
+	if (!buf)
+		return cs_errf(err, -ENOMEM, "stage %s: %s", stage, strerror(ENOMEM));
+	memcpy(buf, init, rsize);
+	memcpy(buf + vi->offset, val, size);
+	ret = bpf_map__set_initial_value(rodata, buf, rsize);
+	free(buf);
+	if (ret < 0)
+		return cs_errf(err, ret, "stage %s: cannot set %s: %s", stage, var,
+			       strerror(-ret));
 	return 0;
 }
 
@@ -232,9 +240,21 @@ static int load_stage(int i, const char *pin_dir, struct cs_meta *m,
 		return cs_errf(err, ret, "stage %s: cannot open skeleton: %s",
 			       name, strerror(-ret));
 	}
-	ret = set_node_mac(d->obj(l->skel[i]), m->mac, name, err);
+	ret = set_rodata(d->obj(l->skel[i]), "node_mac", m->mac, 6, false,
+			 name, err);
 	if (ret < 0)
 		return ret;
+	if (d->bit == CS_STAGE_KWIRE) {
+		ret = set_rodata(d->obj(l->skel[i]), "kwire_mode", &m->kwire_mode,
+				 sizeof(m->kwire_mode), true, name, err);
+		if (ret == 0)
+			ret = set_rodata(d->obj(l->skel[i]), "redirect_ifindex",
+					 &m->kwire_peer_ifindex,
+					 sizeof(m->kwire_peer_ifindex), true, name,
+					 err);
+		if (ret < 0)
+			return ret;
+	}
 	ret = d->load(l->skel[i]);
 	if (ret < 0)
 		return cs_errf(err, ret, "stage %s: cannot load (pins in %s): %s",
@@ -463,6 +483,13 @@ int cs_attach(const struct cs_attach_opts *o, struct cs_err *err)
 			       o->node, o->stages);
 	if (o->netns && strlen(o->netns) >= sizeof(m.netns))
 		return cs_errf(err, -EINVAL, "netns \"%s\": name too long", o->netns);
+	if (o->kwire_mode > KWIRE_MODE_NSH_HOST)
+		return cs_errf(err, -EINVAL, "node %s: unknown kwire mode %u",
+			       o->node, o->kwire_mode);
+	if ((o->kwire_mode || o->kwire_peer) && !(o->stages & CS_STAGE_KWIRE))
+		return cs_errf(err, -EINVAL,
+			       "node %s: kwire mode and peer need the kwire stage",
+			       o->node);
 	if (cs_node_exists(o->node))
 		return cs_errf(err, -EEXIST,
 			       "node %s: already attached (%s/%s exists; detach it first)",
@@ -477,6 +504,15 @@ int cs_attach(const struct cs_attach_opts *o, struct cs_err *err)
 	memcpy(m.mac, ifi.mac, 6);
 	if (o->xdp_generic)
 		m.flags |= CS_META_F_XDP_GENERIC;
+	m.kwire_mode = o->kwire_mode;
+	if (o->kwire_peer) {
+		/* Resolved now: the program gets the index, not the name. */
+		ret = cs_if_resolve(o->netns, o->kwire_peer, &ifi, err);
+		if (ret < 0)
+			return ret;
+		m.kwire_peer_ifindex = ifi.ifindex;
+		snprintf(m.kwire_peer, sizeof(m.kwire_peer), "%s", o->kwire_peer);
+	}
 
 	ret = ensure_bpffs(err);
 	if (ret < 0)

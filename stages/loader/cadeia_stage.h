@@ -39,6 +39,10 @@ struct cs_attach_opts {
 	const char *ifname; /* interface inside that netns */
 	unsigned stages;    /* mask of enum cs_stage_bit */
 	bool xdp_generic;   /* XDP in SKB mode instead of native */
+	/* kwire only: KWIRE_MODE_* (which frames it sends on), and the
+	 * interface in the same netns it sends them out of (NULL = ifname). */
+	unsigned kwire_mode;
+	const char *kwire_peer;
 };
 
 /*
@@ -81,8 +85,10 @@ int cs_fwd_read(const char *node, struct cs_fwd_rule *rules, size_t *n,
  *                     "next_hop": "02:00:00:00:00:02", "ifname": "eth0",
  *                     "md_type": 2, "md1_ctx": [0,0,0,0], "inner": "ethernet" } ],
  *   "forwarding": [ { "spi": 1, "si": 254, "next_hop": "02:..", "ifname": "eth1" },
- *                   { "spi": 1, "si": 253, "end": true, "dest_mac": "02:.." } ] }
+ *                   { "spi": 1, "si": 253, "end": true, "dest_mac": "02:.." },
+ *                   { "spi": 2, "si": 254, "next_hop": "02:..", "keep_ttl": true } ] }
  * Either section may be absent; a present section replaces that table.
+ * "keep_ttl": true sets FWD_F_KEEP_TTL (a hop that is not an SFF's).
  * ifname is resolved inside netns (NULL = current).
  */
 int cs_rules_load_file(const char *node, const char *netns, const char *path,
@@ -114,6 +120,9 @@ struct cs_node_info {
 	unsigned stages; /* enum cs_stage_bit mask */
 	bool xdp_generic;
 	bool clsact_created; /* detach removes the clsact qdisc */
+	unsigned kwire_mode;  /* KWIRE_MODE_*, as put in kwire's rodata */
+	char kwire_peer[16];  /* "" = kwire reflects on ifname */
+	int kwire_peer_ifindex;
 };
 int cs_node_info(const char *node, struct cs_node_info *info, struct cs_err *err);
 

@@ -11,7 +11,7 @@
 #define CS_NETNS_NAME_MAX 64
 #define CS_META_MAP "cs_meta"
 #define CS_META_MAGIC 0xCADE1A00u
-#define CS_META_VERSION 1
+#define CS_META_VERSION 2 /* 2: kwire mode and peer */
 
 /* TC: all our filters use this handle; stages differ by priority. */
 #define CS_TC_HANDLE 0xCADE
@@ -43,6 +43,9 @@ struct cs_meta {
 	char ifname[IF_NAMESIZE];
 	__u8 mac[6];
 	__u8 pad[2];
+	__u32 kwire_mode;         /* KWIRE_MODE_* */
+	__u32 kwire_peer_ifindex; /* 0 = reflect on ifname */
+	char kwire_peer[IF_NAMESIZE];
 };
 
 /* util.c */

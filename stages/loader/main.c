@@ -24,6 +24,7 @@ static const char *const usage_text[] = {
 	"Usage: cadeia-stage [-v] COMMAND [OPTIONS]\n"
 	"Commands:\n"
 	"  attach --node N [--netns NS] --dev IF --stages LIST [--xdp-generic]\n"
+	"         [--kwire-mode otherhost|nsh-host] [--kwire-peer IF2]\n"
 	"  detach --node N\n"
 	"  rules  --node N [--netns NS] FILE\n"
 	"  show   --node N [--json]\n"
@@ -74,10 +75,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 /* ---- option parsing shared by the commands -------------------------------- */
 
 enum { OPT_NODE = 'n', OPT_NETNS = 'N', OPT_DEV = 'd', OPT_STAGES = 's',
-       OPT_GENERIC = 'g', OPT_JSON = 'j', OPT_HELP = 'h' };
+       OPT_GENERIC = 'g', OPT_JSON = 'j', OPT_HELP = 'h',
+       OPT_KWIRE_MODE = 'm', OPT_KWIRE_PEER = 'p' };
 
 struct args {
 	const char *node, *netns, *dev, *stages, *file;
+	const char *kwire_mode, *kwire_peer;
 	bool generic, json;
 };
 
@@ -95,6 +98,8 @@ static const struct option long_opts[] = {
 	{ "dev", required_argument, NULL, OPT_DEV },
 	{ "stages", required_argument, NULL, OPT_STAGES },
 	{ "xdp-generic", no_argument, NULL, OPT_GENERIC },
+	{ "kwire-mode", required_argument, NULL, OPT_KWIRE_MODE },
+	{ "kwire-peer", required_argument, NULL, OPT_KWIRE_PEER },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{},
@@ -126,6 +131,30 @@ static void prefix_str(__be32 addr, __be32 mask, char out[INET_ADDRSTRLEN + 4])
 	}
 	inet_ntop(AF_INET, &addr, a, sizeof(a));
 	snprintf(out, INET_ADDRSTRLEN + 4, "%s/%d", a, len);
+}
+
+static const char *const kwire_modes[] = {
+	[KWIRE_MODE_OTHERHOST] = "otherhost",
+	[KWIRE_MODE_NSH_HOST] = "nsh-host",
+};
+
+static const char *kwire_mode_name(unsigned mode)
+{
+	return mode < sizeof(kwire_modes) / sizeof(kwire_modes[0]) ?
+	       kwire_modes[mode] : "unknown";
+}
+
+static int kwire_mode_parse(const char *s, unsigned *mode)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(kwire_modes) / sizeof(kwire_modes[0]); i++) {
+		if (!strcmp(s, kwire_modes[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static void stages_str(unsigned mask, char *out, size_t sz)
@@ -181,6 +210,8 @@ static json_t *fwd_rule_json(const struct cs_fwd_rule *r)
 		json_object_set_new(o, "next_hop", json_string(mac));
 	}
 	json_object_set_new(o, "ifindex", json_integer(r->val.ifindex));
+	if (r->val.flags & FWD_F_KEEP_TTL)
+		json_object_set_new(o, "keep_ttl", json_true());
 	return o;
 }
 
@@ -209,7 +240,7 @@ static int cmd_attach(struct args *a)
 {
 	struct cs_attach_opts o = {
 		.node = a->node, .netns = a->netns, .ifname = a->dev,
-		.xdp_generic = a->generic,
+		.xdp_generic = a->generic, .kwire_peer = a->kwire_peer,
 	};
 	struct cs_err err;
 
@@ -219,6 +250,11 @@ static int cmd_attach(struct args *a)
 		return usage_err("attach", "--stages is required");
 	if (cs_stages_parse(a->stages, &o.stages, &err) < 0)
 		return usage_err("attach", "%s", err.msg);
+	if (a->kwire_mode && kwire_mode_parse(a->kwire_mode, &o.kwire_mode) < 0)
+		return usage_err("attach", "--kwire-mode: unknown mode \"%s\" (otherhost or nsh-host)",
+				 a->kwire_mode);
+	if ((a->kwire_mode || a->kwire_peer) && !(o.stages & CS_STAGE_KWIRE))
+		return usage_err("attach", "--kwire-mode and --kwire-peer need the kwire stage");
 	if (cs_attach(&o, &err) < 0)
 		return runtime_err(&err);
 	return 0;
@@ -327,6 +363,13 @@ static int cmd_show(struct args *a)
 		      "clsact_created", info.clsact_created);
 	if (!o || !jcls || !jfwd)
 		goto cleanup;
+	if (info.stages & CS_STAGE_KWIRE) {
+		json_object_set_new(o, "kwire_mode",
+				    json_string(kwire_mode_name(info.kwire_mode)));
+		json_object_set_new(o, "kwire_peer", json_string(info.kwire_peer));
+		json_object_set_new(o, "kwire_peer_ifindex",
+				    json_integer(info.kwire_peer_ifindex));
+	}
 
 	if (info.stages & CS_STAGE_CLASSIFIER) {
 		if (cs_cls_read(a->node, cls, &ncls, &err) < 0)
@@ -362,6 +405,11 @@ static int cmd_show(struct args *a)
 	printf("  stages %s xdp %s clsact %s\n", st,
 	       info.xdp_generic ? "generic" : "native",
 	       info.clsact_created ? "ours" : "pre-existing");
+	if (info.stages & CS_STAGE_KWIRE)
+		printf("  kwire mode %s peer %s (ifindex %d)\n",
+		       kwire_mode_name(info.kwire_mode),
+		       info.kwire_peer[0] ? info.kwire_peer : "(same interface)",
+		       info.kwire_peer_ifindex ? info.kwire_peer_ifindex : info.ifindex);
 	if (info.stages & CS_STAGE_CLASSIFIER) {
 		printf("classifier: %zu rules\n", ncls);
 		json_array_foreach(jcls, i, v)
@@ -382,10 +430,11 @@ static int cmd_show(struct args *a)
 		printf("forwarding: %zu entries\n", nfwd);
 		for (i = 0; i < nfwd; i++) {
 			cs_mac_format(fwd[i].val.mac, mac);
-			printf("  spi %u si %u -> %s %s ifindex %u\n",
+			printf("  spi %u si %u -> %s %s ifindex %u%s\n",
 			       fwd[i].key.spi, fwd[i].key.si,
 			       fwd[i].val.action == FWD_END ? "end dest_mac" : "next_hop",
-			       mac, fwd[i].val.ifindex);
+			       mac, fwd[i].val.ifindex,
+			       fwd[i].val.flags & FWD_F_KEEP_TTL ? " keep_ttl" : "");
 		}
 	}
 	print_counters(c);
@@ -459,12 +508,16 @@ static int cmd_list(struct args *a)
 static const struct cmd cmds[] = {
 	{ "attach",
 	  "Usage: cadeia-stage attach --node N [--netns NS] --dev IF --stages LIST [--xdp-generic]\n"
+	  "                           [--kwire-mode otherhost|nsh-host] [--kwire-peer IF2]\n"
 	  "Loads the stages with IF's MAC as node_mac, pins their maps under\n"
 	  CADEIA_PIN_ROOT "/N and attaches them to IF inside netns NS.\n"
 	  "LIST: comma-separated classifier, dec, enc, fwd, kwire; sf = dec,enc,fwd;\n"
 	  "nsh-aware = fwd. Hooks: classifier, enc, fwd on tc egress (prio 1, 2, 3),\n"
-	  "kwire on tc ingress (prio 1), dec on XDP (native unless --xdp-generic).\n",
-	  ":n:N:d:s:gh", 1, 0, cmd_attach },
+	  "kwire on tc ingress (prio 1), dec on XDP (native unless --xdp-generic).\n"
+	  "kwire sends on frames not for this host (otherhost, the default) or NSH\n"
+	  "frames addressed to it (nsh-host: an SFF node), back out of IF, or out\n"
+	  "of IF2 (same netns) with --kwire-peer: a cross-connect.\n",
+	  ":n:N:d:s:gm:p:h", 1, 0, cmd_attach },
 	{ "detach",
 	  "Usage: cadeia-stage detach --node N\n"
 	  "Removes what attach attached for N (only programs that are still ours,\n"
@@ -503,6 +556,8 @@ static int run_cmd(const struct cmd *c, int argc, char **argv)
 		case OPT_DEV: a.dev = optarg; break;
 		case OPT_STAGES: a.stages = optarg; break;
 		case OPT_GENERIC: a.generic = true; break;
+		case OPT_KWIRE_MODE: a.kwire_mode = optarg; break;
+		case OPT_KWIRE_PEER: a.kwire_peer = optarg; break;
 		case OPT_JSON: a.json = true; break;
 		case OPT_HELP:
 			fputs(c->help, stdout);
@@ -520,6 +575,8 @@ static int run_cmd(const struct cmd *c, int argc, char **argv)
 	    (a.dev && !strchr(c->shortopts, OPT_DEV)) ||
 	    (a.stages && !strchr(c->shortopts, OPT_STAGES)) ||
 	    (a.generic && !strchr(c->shortopts, OPT_GENERIC)) ||
+	    (a.kwire_mode && !strchr(c->shortopts, OPT_KWIRE_MODE)) ||
+	    (a.kwire_peer && !strchr(c->shortopts, OPT_KWIRE_PEER)) ||
 	    (a.json && !strchr(c->shortopts, OPT_JSON)) ||
 	    (a.node && !strchr(c->shortopts, OPT_NODE)))
 		return usage_err(c->name, "option not valid for %s", c->name);

@@ -92,6 +92,7 @@ int cs_meta_read(const char *node, struct cs_meta *m, struct cs_err *err)
 	}
 	m->netns[sizeof(m->netns) - 1] = '\0';
 	m->ifname[sizeof(m->ifname) - 1] = '\0';
+	m->kwire_peer[sizeof(m->kwire_peer) - 1] = '\0';
 	ret = 0;
 cleanup:
 	close(fd);
@@ -114,5 +115,8 @@ int cs_node_info(const char *node, struct cs_node_info *info, struct cs_err *err
 	info->stages = m.stages;
 	info->xdp_generic = m.flags & CS_META_F_XDP_GENERIC;
 	info->clsact_created = m.flags & CS_META_F_CLSACT_CREATED;
+	info->kwire_mode = m.kwire_mode;
+	info->kwire_peer_ifindex = (int)m.kwire_peer_ifindex;
+	snprintf(info->kwire_peer, sizeof(info->kwire_peer), "%s", m.kwire_peer);
 	return 0;
 }

@@ -260,7 +260,8 @@ static int parse_cls_rule(struct pctx *c, json_t *o, struct cls_rule *r)
 static int parse_fwd_rule(struct pctx *c, json_t *o, struct cs_fwd_rule *r)
 {
 	static const char *const keys[] = {
-		"spi", "si", "next_hop", "ifname", "end", "dest_mac", NULL,
+		"spi", "si", "next_hop", "ifname", "end", "dest_mac", "keep_ttl",
+		NULL,
 	};
 	bool has_next = false, has_dest = false, end = false;
 	json_int_t x;
@@ -297,6 +298,13 @@ static int parse_fwd_rule(struct pctx *c, json_t *o, struct cs_fwd_rule *r)
 		return perr(c, ".dest_mac: only with \"end\": true");
 	}
 	(void)has_dest;
+	v = json_object_get(o, "keep_ttl");
+	if (v) {
+		if (!json_is_boolean(v))
+			return perr(c, ".keep_ttl: expected true or false");
+		if (json_is_true(v))
+			r->val.flags |= FWD_F_KEEP_TTL;
+	}
 	r->val.action = end ? FWD_END : FWD_NEXT_HOP;
 	return get_ifindex(c, o, &r->val.ifindex);
 }

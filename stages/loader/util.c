@@ -122,10 +122,11 @@ int cs_node_check(const char *node, struct cs_err *err)
 {
 	if (!node || !*node)
 		return cs_errf(err, -EINVAL, "node: name missing");
+	/* bpffs refuses names with a '.' (EPERM): say so before mkdir does. */
 	if (strlen(node) >= CS_NODE_NAME_MAX || strchr(node, '/') ||
-	    !strcmp(node, ".") || !strcmp(node, ".."))
+	    strchr(node, '.'))
 		return cs_errf(err, -EINVAL,
-			       "node \"%s\": invalid name (no '/', at most %d characters)",
+			       "node \"%s\": invalid name (no '/' or '.', at most %d characters)",
 			       node, CS_NODE_NAME_MAX - 1);
 	return 0;
 }

@@ -9,3 +9,4 @@ mkdir -p results
 step() { echo "=== $*"; "$@"; }
 
 step "$BUILD"/bench/bench_stages
+step "$BUILD"/bench/bench_netns
