@@ -112,7 +112,8 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
             libvirt-dev gnuplot-nox iproute2 tcpdump tshark pkg-config make gcc \
             ethtool procps psmisc iputils-ping \
             lz4 cpio kmod xz-utils binutils qemu-system-x86 python3 \
-            libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+            libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
+            openvswitch-switch
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -19,6 +19,7 @@ export LC_ALL=C
 MULTIARCH=x86_64-linux-gnu
 INPUT_FILES=(images/build.sh images/init images/packages.conf images/modules.conf)
 
+trap 'echo "images/build.sh: line $LINENO: command failed" >&2' ERR
 die() { echo "images/build.sh: $*" >&2; exit 1; }
 log() { printf '  %-8s %s\n' IMAGE "$*"; }
 
@@ -74,11 +75,13 @@ kernel_pkg=$(apt-cache depends "$kernel_meta" | awk '$1 == "Depends:" && $2 ~ /^
 [ -n "$kernel_pkg" ] || die "$kernel_meta: no linux-image dependency (run apt-get update?)"
 mapfile -t prog_pkgs < <(conf_lines images/packages.conf | awk '$2 != "@kernel" { print $1 }')
 
-# Every library package these could need; only those whose sonames the
-# shipped ELF files actually ask for end up in the image.
-mapfile -t lib_cands < <(apt-cache depends --recurse --no-recommends --no-suggests \
+# Every library package (Section: libs) these could need; only those whose
+# sonames the shipped ELF files actually ask for end up in the image.
+mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests \
 	--no-conflicts --no-breaks --no-replaces --no-enhances "${prog_pkgs[@]}" |
-	grep -E '^lib[^ ]*$' | sort -u)
+	grep -E '^[a-z0-9][^ ]*$' | sort -u)
+mapfile -t lib_cands < <(apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null |
+	awk '/^Package:/ { p = $2 } /^Section:/ && $2 ~ /(^|\/)libs$/ { print p }' | sort -u)
 
 declare -A VER DEB
 while read -r p v; do VER[$p]=$v; done < <(pkg_versions "$kernel_pkg" "${prog_pkgs[@]}" "${lib_cands[@]}")
@@ -113,6 +116,9 @@ unpack() { # pkg -> its tree under $WORK/pkg/
 	USED[$1]=1
 }
 
+# Absolute symlinks in the image point at the host: never follow them.
+exists() { [ -L "$1" ] || [ -e "$1" ]; }
+
 # Copies path (relative, inside pkg's tree) into the image, following
 # symlinks within the package so that both link and target land.
 take() {
@@ -127,7 +133,7 @@ take() {
 		/*) t=${t#/} ;;
 		*) t=$(dirname "$rel")/$t ;;
 		esac
-		[ -e "$S/$t" ] || take "$pkg" "$t"
+		exists "$S/$t" || take "$pkg" "$t"
 	fi
 }
 
@@ -177,8 +183,10 @@ depmod -b "$S" "$kver" || die "depmod -b $S $kver"
 vmlinuz=$K/boot/vmlinuz-$kver
 kernel_format=bzImage
 off=$(grep -abo $'\xfd7zXZ\x00' "$vmlinuz" | head -n 1 | cut -d: -f1 || true)
-if [ -n "$off" ] && tail -c +$((off + 1)) "$vmlinuz" | xz -dc --single-stream >"$WORK/vmlinux" 2>/dev/null &&
-	readelf -n "$WORK/vmlinux" 2>/dev/null | grep -q 'Xen.*(0x00000012)'; then
+# xz stops at the end of its stream: tail's SIGPIPE is expected.
+if [ -n "$off" ] && { tail -c +$((off + 1)) "$vmlinuz" || true; } |
+	xz -dc --single-stream >"$WORK/vmlinux" 2>/dev/null &&
+	readelf -n "$WORK/vmlinux" 2>/dev/null | grep -c 'Xen.*(0x00000012)' >/dev/null; then
 	kernel_format=vmlinux-pvh
 	vmlinuz=$WORK/vmlinux
 fi
@@ -209,7 +217,7 @@ for p in "${lib_cands[@]}"; do
 	idx=${DEB[$p]}.sonames
 	if [ ! -f "$idx" ]; then
 		dpkg-deb -c "${DEB[$p]}" | awk '{ print $6 }' |
-			grep -E "^\./(usr/)?lib(64|/$MULTIARCH)?/[^/]*\.so(\.[0-9]+)*$" |
+			{ grep -E "^\./(usr/)?lib(64|/$MULTIARCH)?/[^/]*\.so(\.[0-9]+)*$" || true; } |
 			sed 's|^\./||' >"$idx.tmp"
 		mv "$idx.tmp" "$idx"
 	fi
@@ -222,7 +230,7 @@ done
 have_lib() {
 	local d
 	for d in lib/$MULTIARCH usr/lib/$MULTIARCH lib64 lib usr/lib; do
-		[ -e "$S/$d/$1" ] && return 0
+		exists "$S/$d/$1" && return 0
 	done
 	return 1
 }
@@ -230,14 +238,14 @@ have_lib() {
 while :; do
 	added=0
 	while read -r f; do
-		interp=$(readelf -l "$f" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
-		if [ -n "$interp" ] && [ ! -e "$S$interp" ]; then
+		interp=$({ readelf -l "$f" 2>/dev/null || true; } | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+		if [ -n "$interp" ] && ! exists "$S$interp"; then
 			n=$(basename "$interp")
 			[ -n "${SONAME[$n]:-}" ] || die "$f: interpreter $interp in no candidate package"
 			read -r p _ <<<"${SONAME[$n]}"
 			unpack "$p"; take "$p" "${interp#/}"; added=1
 		fi
-		for n in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		for n in $({ readelf -d "$f" 2>/dev/null || true; } | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 			have_lib "$n" && continue
 			[ -n "${SONAME[$n]:-}" ] || die "${f#"$S"}: needs $n, in no candidate package"
 			read -r p path <<<"${SONAME[$n]}"
@@ -256,6 +264,8 @@ mknod -m 666 "$S/dev/null" c 1 3
 printf '/lib/%s\n/usr/lib/%s\n' "$MULTIARCH" "$MULTIARCH" >"$S/etc/ld.so.conf"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$S/etc/passwd"
 echo 'root:x:0:' >"$S/etc/group"
+: >"$S/etc/resolv.conf" # OVS warns without these two
+echo '127.0.0.1 localhost' >"$S/etc/hosts"
 ldconfig -X -r "$S" || die "ldconfig -r $S"
 
 # ---- outputs, replaced atomically ---------------------------------------------

@@ -8,11 +8,24 @@
 #include "backend.h"
 #include "netns.h"
 #include "nl.h"
+#include "sff_ovs.h" /* ovs-nsh */
 
 /* An NSH-unaware SF of a star architecture: reached only through its proxy. */
 static bool behind_proxy(const struct sc_node *n)
 {
 	return n->role == SC_ROLE_SF && n->peer >= 0;
+}
+
+/* ovs-nsh: the SFF is Open vSwitch (sff_ovs.h), with no eBPF stages. */
+static bool ovs_sff(const struct testbed *tb, int i, struct sff_ovs *o)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+
+	if (tb->sc->arch != SC_ARCH_OVS_NSH || n->role != SC_ROLE_SFF)
+		return false;
+	if (o)
+		sff_ovs_init(o, tb->rs->id, n->name, tb->name[i], n->ifname, n->mac, tb->log_dir);
+	return true;
 }
 
 /* What each node runs, and how its kwire stage (if any) reflects. */
@@ -140,7 +153,7 @@ static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
 	int ret;
 
 	ao.stages = node_stages(n, &ao.kwire_mode, &ao.kwire_peer);
-	if (!ao.stages)
+	if (!ao.stages || ovs_sff(tb, i, NULL))
 		return 0;
 	if ((ret = cs_attach(&ao, &cerr)) < 0)
 		goto fail;
@@ -208,6 +221,9 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 	int ret;
 
 	snprintf(tb->accel, sizeof(tb->accel), "none (no VM)");
+	/* ovs-nsh: refused before anything is created if OVS cannot do it. */
+	if (sc->arch == SC_ARCH_OVS_NSH && (ret = sff_ovs_available(tb->rs->id, err, errlen)) < 0)
+		return ret;
 	if ((ret = record_nodes(tb)) < 0) {
 		snprintf(err, errlen, "writing %s: %s", tb->rs->path, strerror(-ret));
 		return ret;
@@ -224,6 +240,12 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 	for (int i = 0; i < sc->n_nodes; i++)
 		if ((ret = attach_node(tb, i, err, errlen)) < 0)
 			return ret;
+	for (int i = 0; i < sc->n_nodes; i++) {
+		struct sff_ovs o;
+
+		if (ovs_sff(tb, i, &o) && (ret = sff_ovs_start(&o, err, errlen)) < 0)
+			return ret;
+	}
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const struct sc_node *n = &sc->nodes[i];
 
@@ -282,8 +304,13 @@ static int netns_install(struct testbed *tb, const struct cp_tables *t, char *er
 		for (int i = 0; i < sc->n_nodes; i++) {
 			const struct sc_node *n = &sc->nodes[i];
 			const struct cp_node_tables *nt = &t->node[i];
+			struct sff_ovs o;
 
-			if (pass == 0 && has_fwd(n))
+			if (pass == 0 && ovs_sff(tb, i, &o)) {
+				if ((ret = sff_ovs_install(&o, nt->fwd, nt->n_fwd, err, errlen)) < 0)
+					return ret;
+				continue;
+			} else if (pass == 0 && has_fwd(n))
 				ret = cs_fwd_replace(tb->name[i], nt->fwd, nt->n_fwd, &cerr);
 			else if (pass == 1 && n->role == SC_ROLE_SRC)
 				ret = cs_cls_replace(tb->name[i], nt->cls, nt->n_cls, &cerr);
@@ -299,8 +326,15 @@ static int netns_install(struct testbed *tb, const struct cp_tables *t, char *er
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const struct sc_node *n = &sc->nodes[i];
 		const struct cp_node_tables *nt = &t->node[i];
+		struct sff_ovs o;
 
-		if (has_fwd(n)) {
+		if (ovs_sff(tb, i, &o)) {
+			back.n_fwd = CP_MAX_FWD;
+			if ((ret = sff_ovs_read(&o, back.fwd, &back.n_fwd, err, errlen)) < 0)
+				return ret;
+			if (!same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
+				ret = -EIO;
+		} else if (has_fwd(n)) {
 			back.n_fwd = CP_MAX_FWD;
 			ret = cs_fwd_read(tb->name[i], back.fwd, &back.n_fwd, &cerr);
 			if (ret == 0 && !same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
@@ -335,9 +369,15 @@ static int netns_sf_counts(struct testbed *tb, unsigned long long *counts, char 
 		struct cs_counter c[32];
 		struct cs_err cerr;
 		size_t n = 32;
+		struct sff_ovs o;
 		int ret;
 
 		counts[i] = 0;
+		if (ovs_sff(tb, i, &o)) {
+			if ((ret = sff_ovs_forwarded(&o, &counts[i], err, errlen)) < 0)
+				return ret;
+			continue;
+		}
 		if (!has_fwd(&tb->sc->nodes[i]))
 			continue;
 		ret = cs_stats_read(tb->name[i], CS_STAGE_FWD, c, &n, &cerr);
@@ -373,6 +413,12 @@ static void netns_stop(struct testbed *tb)
 	struct cs_err cerr;
 
 	sv_stop_all(tb->fn, tb->sc->n_nodes, SV_STOP_GRACE_MS, &cerr);
+	for (int i = 0; i < tb->sc->n_nodes; i++) {
+		struct sff_ovs o;
+
+		if (ovs_sff(tb, i, &o))
+			sff_ovs_stop(&o);
+	}
 }
 
 static int netns_probe(struct testbed *tb, int src, struct probe_opts *po,
@@ -404,4 +450,5 @@ const struct backend_ops netns_backend = {
 	.probe = netns_probe,
 	.node_link = netns_node_link,
 	.stop = netns_stop,
+	.teardown = sff_ovs_teardown, /* ovs-nsh's daemons and directories */
 };

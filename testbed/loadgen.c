@@ -28,6 +28,8 @@
 /* Longest sleep, so a stop request is seen promptly even at low rates. */
 #define STOP_CHECK_NS (100 * 1000000LL)
 #define SINK_BATCH 64
+/* Pause between reads while traffic flows. */
+#define SINK_BUSY_NAP_NS (200 * 1000LL)
 /* recvmmsg calls per lock hold, so loadgen_sink_read is never starved. */
 #define SINK_CALLS_PER_LOCK 16
 /* Sequence numbers tracked for duplicates, per flow (a 8 MiB bitmap). */
@@ -564,42 +566,53 @@ static void count_one(struct loadgen_sink *sk, const struct loadgen_hdr *h, size
 	sk->c.received++;
 }
 
-/* Reads whatever is queued, without blocking. Called with lock held. */
-static void sink_drain(struct loadgen_sink *sk)
+/* Reads what is queued, without blocking; returns the packet count. Called
+ * with lock held; all = until the queue is empty. */
+static unsigned sink_drain(struct loadgen_sink *sk, bool all)
 {
-	unsigned calls;
+	unsigned calls, got = 0;
 	int n, i;
 
-	for (calls = 0; calls < SINK_CALLS_PER_LOCK; calls++) {
+	for (calls = 0; all || calls < SINK_CALLS_PER_LOCK; calls++) {
 		for (i = 0; i < SINK_BATCH; i++)
 			sk->msgs[i].msg_hdr.msg_flags = 0;
 		n = recvmmsg(sk->fd, sk->msgs, SINK_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return;
+			break;
 		for (i = 0; i < n; i++) {
 			size_t len = sk->msgs[i].msg_len;
 
 			/* Only the header is copied; msg_len is the full size. */
 			count_one(sk, &sk->bufs[i], len);
 		}
+		got += n;
 		if (n < SINK_BATCH)
-			return;
+			break;
 	}
+	return got;
 }
 
 static void *sink_thread(void *arg)
 {
 	struct loadgen_sink *sk = arg;
+	bool busy = false;
 
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	while (!atomic_load(&sk->stop)) {
 		struct pollfd pf = { .fd = sk->fd, .events = POLLIN };
-		int r = poll(&pf, 1, (int)(STOP_CHECK_NS / 1000000));
+		unsigned n;
 
-		if (r > 0 && (pf.revents & POLLIN)) {
-			pthread_mutex_lock(&sk->lock);
-			sink_drain(sk);
-			pthread_mutex_unlock(&sk->lock);
-		}
+		/* Under load, waking up on every arrival costs the sender (it
+		 * pays for the wake-up in its softirq) more than the packets
+		 * do: read on a short timer instead, and block only when idle. */
+		if (busy)
+			sleep_until(now_ns() + SINK_BUSY_NAP_NS);
+		else if (poll(&pf, 1, (int)(STOP_CHECK_NS / 1000000)) <= 0)
+			continue;
+		pthread_mutex_lock(&sk->lock);
+		n = sink_drain(sk, false);
+		pthread_mutex_unlock(&sk->lock);
+		busy = n > 0;
 	}
 	return NULL;
 }
@@ -697,7 +710,7 @@ void loadgen_sink_reset(struct loadgen_sink *sk, uint32_t run_id)
 
 	pthread_mutex_lock(&sk->lock);
 	/* Whatever is queued now belongs to the old count. */
-	sink_drain(sk);
+	sink_drain(sk, true);
 	memset(&sk->c, 0, sizeof(sk->c));
 	sk->c.run_id = run_id;
 	for (i = 0; i < sk->o.max_flows; i++) {
@@ -720,7 +733,7 @@ void loadgen_sink_read(struct loadgen_sink *sk, struct loadgen_sink_report *r,
 
 	pthread_mutex_lock(&sk->lock);
 	/* Count what is queued but not yet read: it was delivered. */
-	sink_drain(sk);
+	sink_drain(sk, true);
 	*r = sk->c;
 	r->sock_drops = (uint32_t)(sock_drops(sk->fd) - sk->drops_base);
 	r->delivered = r->received + r->sock_drops;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fn.h"
+#include "loadgen.h"
 #include "plot.h"
 #include "run.h"
 #include "runstate.h"
@@ -29,6 +30,7 @@ static const char usage_main[] =
 	"  status             list runs this machine knows of\n"
 	"  validate FILE...   check scenarios without creating anything\n"
 	"  plot DIR...        redraw figure 6 from saved results, several runs on one figure\n"
+	"  load, load-sink    UDP generator and sink of the load experiment (--help)\n"
 	"\n"
 	"`cadeia-bench COMMAND --help` describes each. Exit status: 0 success,\n"
 	"1 failure, 2 usage or scenario error, 3 interrupted (results kept, marked\n"
@@ -405,6 +407,9 @@ int main(int argc, char **argv)
 	/* Internal: a service function process, spawned by the orchestrator. */
 	if (strcmp(cmd, "fn") == 0)
 		return fn_main(argc, argv);
+	/* Tools of the load experiment, usable by hand inside a testbed. */
+	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "load-sink") == 0)
+		return loadgen_cli(argc, argv);
 	if (strcmp(cmd, "run") == 0)
 		return want_help(argc, argv, usage_run) ? 0 : cmd_run(argc, argv, false);
 	if (strcmp(cmd, "up") == 0)

@@ -394,16 +394,22 @@ static double field_num(char **f, size_t nf, int col)
 
 #define CSV_MAX_COLS 64
 
-/* One summary.csv row; chain is "" without a chain column. */
+/* One summary.csv row; arch and chain are "" without their columns. */
 struct csv_row {
+	char arch[32];
 	char chain[64];
 	struct plot_point p;
 };
 
+static int same_group(const struct csv_row *a, const struct csv_row *b)
+{
+	return !strcmp(a->arch, b->arch) && !strcmp(a->chain, b->chain);
+}
+
 static int load_csv(const char *path, struct csv_row **rows, size_t *nrows,
 		    char *err, size_t errlen)
 {
-	int c_chain = -1, c_len = -1, c_mean = -1, c_sem = -1, c_med = -1;
+	int c_arch = -1, c_chain = -1, c_len = -1, c_mean = -1, c_sem = -1, c_med = -1;
 	char *line = NULL, *f[CSV_MAX_COLS];
 	size_t cap = 0, nf, i, lineno = 1;
 	struct csv_row *v = NULL;
@@ -424,7 +430,9 @@ static int load_csv(const char *path, struct csv_row **rows, size_t *nrows,
 	}
 	nf = csv_split(line, f, CSV_MAX_COLS);
 	for (i = 0; i < nf; i++) {
-		if (!strcmp(f[i], "chain"))
+		if (!strcmp(f[i], "architecture"))
+			c_arch = i;
+		else if (!strcmp(f[i], "chain"))
 			c_chain = i;
 		else if (!strcmp(f[i], "chain_length"))
 			c_len = i;
@@ -443,7 +451,7 @@ static int load_csv(const char *path, struct csv_row **rows, size_t *nrows,
 	}
 
 	while (getline(&line, &cap, fp) >= 0) {
-		struct csv_row *nv, r = { .chain = "" };
+		struct csv_row *nv, r = { .arch = "", .chain = "" };
 
 		lineno++;
 		if (!line[strspn(line, " \t\r\n")])
@@ -453,6 +461,8 @@ static int load_csv(const char *path, struct csv_row **rows, size_t *nrows,
 		r.p.mean_us = field_num(f, nf, c_mean);
 		r.p.sem_us = field_num(f, nf, c_sem);
 		r.p.median_us = field_num(f, nf, c_med);
+		if (c_arch >= 0 && (size_t)c_arch < nf)
+			snprintf(r.arch, sizeof(r.arch), "%s", f[c_arch]);
 		if (c_chain >= 0 && (size_t)c_chain < nf)
 			snprintf(r.chain, sizeof(r.chain), "%s", f[c_chain]);
 		if (!isfinite(r.p.length)) {
@@ -533,8 +543,10 @@ static int json_fit(struct plot_series *s, json_t *root, int multi)
 		return take_fit(s, json_object_get(root, "fit"));
 	json_array_foreach(chains, i, c) {
 		const char *name = json_string_value(json_object_get(c, "chain"));
+		const char *arch = json_string_value(json_object_get(c, "architecture"));
 
-		if (name && !strcmp(name, s->chain))
+		/* Runs before multi-architecture support have no "architecture". */
+		if (name && !strcmp(name, s->chain) && (!arch || !strcmp(arch, s->architecture)))
 			return take_fit(s, json_object_get(c, "fit"));
 	}
 	return 0;
@@ -583,34 +595,43 @@ static void dir_base(const char *dir, char *base, size_t len)
 	snprintf(base, len, "%s", b);
 }
 
-/* Fills s with the rows of one chain (all rows when chain is NULL). */
+/* How one run's series are named: which of architecture and chain vary. */
+struct run_shape {
+	int archs, chains; /* distinct values in summary.csv */
+};
+
+/* Fills s with the rows of group g (all rows when g is NULL). */
 static int build_series(struct plot_series *s, const char *dir, const char *base,
-			const struct csv_row *rows, size_t nrows, const char *chain,
-			json_t *root, int multi, char *err, size_t errlen)
+			const struct csv_row *rows, size_t nrows, const struct csv_row *g,
+			const struct run_shape *shape, json_t *root, char *err, size_t errlen)
 {
+	int multi = shape->archs > 1 || shape->chains > 1;
+	char what[128] = "";
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->slope_us = s->intercept_us = s->r2 = NAN;
-	if (chain)
-		snprintf(s->chain, sizeof(s->chain), "%s", chain);
+	snprintf(s->architecture, sizeof(s->architecture), "%s", g ? g->arch : rows[0].arch);
+	snprintf(s->chain, sizeof(s->chain), "%s", g ? g->chain : rows[0].chain);
 	s->pts = calloc(nrows, sizeof(*s->pts));
 	if (!s->pts) {
 		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	for (i = 0; i < nrows; i++)
-		if (!chain || !strcmp(rows[i].chain, chain))
+		if (!g || same_group(&rows[i], g))
 			s->pts[s->n++] = rows[i].p;
 
 	copy_str(s->backend, sizeof(s->backend), root, "backend");
 	copy_str(s->accel, sizeof(s->accel), root, "accelerator");
 	copy_str(s->scenario, sizeof(s->scenario), root, "scenario");
-	if (multi)
-		snprintf(s->label, sizeof(s->label), "%.50s%s%.31s (%.40s)", s->scenario,
-			 s->scenario[0] ? " " : "", s->chain, base);
-	else if (s->scenario[0])
-		snprintf(s->label, sizeof(s->label), "%.60s (%.60s)", s->scenario, base);
+	if (shape->archs > 1)
+		snprintf(what, sizeof(what), " %.31s", s->architecture);
+	if (shape->chains > 1)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), " %.31s", s->chain);
+	if (s->scenario[0] || multi)
+		snprintf(s->label, sizeof(s->label), "%.50s%s (%.40s)", s->scenario,
+			 s->scenario[0] ? what : what + 1, base);
 	else
 		snprintf(s->label, sizeof(s->label), "%.120s", base);
 
@@ -632,10 +653,11 @@ int plot_load_run_all(const char *dir, struct plot_series **v, size_t *n,
 		      char *err, size_t errlen)
 {
 	char path[PATH_MAX], base[PATH_MAX];
-	const char **chains = NULL;
+	const struct csv_row **groups = NULL;
+	struct run_shape shape = { 0, 0 };
 	struct plot_series *nv;
 	struct csv_row *rows = NULL;
-	size_t nrows = 0, nchains = 0, added = 0, i, j;
+	size_t nrows = 0, ng = 0, added = 0, i, j;
 	json_t *root = NULL;
 	int ret = -1;
 
@@ -647,37 +669,43 @@ int plot_load_run_all(const char *dir, struct plot_series **v, size_t *n,
 		goto cleanup;
 	dir_base(dir, base, sizeof(base));
 
-	/* Distinct chains, in order of first appearance. */
-	chains = calloc(nrows, sizeof(*chains));
-	if (!chains) {
+	/* Distinct (architecture, chain) groups, in order of first appearance. */
+	groups = calloc(nrows, sizeof(*groups));
+	if (!groups) {
 		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto cleanup;
 	}
 	for (i = 0; i < nrows; i++) {
-		for (j = 0; j < nchains && strcmp(chains[j], rows[i].chain); j++)
+		int new_arch = 1, new_chain = 1;
+
+		for (j = 0; j < ng && !same_group(groups[j], &rows[i]); j++)
 			;
-		if (j == nchains)
-			chains[nchains++] = rows[i].chain;
+		if (j < ng)
+			continue;
+		for (j = 0; j < ng; j++) {
+			new_arch &= !!strcmp(groups[j]->arch, rows[i].arch);
+			new_chain &= !!strcmp(groups[j]->chain, rows[i].chain);
+		}
+		shape.archs += new_arch;
+		shape.chains += new_chain;
+		groups[ng++] = &rows[i];
 	}
 
-	nv = realloc(*v, (*n + nchains) * sizeof(*nv));
+	nv = realloc(*v, (*n + ng) * sizeof(*nv));
 	if (!nv) {
 		set_err(err, errlen, "run %s: %s", dir, strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto cleanup;
 	}
 	*v = nv;
-	for (added = 0; added < nchains; added++) {
+	for (added = 0; added < ng; added++) {
 		ret = build_series(&nv[*n + added], dir, base, rows, nrows,
-				   nchains > 1 ? chains[added] : NULL, root, nchains > 1,
-				   err, errlen);
+				   ng > 1 ? groups[added] : NULL, &shape, root, err, errlen);
 		if (ret < 0) {
 			plot_series_free(&nv[*n + added]);
 			goto cleanup;
 		}
-		if (nchains == 1)
-			snprintf(nv[*n].chain, sizeof(nv[*n].chain), "%s", chains[0]);
 	}
 	*n += added;
 	added = 0;
@@ -686,7 +714,7 @@ int plot_load_run_all(const char *dir, struct plot_series **v, size_t *n,
 cleanup:
 	for (i = 0; i < added; i++)
 		plot_series_free(&(*v)[*n + i]);
-	free(chains);
+	free(groups);
 	free(rows);
 	json_decref(root);
 	return ret;

@@ -27,6 +27,7 @@ struct plot_series {
 	char backend[64];
 	char accel[64];
 	char scenario[128];
+	char architecture[32];  /* "" when the run has no architecture column */
 	char chain[64];         /* "" when the run has no chain column */
 	struct plot_point *pts; /* malloc'd by plot_load_run(_all) */
 	size_t n;
@@ -46,18 +47,19 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 
 /*
  * Loads one run directory: <dir>/summary.csv (columns found by header name;
- * chain_length, mean_us and sem_us required, chain and median_us optional,
- * others ignored) and <dir>/summary.json (backend, accelerator, scenario,
- * the first chain's fit.{slope_us,intercept_us,r2} and the per-chain
- * chains[].{chain,fit}; all optional).
+ * chain_length, mean_us and sem_us required, architecture, chain and
+ * median_us optional, others ignored) and <dir>/summary.json (backend,
+ * accelerator, scenario, the first series' fit.{slope_us,intercept_us,r2}
+ * and the per-series chains[].{architecture,chain,fit}; all optional).
  *
- * plot_load_run_all appends one series per chain, in the order the chains
- * first appear in summary.csv, to the malloc'd vector *v of *n entries
- * (both may start as NULL/0; realloc'd). A run with one chain (or no chain
- * column) gives one series labelled "<scenario> (<dir's name>)"; a run with
- * several gives "<scenario> <chain> (<dir's name>)" each, with that chain's
- * fit from "chains". Without a fit in the JSON the line is fitted to the
- * means. On error nothing is appended and *v, *n stay valid.
+ * plot_load_run_all appends one series per (architecture, chain), in the
+ * order they first appear in summary.csv, to the malloc'd vector *v of *n
+ * entries (both may start as NULL/0; realloc'd). A run with one such pair
+ * gives one series labelled "<scenario> (<dir's name>)" with the top-level
+ * fit; a run with several gives "<scenario> <chain> (<dir's name>)" each
+ * (the architecture named too when the run has several), with its own fit
+ * from "chains". Without a fit in the JSON the line is fitted to the means.
+ * On error nothing is appended and *v, *n stay valid.
  *
  * plot_load_run loads the first chain only (the one the top-level "fit"
  * describes). Release series with plot_series_free, or a whole vector with

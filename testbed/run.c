@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "backend.h"
+#include "load_exp.h"
 #include "control.h"
 #include "plot.h"
 #include "probe.h"
@@ -62,6 +63,7 @@ struct run {
 	struct point pt[SC_ARCH__COUNT][SC_MAX_CHAINS][SC_MAX_LENGTHS];
 	char started[40];
 	json_t *faults; /* fault experiment results, all architectures */
+	json_t *ndr, *latency; /* load experiment results, all architectures */
 	/* progress */
 	int li, c, round;
 	double sum_rtt_us;
@@ -363,6 +365,9 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 			    "comparison", cmp);
 	if (r->faults)
 		json_object_set(summary, "fault", r->faults);
+	if (r->ndr)
+		json_object_set_new(summary, "load", json_pack("{s:O, s:O}", "ndr", r->ndr,
+							       "latency_under_load", r->latency));
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -425,6 +430,29 @@ static void print_table(const struct run *r, json_t *summary)
 				       json_real_value(json_object_get(fitm, "intercept_us")) / 1000,
 				       json_real_value(json_object_get(fitm, "r2")));
 		}
+	}
+	if (json_object_get(summary, "load")) {
+		json_t *load = json_object_get(summary, "load"), *e;
+		size_t i;
+
+		printf("no-drop rate (loss <= threshold), first chain:\n");
+		json_array_foreach(json_object_get(load, "ndr"), i, e)
+			printf("  %-14s length %2d  %4d B  %10.0f pps%s%s\n",
+			       json_string_value(json_object_get(e, "architecture")),
+			       (int)json_integer_value(json_object_get(e, "chain_length")),
+			       (int)json_integer_value(json_object_get(e, "frame_size")),
+			       json_number_value(json_object_get(e, "ndr_pps")),
+			       json_is_true(json_object_get(e, "at_least")) ? " (at least: the upper bound passed)" : "",
+			       json_is_true(json_object_get(e, "generator_limited")) ? " (generator-limited trials)" : "");
+		printf("RTT under background load:\n");
+		json_array_foreach(json_object_get(load, "latency_under_load"), i, e)
+			printf("  %-14s length %2d  load %3.0f %% (%8.0f pps)  p50 %8.1f us  p99 %8.1f us\n",
+			       json_string_value(json_object_get(e, "architecture")),
+			       (int)json_integer_value(json_object_get(e, "chain_length")),
+			       json_number_value(json_object_get(e, "level_pct")),
+			       json_number_value(json_object_get(e, "offered_pps")),
+			       json_number_value(json_object_get(e, "p50_us")),
+			       json_number_value(json_object_get(e, "p99_us")));
 	}
 	if (json_object_get(summary, "fault")) {
 		json_t *e, *ch;
@@ -579,6 +607,31 @@ static int run_faults(struct run *r, char *err, size_t errlen)
 	return 0;
 }
 
+static int set_length(void *arg, int length, char *err, size_t errlen)
+{
+	struct run *r = arg;
+	static struct cp_tables t;
+	int ret;
+
+	if ((ret = cp_compute(r->sc, length, &t, err, errlen)) < 0 ||
+	    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+	    (ret = verify_path(r, &t, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+static int run_load(struct run *r, char *err, size_t errlen)
+{
+	struct load_exp_ctx x = { .tb = &r->tb, .stop = &run_stop, .progress = r->o->progress,
+				  .set_length = set_length, .arg = r };
+
+	if (!r->ndr) {
+		r->ndr = json_array();
+		r->latency = json_array();
+	}
+	return load_exp_run(&x, r->ndr, r->latency, err, errlen);
+}
+
 /* Builds one architecture's testbed and sweeps it. */
 static int run_arch(struct run *r, char *err, size_t errlen)
 {
@@ -617,6 +670,8 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 				     p->st.mean_us / 1000, p->st.median_us / 1000, p->st.lost);
 		}
 	}
+	if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
+		return ret;
 	if (sc->fault.n > 0 && !run_stop)
 		return run_faults(r, err, errlen);
 	return 0;
@@ -636,6 +691,10 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
 	r.tb.ops = backend_for(sc->backend);
+	if (sc->load.n_sizes > 0 && sc->backend != SC_BACKEND_NETNS) {
+		fprintf(stderr, "%s: the load experiment runs on the netns backend only\n", sc->path);
+		return 2;
+	}
 	if (!r.tb.ops) {
 		fprintf(stderr, "%s: backend '%s' is not available yet; use \"backend\": \"netns\"\n",
 			sc->path, sc_backend_name(sc->backend));
@@ -730,6 +789,8 @@ finish:
 	}
 	json_decref(summary);
 	json_decref(r.faults);
+	json_decref(r.ndr);
+	json_decref(r.latency);
 	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
 		for (int c = 0; c < SC_MAX_CHAINS; c++)
 			for (int li = 0; li < SC_MAX_LENGTHS; li++) {

@@ -626,6 +626,115 @@ static int parse_fault(struct ctx *c, json_t *root, struct scenario *sc)
 	return 0;
 }
 
+static int int_list(struct ctx *c, json_t *o, const char *path, const char *key, long long lo,
+		    long long hi, int max, int *n, long long *out)
+{
+	json_t *arr = json_object_get(o, key), *e;
+	char sub[96];
+	size_t i;
+
+	snprintf(sub, sizeof(sub), "%s.%s", path, key);
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > (size_t)max)
+		return fail(c, sub, "must be a list of 1..%d integers", max);
+	json_array_foreach(arr, i, e) {
+		char esub[128];
+
+		snprintf(esub, sizeof(esub), "%s[%zu]", sub, i);
+		if (!json_is_integer(e) || json_integer_value(e) < lo || json_integer_value(e) > hi)
+			return fail(c, esub, "must be an integer in %lld..%lld", lo, hi);
+		out[i] = json_integer_value(e);
+	}
+	*n = json_array_size(arr);
+	return 0;
+}
+
+static int parse_load(struct ctx *c, json_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "lengths", "frame_sizes", "flows", "loss_pct",
+					    "trial_s", "resolution_pct", "min_pps", "max_pps",
+					    "levels_pct", "latency_length", "latency_probes", NULL };
+	json_t *o = json_object_get(root, "load");
+	struct sc_load *l = &sc->load;
+	long long tmp[SC_MAX_LENGTHS], v;
+	int ret, maxlen = 0;
+
+	if (!o)
+		return 0;
+	for (int k = 0; k < sc->n_chains; k++)
+		maxlen = sc->chains[k].n_sfs > maxlen ? sc->chains[k].n_sfs : maxlen;
+	if ((ret = want_object(c, o, "load")) || (ret = check_keys(c, o, "load", keys)))
+		return ret;
+	/* Defaults: both ends of the sweep, RFC 2544's smallest and a 1500-byte
+	 * IP packet, CSIT's background loads. */
+	l->n_lengths = 2;
+	l->lengths[0] = 0;
+	l->lengths[1] = maxlen;
+	l->n_sizes = 2;
+	l->sizes[0] = 64;
+	l->sizes[1] = 1518;
+	l->flows = 4;
+	l->loss_pct = 0;
+	l->trial_s = 2;
+	l->resolution_pct = 5;
+	l->lo_pps = 1000;
+	l->hi_pps = 500000;
+	l->n_levels = 4;
+	l->levels_pct[0] = 0;
+	l->levels_pct[1] = 10;
+	l->levels_pct[2] = 50;
+	l->levels_pct[3] = 90;
+	l->latency_probes = 500;
+	if ((ret = int_list(c, o, "load", "lengths", 0, maxlen, SC_MAX_LENGTHS, &l->n_lengths, tmp)))
+		return ret;
+	if (json_object_get(o, "lengths"))
+		for (int i = 0; i < l->n_lengths; i++)
+			l->lengths[i] = tmp[i];
+	if ((ret = int_list(c, o, "load", "frame_sizes", 64, 1518, SC_MAX_LOAD_SIZES, &l->n_sizes, tmp)))
+		return ret;
+	if (json_object_get(o, "frame_sizes"))
+		for (int i = 0; i < l->n_sizes; i++)
+			l->sizes[i] = tmp[i];
+	if ((ret = int_list(c, o, "load", "levels_pct", 0, 100, SC_MAX_LOAD_LEVELS, &l->n_levels, tmp)))
+		return ret;
+	if (json_object_get(o, "levels_pct"))
+		for (int i = 0; i < l->n_levels; i++)
+			l->levels_pct[i] = tmp[i];
+	v = l->flows;
+	if ((ret = get_int(c, o, "load", "flows", 1, 4096, &v, false)))
+		return ret;
+	l->flows = v;
+	if ((ret = get_number(c, o, "load", "loss_pct", 0, 50, &l->loss_pct)) ||
+	    (ret = get_number(c, o, "load", "trial_s", 0.2, 60, &l->trial_s)) ||
+	    (ret = get_number(c, o, "load", "resolution_pct", 0.1, 50, &l->resolution_pct)) ||
+	    (ret = get_number(c, o, "load", "min_pps", 1, 1e7, &l->lo_pps)) ||
+	    (ret = get_number(c, o, "load", "max_pps", 2, 1e7, &l->hi_pps)))
+		return ret;
+	if (l->lo_pps >= l->hi_pps)
+		return fail(c, "load.max_pps", "%g must be above min_pps (%g)", l->hi_pps, l->lo_pps);
+	v = -1;
+	if ((ret = get_int(c, o, "load", "latency_length", 0, maxlen, &v, false)))
+		return ret;
+	l->latency_length = v >= 0 ? v : l->lengths[l->n_lengths - 1];
+	v = l->latency_probes;
+	if ((ret = get_int(c, o, "load", "latency_probes", 10, 100000, &v, false)))
+		return ret;
+	l->latency_probes = v;
+	/* The generator sends UDP: a chain that classifies only ICMP would let
+	 * the load bypass it, and the numbers would describe plain IP. */
+	for (int k = 0; k < sc->n_chains; k++) {
+		char sub[64];
+
+		snprintf(sub, sizeof(sub), "chains[%d].match", k);
+		if (sc->chains[k].proto != 0 && sc->chains[k].proto != IPPROTO_UDP)
+			return fail(c, sub,
+				    "chain '%s' classifies only protocol %u, so the load's UDP would bypass it; set \"proto\": \"any\" for a load scenario",
+				    sc->chains[k].name, sc->chains[k].proto);
+	}
+	return 0;
+}
+
 static int parse_network(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "subnet", "mtu", NULL };
@@ -720,7 +829,7 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "description", "backend", "architecture",
 					    "network", "defaults", "nodes", "chains", "sweep",
-					    "measure", "fault", NULL };
+					    "measure", "fault", "load", NULL };
 	const char *s;
 	struct defaults d;
 	int ret;
@@ -757,7 +866,7 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 	if ((ret = parse_defaults(c, root, &d)) || (ret = parse_nodes(c, root, sc, &d)) ||
 	    (ret = parse_chains(c, root, sc)) || (ret = parse_sweep(c, root, sc)) ||
 	    (ret = parse_measure(c, root, sc)) || (ret = parse_network(c, root, sc)) ||
-	    (ret = parse_fault(c, root, sc)))
+	    (ret = parse_fault(c, root, sc)) || (ret = parse_load(c, root, sc)))
 		return ret;
 
 	/* Deterministic addressing: node i gets host i+1 and MAC 02:cb:00:00:hi:lo. */

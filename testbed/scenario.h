@@ -92,6 +92,27 @@ struct sc_fault {
 	unsigned probes;          /* per chain, before and during the fault */
 };
 
+#define SC_MAX_LOAD_SIZES 4
+#define SC_MAX_LOAD_LEVELS 8
+
+/* Load experiment (netns only): no-drop rate per chain length and frame
+ * size, then RTT with background UDP load at fractions of the NDR. */
+struct sc_load {
+	int n_lengths;
+	int lengths[SC_MAX_LENGTHS];
+	int n_sizes;
+	unsigned sizes[SC_MAX_LOAD_SIZES]; /* Ethernet frame bytes, FCS included */
+	unsigned flows;
+	double loss_pct;       /* NDR threshold: 0 = no drop */
+	double trial_s;
+	double resolution_pct;
+	double lo_pps, hi_pps; /* search bounds */
+	int n_levels;
+	double levels_pct[SC_MAX_LOAD_LEVELS]; /* of the NDR at 64 B, FD.io CSIT style */
+	int latency_length;    /* chain length of the latency-under-load test */
+	unsigned latency_probes;
+};
+
 struct scenario {
 	char path[4096];
 	char name[64];
@@ -111,6 +132,7 @@ struct scenario {
 	int lengths[SC_MAX_LENGTHS];
 	struct sc_measure measure;
 	struct sc_fault fault;
+	struct sc_load load;
 	json_t *json;        /* the file as parsed, for meta.json */
 };
 

@@ -347,6 +347,21 @@ void virt_disconnect(virConnectPtr conn)
 
 /* ---- domain XML ----------------------------------------------------------- */
 
+static void xml_esc(FILE *f, const char *s);
+
+/* QEMU runs with / as its working directory: relative paths are made
+ * absolute against ours. */
+static void xml_path(FILE *f, const char *path)
+{
+	char cwd[4096];
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		xml_esc(f, cwd);
+		fputc('/', f);
+	}
+	xml_esc(f, path);
+}
+
 static void xml_esc(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -453,9 +468,9 @@ int virt_domain_xml(const struct virt_domain_spec *s, char **xml, char *err, siz
 		s->memory_mib ? s->memory_mib : VIRT_DEF_MEMORY_MIB,
 		s->vcpus ? s->vcpus : 1);
 	fputs("  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    <kernel>", f);
-	xml_esc(f, s->kernel);
+	xml_path(f, s->kernel);
 	fputs("</kernel>\n    <initrd>", f);
-	xml_esc(f, s->initrd);
+	xml_path(f, s->initrd);
 	fputs("</initrd>\n    <cmdline>", f);
 	if (!has_param(cmdline, "console"))
 		fputs("console=ttyS0 ", f);
@@ -492,7 +507,7 @@ int virt_domain_xml(const struct virt_domain_spec *s, char **xml, char *err, siz
 	fputs("    <serial type='pty'>\n", f);
 	if (s->console_log) {
 		fputs("      <log file='", f);
-		xml_esc(f, s->console_log);
+		xml_path(f, s->console_log);
 		fputs("' append='off'/>\n", f);
 	}
 	fputs("      <target port='0'/>\n    </serial>\n"

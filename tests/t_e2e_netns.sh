@@ -39,7 +39,7 @@ teardown() {
 	for id in "${RUNS[@]}"; do
 		[ -e /run/cadeia-bench/$id.json ] && $B down "$id" >/dev/null 2>&1
 	done
-	rm -rf "$TMP"
+	if [ -n "${KEEP_TMP:-}" ]; then diag "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap teardown EXIT
 
@@ -158,8 +158,11 @@ check_run() {
 	mapfile -t roles < <(jq -r '.nodes[].role' "$scen")
 	for i in "${!nodes[@]}"; do idx[${nodes[$i]}]=$i; done
 
-	id=$($B up --length "$len" "$scen" 2>"$dir/up.err")
-	if [ $? -ne 0 ] || ! [[ "$id" =~ ^cb[0-9a-f]{4}$ ]]; then
+	# stdout to a file, not $(...): see the pipe check at the end.
+	$B up --length "$len" "$scen" </dev/null >"$dir/up.out" 2>"$dir/up.err"
+	t=$?
+	id=$(cat "$dir/up.out")
+	if [ $t -ne 0 ] || ! [[ "$id" =~ ^cb[0-9a-f]{4}$ ]]; then
 		fail "$name: cadeia-bench up --length $len $scen prints a run id ($(tail -n 1 "$dir/up.err"))"
 		return
 	fi
@@ -168,7 +171,7 @@ check_run() {
 
 	for n in "${nodes[@]}"; do
 		for t in in out; do
-			tcpdump -i "$id-$n" -Q $t -U -n -s 256 --time-stamp-precision=nano \
+			tcpdump -i "$id-$n" -Q $t --immediate-mode -U -n -s 256 --time-stamp-precision=nano \
 				-w "$dir/$n.$t.pcap" 2>"$dir/$n.$t.err" &
 			CAP_PIDS+=($!)
 		done
@@ -326,9 +329,23 @@ check_run() {
 	down_and_check "$id" "$name"
 }
 
-for L in 0 1 2 8; do
+for L in ${E2E_LENGTHS:-0 1 2 8}; do
 	check_run chain8-len$L scenarios/chain8.json $L
 done
 check_run two-chains-len3 scenarios/two-chains.json 3
+
+# `id=$(cadeia-bench up ...)` is how a script gets the id: `up` must return
+# even when its stdout is a pipe, so the functions it leaves running must not
+# hold that pipe open.
+$B up --length 1 scenarios/chain8.json </dev/null 2>"$TMP/up-pipe.err" | timeout 10 cat >"$TMP/up-pipe.out"
+t=${PIPESTATUS[1]}
+id=$(head -n 1 "$TMP/up-pipe.out")
+[[ "$id" =~ ^cb[0-9a-f]{4}$ ]] && RUNS+=("$id")
+if [ "$t" -eq 0 ]; then
+	ok "up with stdout on a pipe: the pipe closes when up exits"
+else
+	fail "up with stdout on a pipe: the pipe stayed open after up exited (the functions of run $id hold it)"
+fi
+[[ "$id" =~ ^cb[0-9a-f]{4}$ ]] && down_and_check "$id" "up with stdout on a pipe"
 
 tap_done

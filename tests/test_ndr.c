@@ -120,8 +120,6 @@ static void test_pdr_threshold(void)
 	CHECK(r.ndr_pps > 37000 && r.ndr_pps <= pdr_max,
 	      "PDR %.0f lies above the zero-loss limit and at most %.1f", r.ndr_pps, pdr_max);
 	CHECK(pdr_max - r.ndr_pps < 0.001 * r.hi_pps, "PDR within the 0.1 %% resolution");
-	/* floor() in received makes loss a hair larger than exact: compare
-	 * against the judged trials, not the formula, for the bracket. */
 	CHECK(r.lo_pps <= pdr_max && r.hi_pps > 37000, "bracket [%.0f, %.0f]", r.lo_pps, r.hi_pps);
 }
 

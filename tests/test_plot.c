@@ -182,6 +182,51 @@ static void test_multi(const char *d1, const char *d3, const char *outdir)
 		plot_series_free(&one);
 }
 
+/*
+ * Run 4, the multi-architecture format: an architecture column, one chain c1
+ * under two architectures. The JSON fits differ per architecture (5 and 9
+ * us/SF) for the same chain name, so they must be matched on both.
+ */
+static const char run4_csv[] =
+	"architecture,chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n"
+	"cadeia-aberta,c1,0,100,100,0,0,10,1,10,12,8,14\n"
+	"cadeia-aberta,c1,2,100,100,0,0,20,1,20,22,18,24\n"
+	"phantomsfc,c1,0,100,100,0,0,11,1,11,12,8,14\n"
+	"phantomsfc,c1,2,100,100,0,0,29,1,29,32,28,34\n"
+	"phantomsfc,c1,4,100,100,0,0,47,1,47,52,48,54\n";
+static const char run4_json[] =
+	"{ \"scenario\": \"archs\", \"backend\": \"netns\", \"accelerator\": \"none (no VM)\",\n"
+	"  \"fit\": { \"slope_us\": 5.0, \"intercept_us\": 10.0, \"r2\": 1 },\n"
+	"  \"chains\": [ { \"architecture\": \"cadeia-aberta\", \"chain\": \"c1\",\n"
+	"                \"fit\": { \"slope_us\": 5.0, \"intercept_us\": 10.0, \"r2\": 1 } },\n"
+	"              { \"architecture\": \"phantomsfc\", \"chain\": \"c1\",\n"
+	"                \"fit\": { \"slope_us\": 9.0, \"intercept_us\": 11.0, \"r2\": 1 } } ] }\n";
+
+static void test_archs(const char *d4)
+{
+	struct plot_series *v = NULL;
+	char err[512] = "";
+	size_t n = 0;
+	int r;
+
+	r = plot_load_run_all(d4, &v, &n, err, sizeof(err));
+	CHECK(r == 0 && n == 2, "archs: one series per architecture (%d n=%zu %s)", r, n, err);
+	if (n == 2) {
+		CHECK(!strcmp(v[0].architecture, "cadeia-aberta") && v[0].n == 2 &&
+		      !strcmp(v[1].architecture, "phantomsfc") && v[1].n == 3 &&
+		      v[1].pts[2].mean_us == 47, "archs: rows split by architecture (%zu, %zu)",
+		      v[0].n, v[1].n);
+		CHECK(!strcmp(v[0].label, "archs cadeia-aberta (run4)") &&
+		      !strcmp(v[1].label, "archs phantomsfc (run4)"),
+		      "archs: labels name the architecture, not the lone chain (%s | %s)",
+		      v[0].label, v[1].label);
+		CHECK(v[0].slope_us == 5 && v[1].slope_us == 9,
+		      "archs: fits matched on architecture and chain (%g, %g)", v[0].slope_us,
+		      v[1].slope_us);
+	}
+	plot_series_free_all(v, n);
+}
+
 static void test_load(struct plot_series *s1, struct plot_series *s2, const char *d1,
 		      const char *d2)
 {
@@ -292,7 +337,7 @@ static void test_errors(void)
 int main(void)
 {
 	struct plot_series s[2];
-	char d1[128], d2[128], d3[128], out1[128], out2[128], out3[128];
+	char d1[128], d2[128], d3[128], d4[128], out1[128], out2[128], out3[128];
 
 	snprintf(tmp, sizeof(tmp), "/tmp/cbtD-plot.XXXXXX");
 	if (!CHECK(mkdtemp(tmp), "temp dir %s", tmp)) {
@@ -305,6 +350,7 @@ int main(void)
 	snprintf(out1, sizeof(out1), "%s/run1/plots", tmp);
 	snprintf(out2, sizeof(out2), "%s/both/plots", tmp);
 	snprintf(d3, sizeof(d3), "%s/run3", tmp);
+	snprintf(d4, sizeof(d4), "%s/run4", tmp);
 	snprintf(out3, sizeof(out3), "%s/multi/plots", tmp);
 	write_file(d1, "summary.csv", run1_csv);
 	write_file(d1, "summary.json", run1_json);
@@ -312,6 +358,8 @@ int main(void)
 	write_file(d2, "summary.json", run2_json);
 	write_file(d3, "summary.csv", run3_csv);
 	write_file(d3, "summary.json", run3_json);
+	write_file(d4, "summary.csv", run4_csv);
+	write_file(d4, "summary.json", run4_json);
 
 	test_load(&s[0], &s[1], d1, d2);
 	if (s[0].n && s[1].n) {
@@ -319,6 +367,7 @@ int main(void)
 		test_two(s, out2);
 	}
 	test_multi(d1, d3, out3);
+	test_archs(d4);
 	test_errors();
 	plot_series_free(&s[0]);
 	plot_series_free(&s[1]);

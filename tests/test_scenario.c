@@ -34,7 +34,7 @@ static void test_errors(void)
 		     "t.json:2:12: unexpected token near ','");
 	expect_error("unknown top-level key",
 		     "{\"nodes\": [], \"chainz\": []}",
-		     "t.json:1:15: chainz: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault)");
+		     "t.json:1:15: chainz: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load)");
 	expect_error("unknown key in a node",
 		     "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": 1, \"sfs\": [\"sf1\"]}],\n"
 		     " \"measure\": {\"rate\": 5}}",

@@ -346,13 +346,21 @@ int main(void)
 		runs[nr].probe_s = probe_seconds(summary, json_object_get(
 			json_object_get(meta, "scenario"), "measure"));
 		json_array_foreach(json_object_get(summary, "chains"), j, c) {
-			const char *name = json_string_value(json_object_get(c, "chain")) ?: "?";
-			struct kind *k = kind_get(kinds, &nk, name);
+			const char *chain = json_string_value(json_object_get(c, "chain")) ?: "?";
+			const char *arch = json_string_value(json_object_get(c, "architecture"));
+			char name[64];
+			struct kind *k;
 
+			/* A kind is a chain; with several architectures, per architecture. */
+			if (arch && json_array_size(json_object_get(summary, "architectures")) > 1)
+				snprintf(name, sizeof(name), "%s:%s", arch, chain);
+			else
+				snprintf(name, sizeof(name), "%s", chain);
+			k = kind_get(kinds, &nk, name);
 			if (!k)
 				continue;
 			if (nr == 0)
-				describe_chain(json_object_get(meta, "scenario"), name, k->desc,
+				describe_chain(json_object_get(meta, "scenario"), chain, k->desc,
 					       sizeof(k->desc));
 			take_chain(&k->run[nr], c);
 		}
