@@ -83,7 +83,7 @@ static const char usage_plot[] =
 	"\n"
 	"Redraws figure 6 (mean RTT against chain length, standard-error bars, fit\n"
 	"line and slope per SF) from saved summary.csv/summary.json, one series per\n"
-	"run directory. Writes DIR/STEM.png, .svg and the gnuplot script\n"
+	"run, chain and architecture. Writes DIR/STEM.png, .svg and the gnuplot script\n"
 	"(default: plots/fig6).\n";
 
 static int want_help(int argc, char **argv, const char *usage)

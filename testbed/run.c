@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -18,6 +19,7 @@
 #include "results.h"
 #include "run.h"
 #include "runstate.h"
+#include "sff_ovs.h"
 #include "stats.h"
 
 volatile sig_atomic_t run_stop;
@@ -309,6 +311,61 @@ static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_s
 			 fit_json(okm, &mf, "mean"), "fit_median", fit_json(okd, &df, "median"));
 }
 
+/* The first element of arr whose fields match; NULL if none. */
+static json_t *find_obj(json_t *arr, const char *k1, const char *v1, const char *k2, double v2,
+			const char *k3, double v3)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, k1)) ?: "", v1) != 0)
+			continue;
+		if (k2 && json_number_value(json_object_get(e, k2)) != v2)
+			continue;
+		if (k3 && json_number_value(json_object_get(e, k3)) != v3)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/*
+ * The comparison in one line per architecture: slope and R² of the first
+ * chain, p99 at 90 % load, and the 64-byte no-drop rate at the longest
+ * chain length the load experiment measured.
+ */
+static json_t *per_arch_summary(struct run *r, json_t *chains)
+{
+	const struct scenario *sc = r->sc0;
+	json_t *out = json_array();
+
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		const char *arch = sc_arch_name(sc->archs[ai]);
+		json_t *ch = find_obj(chains, "architecture", arch, NULL, 0, NULL, 0);
+		json_t *fit = json_object_get(ch, "fit");
+		json_t *p99 = NULL, *ndr = NULL, *e;
+
+		if (r->latency && (e = find_obj(r->latency, "architecture", arch, "level_pct", 90,
+						NULL, 0)))
+			p99 = json_object_get(e, "p99_us");
+		if (r->ndr && sc->load.n_sizes > 0 &&
+		    (e = find_obj(r->ndr, "architecture", arch, "chain_length",
+				  sc->load.lengths[sc->load.n_lengths - 1], "frame_size",
+				  sc->load.sizes[0])))
+			ndr = json_object_get(e, "ndr_pps");
+		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O, s:i, s:O}", "architecture",
+						     arch, "slope_us",
+						     json_object_get(fit, "slope_us") ?: json_null(),
+						     "r2", json_object_get(fit, "r2") ?: json_null(),
+						     "p99_us_at_90pct_load", p99 ?: json_null(),
+						     "ndr_chain_length",
+						     sc->load.n_sizes ? sc->load.lengths[sc->load.n_lengths - 1] : -1,
+						     "ndr_pps_64B", ndr ?: json_null()));
+	}
+	return out;
+}
+
 static int write_outputs(struct run *r, const char *status, const char *reason,
 			 json_t **summary_out, char *err, size_t errlen)
 {
@@ -368,6 +425,7 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 	if (r->ndr)
 		json_object_set_new(summary, "load", json_pack("{s:O, s:O}", "ndr", r->ndr,
 							       "latency_under_load", r->latency));
+	json_object_set_new(summary, "per_architecture", per_arch_summary(r, chains));
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -429,6 +487,36 @@ static void print_table(const struct run *r, json_t *summary)
 				       json_real_value(json_object_get(fitm, "slope_us")) / 1000,
 				       json_real_value(json_object_get(fitm, "intercept_us")) / 1000,
 				       json_real_value(json_object_get(fitm, "r2")));
+		}
+	}
+	if (sc->n_archs > 1 || json_object_get(summary, "load")) {
+		json_t *e;
+		size_t i;
+
+		printf("per architecture: slope (first chain), R^2, p99 at 90 %% load, 64-byte no-drop rate\n");
+		json_array_foreach(json_object_get(summary, "per_architecture"), i, e) {
+			json_t *v;
+
+			printf("  %-14s", json_string_value(json_object_get(e, "architecture")));
+			v = json_object_get(e, "slope_us");
+			if (json_is_number(v))
+				printf("  %8.2f us/SF", json_number_value(v));
+			else
+				printf("  %8s us/SF", "n/a");
+			v = json_object_get(e, "r2");
+			if (json_is_number(v))
+				printf("  R^2 %5.3f", json_number_value(v));
+			else
+				printf("  R^2 %5s", "n/a");
+			v = json_object_get(e, "p99_us_at_90pct_load");
+			if (json_is_number(v))
+				printf("  p99 %8.1f us", json_number_value(v));
+			v = json_object_get(e, "ndr_pps_64B");
+			if (json_is_number(v))
+				printf("  NDR(length %d) %9.0f pps",
+				       (int)json_integer_value(json_object_get(e, "ndr_chain_length")),
+				       json_number_value(v));
+			printf("\n");
 		}
 	}
 	if (json_object_get(summary, "load")) {
@@ -594,7 +682,9 @@ static int run_faults(struct run *r, char *err, size_t errlen)
 				json_pack("{s:s, s:b, s:i, s:i, s:f, s:b}", "chain", sc->chains[c].name,
 					  "through_failed", uses, "received_before", before[c],
 					  "received_during", during[c], "loss_pct_during", loss,
-					  "as_expected", uses ? during[c] < f->probes / 2 : during[c] == before[c]));
+					  /* Others may lose a probe to noise, not to the fault. */
+					  "as_expected", uses ? during[c] < f->probes / 2
+							      : during[c] * 10 >= before[c] * 9));
 			note(r, "%s: %s down: chain %s %s, %u/%u probes answered", sc_arch_name(sc->arch),
 			     sc->nodes[node].name, sc->chains[c].name,
 			     uses ? "goes through it" : "does not use it", during[c], f->probes);
@@ -704,6 +794,16 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 		fprintf(stderr, "cadeia-bench: %s\n", err);
 		return 1;
 	}
+	/* Refuse an unavailable architecture before measuring any other. */
+	for (int k = 0; k < sc->n_archs; k++) {
+		if (sc->archs[k] == SC_ARCH_OVS_NSH && sc->backend == SC_BACKEND_NETNS &&
+		    sff_ovs_available(r.rs.id, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cadeia-bench: %s\n", err);
+			rs_teardown(&r.rs, NULL, NULL);
+			rs_close(&r.rs);
+			return 2;
+		}
+	}
 	if (!o->up_only) {
 		if ((ret = res_open(&r.res, o->results_root, sc->name, r.rs.id, err, sizeof(err))) < 0) {
 			fprintf(stderr, "cadeia-bench: %s\n", err);
@@ -716,6 +816,13 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 		r.tb.log_dir = fnlogs;
 	}
 	r.tb.detach_functions = o->up_only;
+	if (o->up_only) {
+		/* Detached functions must not hold the caller's stdout open (a
+		 * shell's $(cadeia-bench up ...) would wait for them forever). */
+		snprintf(fnlogs, sizeof(fnlogs), RS_DIR "/%s", r.rs.id);
+		mkdir(fnlogs, 0755);
+		r.tb.log_dir = fnlogs;
+	}
 	/* `up` builds the first architecture only. */
 	for (r.ai = 0; r.ai < (o->up_only ? 1 : sc->n_archs) && !run_stop; r.ai++) {
 		const struct backend_ops *ops = r.tb.ops;

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -230,6 +231,14 @@ static void kill_function(json_t *fn, void (*log)(const char *, void *), void *a
 	      json_string_value(json_object_get(fn, "node")), (int)pid);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
 static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char *what, void *arg),
 		    void *arg)
 {
@@ -296,6 +305,12 @@ static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char
 		if (write_doc(rs) < 0)
 			failures++;
 		return failures;
+	}
+	/* The run's own directory: logs of `up`'s functions, OVS state. */
+	snprintf(path, sizeof(path), RS_DIR "/%s", rs->id);
+	if (nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
+		logf_(log, arg, "removing %s: %s", path, strerror(errno));
+		failures++;
 	}
 	snprintf(path, sizeof(path), "%s", rs->path);
 	if (failures == 0 && unlink(path) < 0 && errno != ENOENT)

@@ -117,6 +117,10 @@ sel() {
 		for (i in names) col[names[i]] = i
 		nw = split(where, w, " "); nq = split(want, q, " ")
 		printf "" >mm
+		# An unknown column would match nothing and pass a "no such frame" check.
+		for (i = 1; i <= nw; i++) if (!(substr(w[i], 1, index(w[i], "=") - 1) in col)) unknown = 1
+		for (i = 1; i <= nq; i++) if (!(substr(q[i], 1, index(q[i], "=") - 1) in col)) unknown = 1
+		if (unknown) { print -1, -1; exit }
 	}
 	function holds(cond,   k) {
 		k = index(cond, "=")
@@ -127,7 +131,7 @@ sel() {
 		n++
 		for (i = 1; i <= nq; i++) if (!holds(q[i])) { bad++; if (bad == 1) print >mm; break }
 	}
-	END { print n + 0, bad + 0 }' "$1/frames.tsv"
+	END { if (!unknown) print n + 0, bad + 0 }' "$1/frames.tsv"
 }
 
 # expect DIR DESC COUNT "where" ["want"]: exactly COUNT frames match, all as wanted.

@@ -4,6 +4,7 @@
 #define CADEIA_CS_PRIV_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include "cadeia_stage.h"
 
@@ -43,10 +44,12 @@ struct cs_meta {
 	char ifname[IF_NAMESIZE];
 	__u8 mac[6];
 	__u8 pad[2];
+	/* version 2 */
 	__u32 kwire_mode;         /* KWIRE_MODE_* */
 	__u32 kwire_peer_ifindex; /* 0 = reflect on ifname */
 	char kwire_peer[IF_NAMESIZE];
 };
+#define CS_META_V1_SIZE offsetof(struct cs_meta, kwire_mode)
 
 /* util.c */
 int cs_errf(struct cs_err *err, int ret, const char *fmt, ...)

@@ -72,19 +72,22 @@ int cs_meta_read(const char *node, struct cs_meta *m, struct cs_err *err)
 			strerror(-ret));
 		goto cleanup;
 	}
-	if (info.value_size != sizeof(*m)) {
+	/* Version 1 records (no kwire fields) still detach: read them short. */
+	if (info.value_size != sizeof(*m) && info.value_size != CS_META_V1_SIZE) {
 		ret = -EPROTO;
 		cs_errf(err, ret, "node %s: %s: value size %u, expected %zu (other version of cadeia-stage?)",
 			node, CS_META_MAP, info.value_size, sizeof(*m));
 		goto cleanup;
 	}
+	memset(m, 0, sizeof(*m));
 	if (bpf_map_lookup_elem(fd, &key, m) < 0) {
 		ret = -errno;
 		cs_errf(err, ret, "node %s: cannot read %s: %s", node,
 			CS_META_MAP, strerror(-ret));
 		goto cleanup;
 	}
-	if (m->magic != CS_META_MAGIC || m->version != CS_META_VERSION) {
+	if (m->magic != CS_META_MAGIC ||
+	    m->version != (info.value_size == sizeof(*m) ? CS_META_VERSION : 1)) {
 		ret = -EPROTO;
 		cs_errf(err, ret, "node %s: %s: bad magic or version", node,
 			CS_META_MAP);
