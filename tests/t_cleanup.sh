@@ -18,7 +18,7 @@ RES=$TMP/results
 # Decoys: a namespace and a link outside any run's prefix, and a namespace
 # that starts with "cb" like every run id without being one.
 DECOY_NS=(cbtF-decoy cbtFab12)
-DECOY_LINK=cbtF-decoy0
+DECOY_LINK=cbtF-decoy0 # and its veth peer cbtF-decoy1
 PIDS=()
 RUNS=()
 
@@ -115,7 +115,7 @@ data_rows() { echo $(($(wc -l <"$1") - 1)); }
 for ns in "${DECOY_NS[@]}"; do
 	ip netns add "$ns" || die "create decoy netns $ns"
 done
-ip link add "$DECOY_LINK" type dummy || die "create decoy link $DECOY_LINK"
+ip link add "$DECOY_LINK" type veth peer name "${DECOY_LINK%0}1" || die "create decoy link $DECOY_LINK"
 mkdir -p "$RES"
 
 # ---- a normal run ---------------------------------------------------------------
@@ -237,7 +237,7 @@ if [ ${#dirs[@]} -eq 2 ] && [ -d "${dirs[0]}" ] && [ -d "${dirs[1]}" ]; then
 	check "two runs at once: different run ids ($ia, $ib)" [ "$ia" != "$ib" ]
 	for d in "${dirs[@]}"; do
 		check "two runs at once: $(basename "$d") complete, 20 probes" \
-			[ "$(jq -r .status "$d/meta.json")" = complete ] && [ "$(data_rows "$d/raw.csv")" -eq 20 ]
+			[ "$(jq -r .status "$d/meta.json"):$(data_rows "$d/raw.csv")" = complete:20 ]
 	done
 	check_clean "$ia" "two runs at once, first"
 	check_clean "$ib" "two runs at once, second"
