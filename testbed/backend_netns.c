@@ -249,7 +249,8 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const struct sc_node *n = &sc->nodes[i];
 
-		if (n->role != SC_ROLE_SF || n->fn == SC_FN_KWIRE)
+		/* kwire is a stage; an external function is the user's to start. */
+		if (n->role != SC_ROLE_SF || n->fn == SC_FN_KWIRE || n->fn == SC_FN_EXTERNAL)
 			continue;
 		if ((ret = start_function(tb, i, err, errlen)) < 0)
 			return ret;

@@ -133,8 +133,10 @@ static int parse_fn(struct ctx *c, const char *path, const char *s, enum sc_fn *
 		*fn = SC_FN_KWIRE;
 	else if (strcmp(s, "nsh-aware") == 0)
 		*fn = SC_FN_NSH_AWARE;
+	else if (strcmp(s, "external") == 0)
+		*fn = SC_FN_EXTERNAL;
 	else
-		return fail(c, path, "unknown function '%s' (expected wire, kwire or nsh-aware)", s);
+		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware or external)", s);
 	return 0;
 }
 
@@ -965,6 +967,7 @@ const char *sc_fn_name(enum sc_fn fn)
 	case SC_FN_WIRE: return "wire";
 	case SC_FN_KWIRE: return "kwire";
 	case SC_FN_NSH_AWARE: return "nsh-aware";
+	case SC_FN_EXTERNAL: return "external";
 	default: return "none";
 	}
 }

@@ -40,6 +40,7 @@ enum sc_fn {
 	SC_FN_WIRE,      /* user-space AF_PACKET wire, NSH-unaware (the paper's FS) */
 	SC_FN_KWIRE,     /* in-kernel wire: TC ingress redirect back out */
 	SC_FN_NSH_AWARE, /* user space, sees NSH, decrements SI itself */
+	SC_FN_EXTERNAL,  /* NSH-unaware, started by the user (labs): stages only */
 };
 
 struct sc_node {

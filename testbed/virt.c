@@ -601,10 +601,13 @@ int virt_domain_destroy(virConnectPtr conn, const char *name, char *err, size_t 
 		return ret;
 	}
 	if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0) {
+		char msg[512];
+
 		ret = virt_errno();
+		snprintf(msg, sizeof(msg), "%s", virt_msg());
 		/* It may have powered off between the two calls. */
 		if (ret != -ENOENT && virDomainIsActive(dom) == 1) {
-			set_err(err, errlen, "destroying domain %s: %s", name, virt_msg());
+			set_err(err, errlen, "destroying domain %s: %s", name, msg);
 			goto cleanup;
 		}
 	}
@@ -844,6 +847,8 @@ static int agent_timeout_s(int timeout_ms)
 static int agent_cmd(virDomainPtr dom, const char *cmd, json_t *args, int timeout_s,
 		     json_t **retp, char *err, size_t errlen)
 {
+	/* Named now: every libvirt call resets the last error. */
+	const char *name = dom_name(dom);
 	json_t *req, *reply = NULL, *r;
 	char *text = NULL, *out = NULL;
 	json_error_t jerr;
@@ -855,7 +860,7 @@ static int agent_cmd(virDomainPtr dom, const char *cmd, json_t *args, int timeou
 	if (!req) {
 		json_decref(args);
 		set_err(err, errlen, "guest agent of domain %s: %s: out of memory",
-			dom_name(dom), cmd);
+			name, cmd);
 		return -ENOMEM;
 	}
 	if (args)
@@ -864,21 +869,20 @@ static int agent_cmd(virDomainPtr dom, const char *cmd, json_t *args, int timeou
 	if (!text) {
 		ret = -ENOMEM;
 		set_err(err, errlen, "guest agent of domain %s: %s: out of memory",
-			dom_name(dom), cmd);
+			name, cmd);
 		goto cleanup;
 	}
 	out = virDomainQemuAgentCommand(dom, text, timeout_s, 0);
 	if (!out) {
 		ret = virt_errno();
-		set_err(err, errlen, "guest agent of domain %s: %s: %s", dom_name(dom), cmd,
-			virt_msg());
+		set_err(err, errlen, "guest agent of domain %s: %s: %s", name, cmd, virt_msg());
 		goto cleanup;
 	}
 	reply = json_loads(out, 0, &jerr);
 	r = reply ? json_object_get(reply, "return") : NULL;
 	if (!r) {
 		set_err(err, errlen, "guest agent of domain %s: %s: unexpected reply %.200s",
-			dom_name(dom), cmd, out);
+			name, cmd, out);
 		goto cleanup;
 	}
 	if (retp)

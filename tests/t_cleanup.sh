@@ -50,7 +50,7 @@ leftovers() {
 	ip netns list | awk '{print $1}' | grep "^$id-"
 	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
 	ls -d "$PIN/$id-"* 2>/dev/null
-	ls /run/cadeia-bench/$id.json 2>/dev/null
+	ls -d /run/cadeia-bench/$id.json /run/cadeia-bench/$id 2>/dev/null
 	pgrep -af "cadeia-bench fn .*--netns $id-"
 }
 
