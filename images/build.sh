@@ -30,6 +30,11 @@ done
 for f in "$GUEST_BIN" "$STAGE_BIN"; do
 	[ -x "$f" ] || die "$f: not built (make $f)"
 done
+# A fresh machine may have no package lists yet.
+if ! apt-cache show --no-all-versions linux-image-amd64 >/dev/null 2>&1; then
+	log "apt-get update (no package lists)"
+	apt-get update -qq || die "apt-get update failed"
+fi
 
 # "pkg version" per package: the candidate apt-get download would fetch.
 pkg_versions() {
