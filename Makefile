@@ -133,3 +133,5 @@ bench: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+include docs/labs/labs.mk

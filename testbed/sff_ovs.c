@@ -707,7 +707,8 @@ int sff_ovs_teardown(const char *prefix, void (*log)(const char *what, void *arg
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "ovs-", 4) != 0)
+		/* Only the daemons' directories; `up` also keeps their logs here. */
+		if (strncmp(de->d_name, "ovs-", 4) != 0 || de->d_type != DT_DIR)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", run_dir, de->d_name);
 		failures += stop_dir(dir, log, arg);

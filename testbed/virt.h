@@ -158,12 +158,13 @@ int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
 /*
  * Starts specs[0..n) with at most max_booting (0 = VIRT_DEF_MAX_BOOTING) of
  * them booting at a time, each waited for up to timeout_ms from its own
- * start. doms[i] receives each domain. On failure, returns the first error
+ * start. doms[i] receives each domain, boot_s[i] (boot_s may be NULL) the
+ * seconds from its start to ready. On failure, returns the first error
  * and frees every doms[i] (setting it to NULL); the domains that were started
  * keep running, so tear down by prefix.
  */
 int virt_boot_many(virConnectPtr conn, const struct virt_domain_spec *specs, int n,
-		   int max_booting, int timeout_ms, virDomainPtr *doms,
+		   int max_booting, int timeout_ms, virDomainPtr *doms, double *boot_s,
 		   char *err, size_t errlen);
 
 /* The last nlines lines of a console log into buf ("" if unreadable). */

@@ -83,10 +83,13 @@ decode() {
 	local dir=$1 f port q
 
 	: >"$dir/frames.tsv"
+	: >"$dir/stray.txt"
 	for f in "$dir"/*.pcap; do
 		port=$(basename "$f" .pcap)
 		q=${port##*.}
 		port=${port%.*}
+		# IGMP: the bridge joins 224.0.0.106 (multicast snooping) once as it comes up.
+		tshark -r "$f" -Y 'not (icmp or nsh or igmp)' 2>/dev/null | sed "s/^/$port.$q: /" >>"$dir/stray.txt"
 		tshark -r "$f" -Y 'icmp or nsh' -T fields -E separator=/t -e frame.time_epoch \
 			-e nsh.spi -e nsh.si -e nsh.ttl -e eth.src -e eth.dst -e icmp.type \
 			-e icmp.seq -e ip.src -e ip.dst 2>/dev/null |
@@ -206,6 +209,13 @@ check_run() {
 		[ "${roles[$i]}" = sf ] && $S stats --node "$id-${nodes[$i]}" --json >"$dir/${nodes[$i]}.after.json"
 	done
 	decode "$dir"
+	# The testbed's own traffic (IPv6 ND, MLD, ARP) would ride along with what is measured.
+	if [ ! -s "$dir/stray.txt" ]; then
+		ok "$name: no frame but the pings' on any port"
+	else
+		fail "$name: $(wc -l <"$dir/stray.txt") other frames on the wire"
+		diag "first: $(head -n 1 "$dir/stray.txt")"
+	fi
 
 	for c in "${chains[@]}"; do
 		local spi si0 cname cdest src dst sd ss prev next

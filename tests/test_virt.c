@@ -88,8 +88,8 @@ static void spec_init(struct virt_domain_spec *s, const char *name, const char *
 	memcpy(s->mac, (uint8_t[]){ 0x52, 0x54, 0x00, 0xcb, 0x0a, last }, 6);
 }
 
-/* The last non-empty line of a file, control characters dropped, cut to
- * 60 characters (the error message may cut it further). */
+/* The last non-empty line of a file, control characters dropped, cut at a
+ * terminal escape or 60 characters (the message may cut it further). */
 static void last_line(const char *path, char *out, size_t len)
 {
 	char line[1024], keep[1024] = "";
@@ -105,7 +105,7 @@ static void last_line(const char *path, char *out, size_t len)
 			snprintf(keep, sizeof(keep), "%s", line);
 	}
 	fclose(f);
-	for (char *p = keep; *p && o + 1 < len && o < 60; p++)
+	for (char *p = keep; *p && *p != '\033' && o + 1 < len && o < 60; p++)
 		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
 			out[o++] = *p;
 	out[o] = '\0';
@@ -377,6 +377,7 @@ int main(void)
 	char cmd1[256], cmd2[256], logs[2][300], **names = NULL;
 	struct virt_domain_spec specs[2];
 	virDomainPtr doms[2] = { NULL, NULL };
+	double boot_s[2] = { 0, 0 };
 	struct virt_mem mem;
 	struct stat st;
 	bool started;
@@ -432,8 +433,10 @@ int main(void)
 	snprintf(logs[1], sizeof(logs[1]), "%s", path_in("keep.log"));
 	spec_init(&specs[0], PFX_A "-g1", PFX "-t1", 0x01, cmd1, logs[0]);
 	spec_init(&specs[1], PFX "b-keep", PFX "-t2", 0x02, cmd2, logs[1]);
-	ret = virt_boot_many(conn, specs, 2, 1, BOOT_MS, doms, err, sizeof(err));
+	ret = virt_boot_many(conn, specs, 2, 1, BOOT_MS, doms, boot_s, err, sizeof(err));
 	CHECK(ret == 0, "boot 2 guests, at most 1 at a time (%s)", ret ? err : "ok");
+	if (ret == 0)
+		DIAG("boot to ready: %.1f s, %.1f s", boot_s[0], boot_s[1]);
 	if (ret)
 		return tap_done();
 	for (int i = 0; i < 2; i++) {
