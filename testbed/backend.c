@@ -3,7 +3,7 @@
 
 static const struct backend_ops *const backends[] = {
 	[SC_BACKEND_NETNS] = &netns_backend,
-	[SC_BACKEND_LIBVIRT] = NULL,
+	[SC_BACKEND_LIBVIRT] = &libvirt_backend,
 };
 
 const struct backend_ops *backend_for(enum sc_backend b)

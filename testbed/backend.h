@@ -36,6 +36,9 @@ struct testbed {
 
 struct backend_ops {
 	const char *name;
+	/* Can this backend run the scenario at all? Asked before anything is
+	 * created; NULL = yes. */
+	int (*supports)(const struct scenario *sc, char *err, size_t errlen);
 	/* Builds every node with the longest chain's stages. All or nothing:
 	 * on failure the caller tears down by prefix. */
 	int (*build)(struct testbed *tb, char *err, size_t errlen);
@@ -60,6 +63,7 @@ struct backend_ops {
 };
 
 extern const struct backend_ops netns_backend;
+extern const struct backend_ops libvirt_backend;
 
 const struct backend_ops *backend_for(enum sc_backend b);
 /* Every backend's teardown for one run prefix; number of failures. */

@@ -230,6 +230,19 @@ static int start_function(struct testbed *tb, int i, char *err, size_t errlen)
 	return rs_add_function(tb->rs, n->name, tb->fn[i].pid);
 }
 
+static int netns_supports(const struct scenario *sc, char *err, size_t errlen)
+{
+	for (int i = 0; i < sc->n_nodes; i++) {
+		if (sc->nodes[i].fn == SC_FN_OVS) {
+			snprintf(err, errlen,
+				 "%s: node %s: function ovs needs the openvswitch kernel module, which this host lacks; run it with --backend libvirt, or use wire or kwire",
+				 sc->path, sc->nodes[i].name);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 static int netns_build(struct testbed *tb, char *err, size_t errlen)
 {
 	const struct scenario *sc = tb->sc;
@@ -462,6 +475,7 @@ static int netns_node_link(struct testbed *tb, int i, bool up, char *err, size_t
 
 const struct backend_ops netns_backend = {
 	.name = "netns",
+	.supports = netns_supports,
 	.build = netns_build,
 	.install = netns_install,
 	.sf_counts = netns_sf_counts,

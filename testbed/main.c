@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fn.h"
+#include "lab.h"
 #include "loadgen.h"
 #include "plot.h"
 #include "run.h"
@@ -31,6 +32,7 @@ static const char usage_main[] =
 	"  validate FILE...   check scenarios without creating anything\n"
 	"  plot DIR...        redraw figure 6 from saved results, several runs on one figure\n"
 	"  load, load-sink    UDP generator and sink of the load experiment (--help)\n"
+	"  lab list|check N   the lab course: check lab N on the live testbed (docs/labs/)\n"
 	"\n"
 	"`cadeia-bench COMMAND --help` describes each. Exit status: 0 success,\n"
 	"1 failure, 2 usage or scenario error, 3 interrupted (results kept, marked\n"
@@ -410,6 +412,8 @@ int main(int argc, char **argv)
 	/* Tools of the load experiment, usable by hand inside a testbed. */
 	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "load-sink") == 0)
 		return loadgen_cli(argc, argv);
+	if (strcmp(cmd, "lab") == 0)
+		return lab_main(argc, argv);
 	if (strcmp(cmd, "run") == 0)
 		return want_help(argc, argv, usage_run) ? 0 : cmd_run(argc, argv, false);
 	if (strcmp(cmd, "up") == 0)

@@ -135,8 +135,10 @@ static int parse_fn(struct ctx *c, const char *path, const char *s, enum sc_fn *
 		*fn = SC_FN_NSH_AWARE;
 	else if (strcmp(s, "external") == 0)
 		*fn = SC_FN_EXTERNAL;
+	else if (strcmp(s, "ovs") == 0)
+		*fn = SC_FN_OVS;
 	else
-		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware or external)", s);
+		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware, external or ovs)", s);
 	return 0;
 }
 
@@ -968,6 +970,7 @@ const char *sc_fn_name(enum sc_fn fn)
 	case SC_FN_KWIRE: return "kwire";
 	case SC_FN_NSH_AWARE: return "nsh-aware";
 	case SC_FN_EXTERNAL: return "external";
+	case SC_FN_OVS: return "ovs";
 	default: return "none";
 	}
 }

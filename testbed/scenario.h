@@ -41,6 +41,7 @@ enum sc_fn {
 	SC_FN_KWIRE,     /* in-kernel wire: TC ingress redirect back out */
 	SC_FN_NSH_AWARE, /* user space, sees NSH, decrements SI itself */
 	SC_FN_EXTERNAL,  /* NSH-unaware, started by the user (labs): stages only */
+	SC_FN_OVS,       /* the paper's FS: an OVS bridge, in_port=eth0,actions=in_port (VMs) */
 };
 
 struct sc_node {

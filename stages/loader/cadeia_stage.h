@@ -94,6 +94,12 @@ int cs_fwd_read(const char *node, struct cs_fwd_rule *rules, size_t *n,
 int cs_rules_load_file(const char *node, const char *netns, const char *path,
 		       struct cs_err *err);
 
+/* One table entry as a rules-file object (the format cs_rules_load_file
+ * reads, plus "ifindex"); `show --json` prints these. */
+#include <jansson.h>
+json_t *cs_cls_rule_json(const struct cls_rule *r);
+json_t *cs_fwd_rule_json(const struct cs_fwd_rule *r);
+
 /* ---- counters ----------------------------------------------------------- */
 
 struct cs_counter {

@@ -400,3 +400,77 @@ cleanup:
 	json_decref(root);
 	return ret;
 }
+
+/* ---- tables back to JSON (show --json, and rules files for guests) ---- */
+
+static const char *proto_name(__u8 p, char buf[8])
+{
+	switch (p) {
+	case 0: return "any";
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 132: return "sctp";
+	}
+	snprintf(buf, 8, "%u", p);
+	return buf;
+}
+
+static void prefix_str(__be32 addr, __be32 mask, char out[INET_ADDRSTRLEN + 4])
+{
+	char a[INET_ADDRSTRLEN];
+	int len = __builtin_popcount(ntohl(mask));
+
+	if (!mask) {
+		snprintf(out, INET_ADDRSTRLEN + 4, "any");
+		return;
+	}
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(out, INET_ADDRSTRLEN + 4, "%s/%d", a, len);
+}
+
+json_t *cs_cls_rule_json(const struct cls_rule *r)
+{
+	char src[INET_ADDRSTRLEN + 4], dst[INET_ADDRSTRLEN + 4], mac[18], pb[8];
+	json_t *o;
+	int i;
+
+	prefix_str(r->src, r->src_mask, src);
+	prefix_str(r->dst, r->dst_mask, dst);
+	cs_mac_format(r->next_hop, mac);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:s, s:i, s:i, s:s}",
+		      "src", src, "dst", dst, "proto", proto_name(r->proto, pb),
+		      "sport", ntohs(r->sport), "dport", ntohs(r->dport),
+		      "spi", (json_int_t)r->spi, "si", r->si, "next_hop", mac,
+		      "ifindex", r->ifindex, "md_type", r->md_type,
+		      "inner", r->inner == NSH_NP_ETH ? "ethernet" : "ipv4");
+	if (o && r->md_type == NSH_MDTYPE_1) {
+		json_t *ctx = json_array();
+
+		for (i = 0; i < 4; i++)
+			json_array_append_new(ctx, json_integer(ntohl(r->md1_ctx[i])));
+		json_object_set_new(o, "md1_ctx", ctx);
+	}
+	return o;
+}
+
+json_t *cs_fwd_rule_json(const struct cs_fwd_rule *r)
+{
+	static const __u8 zero[6];
+	char mac[18];
+	json_t *o;
+
+	cs_mac_format(r->val.mac, mac);
+	o = json_pack("{s:I, s:i}", "spi", (json_int_t)r->key.spi, "si", r->key.si);
+	if (r->val.action == FWD_END) {
+		json_object_set_new(o, "end", json_true());
+		if (memcmp(r->val.mac, zero, 6))
+			json_object_set_new(o, "dest_mac", json_string(mac));
+	} else {
+		json_object_set_new(o, "next_hop", json_string(mac));
+	}
+	json_object_set_new(o, "ifindex", json_integer(r->val.ifindex));
+	if (r->val.flags & FWD_F_KEEP_TTL)
+		json_object_set_new(o, "keep_ttl", json_true());
+	return o;
+}

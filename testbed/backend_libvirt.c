@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The libvirt backend: every node a QEMU guest booted from the project's
+ * image (images/), on one Linux bridge, as in the paper. The host talks to
+ * guests only through qemu-guest-agent: stages are attached, rules installed
+ * and counters read with the static cadeia-stage inside the guest, and the
+ * prober runs in the source guest (cadeia-guest probe), sending its raw
+ * per-probe RTTs back.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "netns.h"
+#include "nl.h"
+#include "virt.h"
+
+#define LV_BOOT_PARALLEL 2      /* 2 cores: concurrent TCG boots distort everything */
+#define LV_BOOT_TIMEOUT_MS 90000
+#define LV_EXEC_TIMEOUT_MS 20000
+#define LV_RULES_PATH "/run/cadeia-rules.json"
+
+struct lv {
+	virConnectPtr conn;
+	virDomainPtr dom[SC_MAX_NODES];
+	double boot_s[SC_MAX_NODES];
+	char console[SC_MAX_NODES][1200];
+	char kernel[PATH_MAX], initrd[PATH_MAX];
+};
+
+static struct lv *lv_of(struct testbed *tb)
+{
+	return tb->priv;
+}
+
+static const char *guest_fn(const struct sc_node *n)
+{
+	switch (n->role) {
+	case SC_ROLE_SRC: return "none";
+	case SC_ROLE_DEST: return "none";
+	default: break;
+	}
+	switch (n->fn) {
+	case SC_FN_OVS: return "ovs";
+	case SC_FN_KWIRE: return "kwire";
+	case SC_FN_NSH_AWARE: return "nsh-aware";
+	case SC_FN_EXTERNAL: return "none";
+	default: return "wire";
+	}
+}
+
+static unsigned guest_stages(const struct sc_node *n)
+{
+	if (n->role == SC_ROLE_SRC)
+		return CS_STAGE_CLASSIFIER;
+	if (n->role != SC_ROLE_SF)
+		return 0;
+	if (n->fn == SC_FN_NSH_AWARE)
+		return CS_STAGE_FWD;
+	if (n->fn == SC_FN_KWIRE)
+		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD | CS_STAGE_KWIRE;
+	return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD;
+}
+
+static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
+{
+	for (int k = 0; k < sc->n_archs; k++) {
+		if (sc->archs[k] != SC_ARCH_CADEIA_ABERTA) {
+			snprintf(err, errlen,
+				 "%s: architecture %s runs on the netns backend only (its proxies need a second NIC per guest, not built yet)",
+				 sc->path, sc_arch_name(sc->archs[k]));
+			return -EOPNOTSUPP;
+		}
+	}
+	if (sc->load.n_sizes > 0) {
+		snprintf(err, errlen, "%s: the load experiment runs on the netns backend only", sc->path);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Runs argv in node i's guest; non-zero exit is an error naming the node. */
+static int guest_run(struct testbed *tb, int i, const char *const argv[], char **out,
+		     char *err, size_t errlen)
+{
+	struct virt_exec_result res = { 0 };
+	int ret;
+
+	ret = virt_agent_exec(lv_of(tb)->dom[i], argv, LV_EXEC_TIMEOUT_MS, &res, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (res.exitcode != 0) {
+		snprintf(err, errlen, "guest %s: %s exited with %d: %s", tb->name[i], argv[0],
+			 res.exitcode, res.errout && *res.errout ? res.errout : "(no message)");
+		err[strcspn(err, "\n")] = '\0';
+		virt_exec_result_free(&res);
+		return -EIO;
+	}
+	if (out) {
+		*out = res.out;
+		res.out = NULL;
+	}
+	virt_exec_result_free(&res);
+	return 0;
+}
+
+/* build/cadeia-bench lives in build/: the image is build/image/. */
+static int find_image(struct lv *lv, char *err, size_t errlen)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot find the build directory: %s", strerror(errno));
+		return -errno;
+	}
+	exe[n] = '\0';
+	snprintf(lv->kernel, sizeof(lv->kernel), "%s/image/vmlinuz", dirname(exe));
+	snprintf(lv->initrd, sizeof(lv->initrd), "%s/image/initrd.img", exe);
+	if (access(lv->kernel, R_OK) < 0 || access(lv->initrd, R_OK) < 0) {
+		snprintf(err, errlen, "guest image %s is missing: run `make image` first", lv->kernel);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int lv_build(struct testbed *tb, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	struct nl_bridge_opts bo = { .forward_delay_cs = 0, .ageing_time_cs = 30000 };
+	struct virt_domain_spec specs[SC_MAX_NODES];
+	char cmdline[SC_MAX_NODES][512], accel[16], key[128];
+	struct virt_probe_opts po = { 0 };
+	json_t *boot = json_object();
+	bool started, cached;
+	struct lv *lv;
+	int ret;
+
+	lv = calloc(1, sizeof(*lv));
+	if (!lv)
+		return -ENOMEM;
+	tb->priv = lv;
+	if ((ret = find_image(lv, err, errlen)) < 0 ||
+	    (ret = virt_daemons_ensure(60000, &started, err, errlen)) < 0 ||
+	    (ret = virt_connect(&lv->conn, err, errlen)) < 0)
+		return ret;
+	/* /dev/kvm existing proves nothing here: a tiny guest must boot. */
+	po.kernel = lv->kernel;
+	po.initrd = lv->initrd;
+	if ((ret = virt_probe_accel(lv->conn, &po, accel, sizeof(accel), &cached, key, sizeof(key),
+				    err, errlen)) < 0)
+		return ret;
+	snprintf(tb->accel, sizeof(tb->accel), "%s", accel);
+	rs_set(tb->rs, "accelerator", json_pack("{s:s, s:b, s:s}", "accel", accel, "cached", cached,
+						"key", key));
+
+	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+		char ip[32];
+		struct in_addr a = { .s_addr = n->ip };
+
+		snprintf(ip, sizeof(ip), "%s/%d", inet_ntoa(a), sc->prefix_len);
+		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
+			     guest_fn(n), ip, sc->mtu);
+		if (tb->log_dir)
+			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s.log",
+				 tb->log_dir, n->name);
+		else
+			snprintf(lv->console[i], sizeof(lv->console[i]), RS_DIR "/%s-console.log",
+				 tb->name[i]);
+		specs[i] = (struct virt_domain_spec){
+			.name = tb->name[i], .accel = accel, .kernel = lv->kernel,
+			.initrd = lv->initrd, .cmdline = cmdline[i], .bridge = tb->bridge,
+			.tap = tb->hostif[i], .mtu = sc->mtu, .console_log = lv->console[i],
+		};
+		memcpy(specs[i].mac, n->mac, 6);
+	}
+	/* Bounded: the facts file saw 20 s boots and 90 ms RTT spikes when all
+	 * guests boot at once. Nothing is measured until all are ready. */
+	ret = virt_boot_many(lv->conn, specs, sc->n_nodes, LV_BOOT_PARALLEL, LV_BOOT_TIMEOUT_MS,
+			     lv->dom, lv->boot_s, err, errlen);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++)
+		json_object_set_new(boot, sc->nodes[i].name, json_real(lv->boot_s[i]));
+	rs_set(tb->rs, "boot_seconds", boot);
+
+	/* Static neighbours (ARP never in an RTT), then the stages. */
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const char *argv[2 + 2 * SC_MAX_NODES + 1] = { "/usr/bin/cadeia-guest", "neigh" };
+		char ips[SC_MAX_NODES][20], macs[SC_MAX_NODES][18];
+		int k = 2;
+		char stages[64] = "";
+		unsigned mask = guest_stages(&sc->nodes[i]);
+
+		for (int j = 0; j < sc->n_nodes; j++) {
+			struct in_addr a = { .s_addr = sc->nodes[j].ip };
+
+			if (j == i)
+				continue;
+			snprintf(ips[j], sizeof(ips[j]), "%s", inet_ntoa(a));
+			cs_mac_format(sc->nodes[j].mac, macs[j]);
+			argv[k++] = ips[j];
+			argv[k++] = macs[j];
+		}
+		argv[k] = NULL;
+		if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0)
+			return ret;
+		if (!mask)
+			continue;
+		for (unsigned bit = 1; bit <= CS_STAGE_KWIRE; bit <<= 1)
+			if (mask & bit)
+				snprintf(stages + strlen(stages), sizeof(stages) - strlen(stages), "%s%s",
+					 *stages ? "," : "", cs_stage_name(bit));
+		{
+			const char *att[] = { "/usr/bin/cadeia-stage", "attach", "--node", tb->name[i],
+					      "--dev", sc->nodes[i].ifname, "--stages", stages, NULL };
+
+			if ((ret = guest_run(tb, i, att, NULL, err, errlen)) < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* The rules file for node i, in the format cadeia-stage reads. */
+static json_t *rules_json(const struct cp_node_tables *nt, bool cls, bool fwd)
+{
+	json_t *o = json_object(), *a;
+
+	if (cls) {
+		a = json_array();
+		for (size_t k = 0; k < nt->n_cls; k++)
+			json_array_append_new(a, cs_cls_rule_json(&nt->cls[k]));
+		json_object_set_new(o, "classifier", a);
+	}
+	if (fwd) {
+		a = json_array();
+		for (size_t k = 0; k < nt->n_fwd; k++)
+			json_array_append_new(a, cs_fwd_rule_json(&nt->fwd[k]));
+		json_object_set_new(o, "forwarding", a);
+	}
+	return o;
+}
+
+/* Same entries, any order: the guest's maps do not keep insertion order. */
+static bool same_set(json_t *want, json_t *got)
+{
+	json_t *w, *g;
+	size_t i, j;
+
+	if (json_array_size(want) != json_array_size(got))
+		return false;
+	json_array_foreach(want, i, w) {
+		bool found = false;
+
+		json_array_foreach(got, j, g)
+			if (json_equal(w, g))
+				found = true;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	int ret = 0;
+
+	for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
+		unsigned mask = guest_stages(&sc->nodes[i]);
+		bool cls = mask & CS_STAGE_CLASSIFIER, fwd = mask & CS_STAGE_FWD;
+		json_t *want, *w, *show = NULL;
+		json_error_t jerr;
+		char *text, *out = NULL;
+		size_t k;
+		const char *key;
+		const char *rules[] = { "/usr/bin/cadeia-stage", "rules", "--node", tb->name[i],
+					LV_RULES_PATH, NULL };
+		const char *sh[] = { "/usr/bin/cadeia-stage", "show", "--node", tb->name[i], "--json",
+				     NULL };
+
+		if (!cls && !fwd)
+			continue;
+		want = rules_json(&t->node[i], cls, fwd);
+		/* The file names interfaces, not indexes; ours are all 0. */
+		json_object_foreach(want, key, w) {
+			json_t *e;
+
+			json_array_foreach(w, k, e)
+				json_object_del(e, "ifindex");
+		}
+		text = json_dumps(want, JSON_COMPACT);
+		ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_RULES_PATH, text, strlen(text), err,
+					    errlen);
+		free(text);
+		if (ret == 0)
+			ret = guest_run(tb, i, rules, NULL, err, errlen);
+		if (ret == 0)
+			ret = guest_run(tb, i, sh, &out, err, errlen);
+		if (ret == 0 && !(show = json_loads(out, 0, &jerr))) {
+			snprintf(err, errlen, "guest %s: cadeia-stage show: %s", tb->name[i], jerr.text);
+			ret = -EIO;
+		}
+		/* Read back what the guest's kernel holds. */
+		json_object_foreach(want, key, w) {
+			json_t *got = json_object_get(show, key), *e;
+
+			if (ret < 0)
+				break;
+			json_array_foreach(got, k, e)
+				json_object_del(e, "ifindex");
+			if (!same_set(w, got)) {
+				snprintf(err, errlen,
+					 "guest %s: the %s table read back differs from the one installed for length %d",
+					 tb->name[i], key, t->length);
+				ret = -EIO;
+			}
+		}
+		json_decref(show);
+		json_decref(want);
+		free(out);
+	}
+	if (ret == 0)
+		tb->length = t->length;
+	return ret;
+}
+
+static int lv_sf_counts(struct testbed *tb, unsigned long long *counts, char *err,
+			size_t errlen)
+{
+	static const char *const fields[] = { "forwarded", "end_of_chain", "redirected" };
+	const struct scenario *sc = tb->sc;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const char *argv[] = { "/usr/bin/cadeia-stage", "stats", "--node", tb->name[i],
+				       "--json", NULL };
+		json_error_t jerr;
+		json_t *st, *fwd;
+		char *out = NULL;
+		int ret;
+
+		counts[i] = 0;
+		if (!(guest_stages(&sc->nodes[i]) & CS_STAGE_FWD))
+			continue;
+		if ((ret = guest_run(tb, i, argv, &out, err, errlen)) < 0)
+			return ret;
+		st = json_loads(out, 0, &jerr);
+		free(out);
+		if (!st) {
+			snprintf(err, errlen, "guest %s: cadeia-stage stats: %s", tb->name[i], jerr.text);
+			return -EIO;
+		}
+		fwd = json_object_get(st, "fwd");
+		if (!fwd)
+			fwd = json_object_get(json_object_get(st, "counters"), "fwd");
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			counts[i] += json_integer_value(json_object_get(fwd, fields[f]));
+		json_decref(st);
+	}
+	return 0;
+}
+
+/* Every guest still running, and its function still alive. */
+static int lv_check(struct testbed *tb, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		if (virDomainIsActive(lv_of(tb)->dom[i]) != 1) {
+			char tail[600];
+
+			virt_console_tail(lv_of(tb)->console[i], 5, tail, sizeof(tail));
+			snprintf(err, errlen, "guest %s is no longer running; its console ends with: %s",
+				 tb->name[i], tail);
+			return -ESRCH;
+		}
+		if (sc->nodes[i].role == SC_ROLE_SF &&
+		    (sc->nodes[i].fn == SC_FN_WIRE || sc->nodes[i].fn == SC_FN_NSH_AWARE)) {
+			const char *argv[] = { "/bin/sh", "-c", "kill -0 $(cat /run/fn.pid)", NULL };
+			int ret = guest_run(tb, i, argv, NULL, err, errlen);
+
+			if (ret < 0) {
+				snprintf(err, errlen, "function %s on guest %s died (see its /run/fn.log)",
+					 sc_fn_name(sc->nodes[i].fn), tb->name[i]);
+				return -ESRCH;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The prober runs in the source guest; one CSV line per probe comes back. */
+static int lv_probe(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
+		    struct probe_report *rep, char *err, size_t errlen)
+{
+	char dst[20], srcip[20], size[16], rate[32], count[16], warm[16], grace[16];
+	struct in_addr a;
+	const char *argv[] = { "/usr/bin/cadeia-guest", "probe", "--dst", dst, "--src", srcip,
+			       "--size", size, "--rate", rate, "--count", count, "--warmup", warm,
+			       "--grace-ms", grace, NULL };
+	struct virt_exec_result res = { 0 };
+	int timeout_ms = (int)((po->count + po->warmup) / po->rate_pps * 1000) + po->grace_ms + 30000;
+	unsigned n = 0;
+	char *line, *save = NULL;
+	int ret;
+
+	a.s_addr = po->dst;
+	snprintf(dst, sizeof(dst), "%s", inet_ntoa(a));
+	a.s_addr = po->src;
+	snprintf(srcip, sizeof(srcip), "%s", inet_ntoa(a));
+	snprintf(size, sizeof(size), "%u", po->icmp_size ? po->icmp_size : 64);
+	snprintf(rate, sizeof(rate), "%g", po->rate_pps);
+	snprintf(count, sizeof(count), "%u", po->count);
+	snprintf(warm, sizeof(warm), "%u", po->warmup);
+	snprintf(grace, sizeof(grace), "%u", po->grace_ms);
+	memset(rep, 0, sizeof(*rep));
+	ret = virt_agent_exec(lv_of(tb)->dom[src], argv, timeout_ms, &res, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (res.exitcode != 0) {
+		snprintf(err, errlen, "guest %s: cadeia-guest probe exited with %d: %s", tb->name[src],
+			 res.exitcode, res.errout ? res.errout : "");
+		virt_exec_result_free(&res);
+		return -EIO;
+	}
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned seq, ts;
+		long long tx, rtt;
+
+		if (strncmp(line, "report ", 7) == 0) {
+			json_t *r = json_loads(line + 7, 0, NULL);
+
+			rep->sent = json_integer_value(json_object_get(r, "sent"));
+			rep->received = json_integer_value(json_object_get(r, "received"));
+			rep->duplicates = json_integer_value(json_object_get(r, "duplicates"));
+			rep->kernel_ts = json_integer_value(json_object_get(r, "kernel_ts"));
+			rep->user_ts = json_integer_value(json_object_get(r, "user_ts"));
+			rep->achieved_pps = json_number_value(json_object_get(r, "achieved_pps"));
+			rep->interrupted = json_is_true(json_object_get(r, "interrupted"));
+			rep->ts_source = rep->kernel_ts && rep->user_ts ? "mixed"
+					 : rep->kernel_ts		  ? "kernel"
+									  : "user";
+			json_decref(r);
+			continue;
+		}
+		if (n < po->count &&
+		    sscanf(line, "%u,%lld,%lld,%u", &seq, &tx, &rtt, &ts) == 4) {
+			out[n].seq = seq;
+			out[n].tx_ns = tx;
+			out[n].rtt_ns = rtt;
+			out[n].ts_kernel = ts;
+			n++;
+		}
+	}
+	virt_exec_result_free(&res);
+	if (n != rep->sent) {
+		snprintf(err, errlen, "guest %s: the prober reported %u probes but sent back %u rows",
+			 tb->name[src], rep->sent, n);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int lv_node_link(struct testbed *tb, int i, bool up, char *err, size_t errlen)
+{
+	const char *argv[] = { "/bin/busybox", "ip", "link", "set", tb->sc->nodes[i].ifname,
+			       up ? "up" : "down", NULL };
+
+	return guest_run(tb, i, argv, NULL, err, errlen);
+}
+
+static void lv_stop(struct testbed *tb)
+{
+	struct lv *lv = lv_of(tb);
+
+	if (!lv)
+		return;
+	for (int i = 0; i < SC_MAX_NODES; i++)
+		if (lv->dom[i])
+			virDomainFree(lv->dom[i]);
+	if (lv->conn)
+		virt_disconnect(lv->conn);
+	free(lv);
+	tb->priv = NULL;
+}
+
+const struct backend_ops libvirt_backend = {
+	.name = "libvirt",
+	.supports = lv_supports,
+	.build = lv_build,
+	.install = lv_install,
+	.sf_counts = lv_sf_counts,
+	.check = lv_check,
+	.probe = lv_probe,
+	.node_link = lv_node_link,
+	.stop = lv_stop,
+	.teardown = virt_teardown_prefix,
+};
