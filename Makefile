@@ -110,7 +110,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SK
 # Debian packages the project needs; idempotent (apt-get skips what is there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
             libvirt-dev gnuplot-nox iproute2 tcpdump tshark pkg-config make gcc \
-            ethtool procps psmisc iputils-ping jq \
+            ethtool procps psmisc iputils-ping jq bc \
             lz4 cpio kmod xz-utils binutils qemu-system-x86 python3 \
             libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
             openvswitch-switch

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 
 #include "control.h"
 #include "probe.h"
@@ -31,6 +32,7 @@ struct testbed {
 	const char *log_dir;   /* function and console logs; NULL = none */
 	char accel[64];        /* "none (no VM)", "kvm", "tcg" */
 	int length;            /* currently installed; -1 = none */
+	json_t *info;          /* backend facts for meta.json (boot times, memory) */
 	void *priv;            /* the backend's own state */
 };
 

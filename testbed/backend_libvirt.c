@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -33,6 +34,14 @@ struct lv {
 	char console[SC_MAX_NODES][1200];
 	char kernel[PATH_MAX], initrd[PATH_MAX];
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static struct lv *lv_of(struct testbed *tb)
 {
@@ -135,12 +144,14 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 	const struct scenario *sc = tb->sc;
 	struct nl_bridge_opts bo = { .forward_delay_cs = 0, .ageing_time_cs = 30000 };
 	struct virt_domain_spec specs[SC_MAX_NODES];
-	char cmdline[SC_MAX_NODES][512], accel[16], key[128];
+	char cmdline[SC_MAX_NODES][512], accel[16], key[128], probe_name[64], probe_log[1200];
 	struct virt_probe_opts po = { 0 };
 	json_t *boot = json_object();
 	bool started, cached;
 	struct lv *lv;
 	int ret;
+
+	double t0 = now_s();
 
 	lv = calloc(1, sizeof(*lv));
 	if (!lv)
@@ -150,9 +161,17 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 	    (ret = virt_daemons_ensure(60000, &started, err, errlen)) < 0 ||
 	    (ret = virt_connect(&lv->conn, err, errlen)) < 0)
 		return ret;
-	/* /dev/kvm existing proves nothing here: a tiny guest must boot. */
+	/* /dev/kvm existing proves nothing here: a tiny guest must boot. Named
+	 * after the run (teardown by prefix finds it); not a node name, which
+	 * has no '-'. */
+	rs_name(tb->rs, "kvm-probe", probe_name, sizeof(probe_name));
+	po.name = probe_name;
 	po.kernel = lv->kernel;
 	po.initrd = lv->initrd;
+	if (tb->log_dir) {
+		snprintf(probe_log, sizeof(probe_log), "%s/console-kvm-probe.log", tb->log_dir);
+		po.console_log = probe_log;
+	}
 	if ((ret = virt_probe_accel(lv->conn, &po, accel, sizeof(accel), &cached, key, sizeof(key),
 				    err, errlen)) < 0)
 		return ret;
@@ -193,7 +212,9 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++)
 		json_object_set_new(boot, sc->nodes[i].name, json_real(lv->boot_s[i]));
-	rs_set(tb->rs, "boot_seconds", boot);
+	rs_set(tb->rs, "boot_seconds", json_deep_copy(boot));
+	tb->info = json_pack("{s:s, s:o, s:f, s:i}", "accelerator", accel, "boot_seconds", boot,
+			     "boot_to_ready_s", now_s() - t0, "boot_parallel", LV_BOOT_PARALLEL);
 
 	/* Static neighbours (ARP never in an RTT), then the stages. */
 	for (int i = 0; i < sc->n_nodes; i++) {
@@ -487,6 +508,21 @@ static void lv_stop(struct testbed *tb)
 
 	if (!lv)
 		return;
+	/* Peak host memory of each guest's QEMU, for the benchmark. */
+	if (tb->info) {
+		json_t *mem = json_object();
+
+		for (int i = 0; i < tb->sc->n_nodes; i++) {
+			struct virt_mem m;
+			char e[256];
+
+			if (lv->dom[i] && virt_domain_mem(tb->name[i], &m, e, sizeof(e)) == 0)
+				json_object_set_new(mem, tb->sc->nodes[i].name,
+						    json_pack("{s:I, s:I}", "rss_kib", (json_int_t)m.rss_kib,
+							      "peak_kib", (json_int_t)m.hwm_kib));
+		}
+		json_object_set_new(tb->info, "guest_memory", mem);
+	}
 	for (int i = 0; i < SC_MAX_NODES; i++)
 		if (lv->dom[i])
 			virDomainFree(lv->dom[i]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -100,17 +101,22 @@ int res_finish(struct results *r, const char *incomplete_reason, char *err, size
 			fclose(f);
 		}
 	}
-	/* Two runs of one scenario in the same second: keep both. */
-	for (int i = 1; access(r->final, F_OK) == 0 && i < 100; i++) {
-		char base[1200];
+	/* Two runs of one scenario in the same second: keep both. NOREPLACE
+	 * makes the check and the rename one step, so concurrent runs cannot
+	 * both take a name. */
+	char base[1200];
 
-		snprintf(base, sizeof(base), "%s", r->final);
+	snprintf(base, sizeof(base), "%s", r->final);
+	for (int i = 1;; i++) {
+		if (renameat2(AT_FDCWD, r->stage, AT_FDCWD, r->final, RENAME_NOREPLACE) == 0)
+			break;
+		if ((errno != EEXIST && errno != ENOTEMPTY) || i >= 100) {
+			ret = -errno;
+			snprintf(err, errlen, "renaming %s to %s: %s", r->stage, r->final,
+				 strerror(errno));
+			return ret;
+		}
 		snprintf(r->final, sizeof(r->final), "%.1100s-%d", base, i);
-	}
-	if (rename(r->stage, r->final) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "renaming %s to %s: %s", r->stage, r->final, strerror(errno));
-		return ret;
 	}
 	return 0;
 }

@@ -437,6 +437,8 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
 			 r->tb.accel, "start", r->started, "end", ended, "environment",
 			 res_environment(), "scenario", json_deep_copy(sc->json));
+	if (r->tb.info)
+		json_object_set(meta, "testbed", r->tb.info);
 	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
 	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
 		goto cleanup;
@@ -883,8 +885,12 @@ finish:
 		r.tb.ops->stop(&r.tb);
 		if (write_outputs(&r, status, *reason ? reason : NULL, &summary, werr, sizeof(werr)) < 0)
 			fprintf(stderr, "cadeia-bench: %s\n", werr);
-		if (res_finish(&r.res, *reason ? reason : NULL, werr, sizeof(werr)) < 0)
+		if (res_finish(&r.res, *reason ? reason : NULL, werr, sizeof(werr)) < 0) {
+			/* The measurements stay in the staging directory. */
 			fprintf(stderr, "cadeia-bench: %s\n", werr);
+			if (!rc)
+				rc = 1;
+		}
 	}
 	if (rs_teardown(&r.rs, log_teardown, NULL) > 0) {
 		fprintf(stderr, "cadeia-bench: teardown of run %s left something behind; `cadeia-bench down %s` retries\n",
@@ -906,6 +912,7 @@ finish:
 	}
 	json_decref(summary);
 	json_decref(r.faults);
+	json_decref(r.tb.info);
 	json_decref(r.ndr);
 	json_decref(r.latency);
 	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)

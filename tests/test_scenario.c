@@ -83,8 +83,8 @@ static void test_errors(void)
 		     "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": \"1\", \"sfs\": []}]}",
 		     "t.json:4:27: chains[0].spi: must be an integer");
 	expect_error("unknown function kind",
-		     "{\"nodes\": [{\"name\": \"s\", \"role\": \"sf\", \"function\": \"ovs\"}]}",
-		     "t.json:1:40: nodes[0].function: unknown function 'ovs' (expected wire, kwire, nsh-aware, external or ovs)");
+		     "{\"nodes\": [{\"name\": \"s\", \"role\": \"sf\", \"function\": \"vpp\"}]}",
+		     "t.json:1:40: nodes[0].function: unknown function 'vpp' (expected wire, kwire, nsh-aware, external or ovs)");
 	expect_error("sweep beyond the longest chain",
 		     "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": 1, \"sfs\": [\"sf1\"]}],\n"
 		     " \"sweep\": {\"lengths\": [0, 2]}}",

@@ -10,3 +10,4 @@ step() { echo "=== $*"; "$@"; }
 
 step "$BUILD"/bench/bench_stages
 step "$BUILD"/bench/bench_netns
+step tests/bench/bench_vm.sh

@@ -1,0 +1,538 @@
+#!/usr/bin/env bash
+# The libvirt backend end to end, on TCG guests booted from build/image.
+#
+# 1. `cadeia-bench up --length 2` of a src -> sf1 -> sf2 -> dest chain whose
+#    SFs are the paper's OVS wire; tcpdump on every host tap, one capture per
+#    direction (on tap X, "out" is host -> guest X, "in" is guest X -> host);
+#    the prober runs in the src guest through the guest agent. The captures
+#    must show the NSH each hop carries, the OVS wire reflecting, the plain
+#    frame handed to dest and the replies going straight back; the OVS flows
+#    and the stage counters in the guests must agree; the accelerator is TCG.
+#    Then `down`, and nothing of the run remains.
+# 2. Cleanup: a normal `run`, a run interrupted with SIGINT while measuring, a
+#    run whose orchestrator is killed with -9 (then `down`), and a run whose
+#    build fails after the guests booted: nothing named after the run remains
+#    (domain, tap, bridge, state file, console log, pin, QEMU process), while
+#    decoys this test creates survive.
+#
+# Not covered: a guest that never boots. A scenario cannot make a node
+# unbootable (the image and the command line are the backend's), and
+# build/image is shared, so this test does not break it.
+set -u
+cd "$(dirname "$0")/.."
+. tests/tap.sh
+
+B=${BUILD:-build}/cadeia-bench
+IMG=${BUILD:-build}/image
+V="virsh -q -c qemu:///system"
+PIN=/sys/fs/bpf/cadeia
+E2E=tests/scenarios/vm-chain2.json
+SMALL=tests/scenarios/vm-small.json
+LONG=tests/scenarios/vm-long.json
+BADIF=tests/scenarios/vm-badif.json
+PINGS=5
+TMP=$(mktemp -d /tmp/cbtP-libvirt.XXXXXX)
+RES=$TMP/results
+DECOY_DOM=cbtP-decoy
+DECOY_TAP=cbtP-tap0
+RUNS=()
+PIDS=()
+CAP_PIDS=()
+T0=$(date +%s)
+
+stop_captures() {
+	local pid
+
+	for pid in "${CAP_PIDS[@]}"; do
+		kill -INT "$pid" 2>/dev/null
+	done
+	for pid in "${CAP_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	CAP_PIDS=()
+}
+
+teardown() {
+	local pid id
+
+	stop_captures
+	for pid in "${PIDS[@]}"; do
+		kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	for id in "${RUNS[@]}"; do
+		[ -e /run/cadeia-bench/$id.json ] && $B down --force "$id" >/dev/null 2>&1
+	done
+	$V dominfo "$DECOY_DOM" >/dev/null 2>&1 && $V undefine "$DECOY_DOM" >/dev/null 2>&1
+	ip link del "$DECOY_TAP" 2>/dev/null
+	if [ -n "${KEEP_TMP:-}" ]; then diag "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap teardown EXIT
+
+die() { fail "$*"; tap_done; exit 1; }
+
+[ -x "$B" ] || die "$B is built"
+[ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
+for t in virsh tcpdump tshark jq base64; do
+	command -v $t >/dev/null || die "$t is installed"
+done
+
+# ga DOMAIN TIMEOUT_S PATH [ARG...]: runs PATH in the guest through its agent
+# (guest-exec, then guest-exec-status until it exits); the guest command's
+# stdout and stderr become ours, its exit code our status (124: timeout).
+ga() {
+	local dom=$1 tmo=$2 path=$3 args="[]" req r pid st i
+
+	shift 3
+	# Not jq --args: jq 1.6 would take the guest command's options as its own.
+	[ $# -eq 0 ] || args=$(printf '%s\n' "$@" | jq -R . | jq -cs .)
+	req=$(jq -cn --arg p "$path" --argjson a "$args" \
+		'{execute: "guest-exec", arguments: {path: $p, arg: $a, "capture-output": true}}')
+	r=$($V qemu-agent-command "$dom" "$req") || return 125
+	pid=$(jq -r .return.pid <<<"$r")
+	for ((i = 0; i < tmo * 10; i++)); do
+		st=$($V qemu-agent-command "$dom" \
+			"{\"execute\": \"guest-exec-status\", \"arguments\": {\"pid\": $pid}}") || return 125
+		if [ "$(jq -r .return.exited <<<"$st")" = true ]; then
+			jq -r '.return."out-data" // empty' <<<"$st" | base64 -d
+			jq -r '.return."err-data" // empty' <<<"$st" | base64 -d >&2
+			return "$(jq -r '.return.exitcode // 125' <<<"$st")"
+		fi
+		sleep 0.1
+	done
+	return 124
+}
+
+# Node i of a scenario (0-based, file order), per scenarios/README.md.
+mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
+ip_of() { echo "10.201.0.$(($1 + 1))"; }
+
+# Everything that carries the run's name: domains (running or defined), taps
+# and the bridge, state file and directory, console logs of the KVM probe,
+# bpffs pins, libvirt's runtime files and QEMU processes.
+leftovers() {
+	local id=$1
+
+	$V list --all --name | grep "^$id-"
+	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
+	ls -d /run/cadeia-bench/$id* "$PIN/$id-"* /run/libvirt/qemu/$id-* 2>/dev/null
+	pgrep -af "guest=$id-"
+}
+
+check_clean() {
+	local id=$1 what=$2 left
+
+	left=$(leftovers "$id")
+	if [ -z "$left" ]; then
+		ok "$what: nothing named $id-* remains (domain, tap, bridge, state, pin, QEMU)"
+	else
+		fail "$what: left behind: $(echo $left)"
+	fi
+	# libvirt's own per-domain QEMU logs: reported, not the run's to remove.
+	left=$(ls /var/log/libvirt/qemu/$id-*.log 2>/dev/null | wc -l)
+	[ "$left" -eq 0 ] || diag "$what: libvirt keeps $left QEMU logs /var/log/libvirt/qemu/$id-*.log"
+}
+
+check_decoys() {
+	local what=$1 missing=""
+
+	$V dominfo "$DECOY_DOM" >/dev/null 2>&1 || missing="$missing domain:$DECOY_DOM"
+	ip link show "$DECOY_TAP" >/dev/null 2>&1 || missing="$missing tap:$DECOY_TAP"
+	if [ -z "$missing" ]; then
+		ok "$what: the decoys survive"
+	else
+		fail "$what: decoys removed:$missing"
+	fi
+}
+
+section() { diag "---- $* (at $(($(date +%s) - T0)) s)"; }
+
+# ---- decoys: a defined (never started) domain and a tap, outside any run -----
+$V define /dev/stdin >/dev/null <<EOF || die "define decoy domain $DECOY_DOM"
+<domain type='qemu'>
+  <name>$DECOY_DOM</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+</domain>
+EOF
+ip tuntap add dev "$DECOY_TAP" mode tap || die "create decoy tap $DECOY_TAP"
+
+# ==== 1. end to end ===========================================================
+section "end to end: up --length 2 of $E2E"
+dir=$TMP/e2e
+mkdir -p "$dir"
+mapfile -t nodes < <(jq -r '.nodes[].name' "$E2E")
+declare -A idx
+for i in "${!nodes[@]}"; do idx[${nodes[$i]}]=$i; done
+SPI=$(jq -r '.chains[0].spi' "$E2E")
+mapfile -t SFS < <(jq -r '.chains[0].sfs[]' "$E2E")
+SRC_MAC=$(mac_of "${idx[src]}")
+DEST_MAC=$(mac_of "${idx[dest]}")
+SF1_MAC=$(mac_of "${idx[sf1]}")
+SF2_MAC=$(mac_of "${idx[sf2]}")
+DST=$(ip_of "${idx[dest]}")
+
+$B up --length 2 "$E2E" </dev/null >"$dir/up.out" 2>"$dir/up.err"
+rc=$?
+id=$(cat "$dir/up.out")
+if [ $rc -ne 0 ] || ! [[ "$id" =~ ^cb[0-9a-f]{4}$ ]]; then
+	diag "$(tail -n 5 "$dir/up.err")"
+	die "cadeia-bench up --length 2 $E2E prints a run id (exit $rc)"
+fi
+RUNS+=("$id")
+ok "cadeia-bench up --length 2 $E2E: run $id"
+
+t=0
+for n in "${nodes[@]}"; do
+	[ "$($V domstate "$id-$n" 2>/dev/null)" = running ] && t=$((t + 1))
+done
+check "e2e: the ${#nodes[@]} domains $id-* are running" [ "$t" -eq ${#nodes[@]} ]
+check "e2e: status --json records accelerator tcg" \
+	[ "$($B status --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .accelerator.accel')" = tcg ]
+# What libvirt was actually given, not only what was recorded.
+check "e2e: the domains are TCG (domain type qemu, no kvm)" \
+	bash -c "$V dumpxml $id-src | grep -q \"<domain type='qemu'\""
+check "e2e: the taps $id-<node> are ports of bridge $id-br" \
+	[ "$(for n in "${nodes[@]}"; do basename "$(readlink /sys/class/net/$id-$n/master)"; done | sort -u)" = "$id-br" ]
+
+ovs_packets() { ga "$id-$1" 20 /usr/bin/ovs-ofctl dump-flows br0 | sed -n 's/.*n_packets=\([0-9]*\),.*in_port=.*actions=IN_PORT.*/\1/p'; }
+stage_stats() { ga "$id-$1" 20 /usr/bin/cadeia-stage stats --node "$id-$1" --json; }
+for n in "${SFS[@]}"; do
+	ovs_packets "$n" >"$dir/$n.ovs.before"
+	stage_stats "$n" >"$dir/$n.before.json"
+done
+
+for n in "${nodes[@]}"; do
+	for q in in out; do
+		tcpdump -i "$id-$n" -Q $q --immediate-mode -U -n -s 256 --time-stamp-precision=nano \
+			-w "$dir/$n.$q.pcap" 2>"$dir/$n.$q.err" &
+		CAP_PIDS+=($!)
+	done
+done
+for t in $(seq 50); do
+	[ "$(grep -l 'listening on' "$dir"/*.err 2>/dev/null | wc -l)" -eq $((${#nodes[@]} * 2)) ] && break
+	sleep 0.1
+done
+[ "$t" -lt 50 ] || diag "e2e: not every tcpdump reported listening"
+
+ga "$id-src" 60 /usr/bin/cadeia-guest probe --dst "$DST" --count $PINGS --rate 5 \
+	>"$dir/probe.out" 2>"$dir/probe.err"
+rc=$?
+check "e2e: cadeia-guest probe in the src guest exits 0 (got $rc)" [ "$rc" -eq 0 ]
+rep=$(sed -n 's/^report //p' "$dir/probe.out")
+[ -n "$rep" ] || rep="{}"
+check "e2e: the prober got $PINGS replies to $PINGS probes ($rep)" \
+	[ "$(jq -r '"\(.sent) \(.received)"' <<<"$rep")" = "$PINGS $PINGS" ]
+sleep 0.5
+stop_captures
+for n in "${SFS[@]}"; do
+	ovs_packets "$n" >"$dir/$n.ovs.after"
+	stage_stats "$n" >"$dir/$n.after.json"
+done
+
+# One row per frame: port dir time spi si ttl osrc odst isrc idst type seq ipsrc ipdst
+# (outer and inner Ethernet; inner empty without NSH; ttl in decimal).
+: >"$dir/frames.tsv"
+: >"$dir/stray.txt"
+for f in "$dir"/*.pcap; do
+	port=$(basename "$f" .pcap)
+	q=${port##*.}
+	port=${port%.*}
+	tshark -r "$f" -Y 'not (icmp or nsh)' 2>/dev/null | sed "s/^/$port.$q: /" >>"$dir/stray.txt"
+	tshark -r "$f" -Y 'icmp or nsh' -T fields -E separator=/t -e frame.time_epoch \
+		-e nsh.spi -e nsh.si -e nsh.ttl -e eth.src -e eth.dst -e icmp.type \
+		-e icmp.seq -e ip.src -e ip.dst 2>/dev/null |
+		awk -F'\t' -v OFS='\t' -v port="$port" -v q="$q" '
+		function hex(s,   i, v) {
+			if (s == "") return ""
+			sub(/^0[xX]/, "", s); v = 0
+			for (i = 1; i <= length(s); i++)
+				v = v * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+			return v
+		}
+		{
+			split($5, s, ","); split($6, d, ",")
+			print port, q, $1, $2, $3, hex($4), s[1], d[1], s[2], d[2], $7, $8, $9, $10
+		}' >>"$dir/frames.tsv"
+done
+
+# sel "col=val ..." ["col=val ..."]: "<rows matching the first> <of those, rows
+# differing from the second>"; the first differing row goes to $dir/mismatch.
+sel() {
+	awk -F'\t' -v where="$1" -v want="${2:-}" -v mm="$dir/mismatch" '
+	BEGIN {
+		split("port dir time spi si ttl osrc odst isrc idst type seq ipsrc ipdst", names, " ")
+		for (i in names) col[names[i]] = i
+		nw = split(where, w, " "); nq = split(want, q, " ")
+		printf "" >mm
+		for (i = 1; i <= nw; i++) if (!(substr(w[i], 1, index(w[i], "=") - 1) in col)) bad_col = 1
+		for (i = 1; i <= nq; i++) if (!(substr(q[i], 1, index(q[i], "=") - 1) in col)) bad_col = 1
+		if (bad_col) { print -1, -1; exit }
+	}
+	function holds(c,   k) { k = index(c, "="); return $(col[substr(c, 1, k - 1)]) == substr(c, k + 1) }
+	{
+		for (i = 1; i <= nw; i++) if (!holds(w[i])) next
+		n++
+		for (i = 1; i <= nq; i++) if (!holds(q[i])) { bad++; if (bad == 1) print >mm; break }
+	}
+	END { if (!bad_col) print n + 0, bad + 0 }' "$dir/frames.tsv"
+}
+
+# expect DESC COUNT "where" ["want"]: exactly COUNT frames match, all as wanted.
+expect() {
+	local n bad
+
+	read -r n bad < <(sel "$3" "${4:-}")
+	if [ "$n" -eq "$2" ] && [ "$bad" -eq 0 ]; then
+		ok "$1"
+	else
+		fail "$1 ($n frames, expected $2; $bad not as expected)"
+		[ -s "$dir/mismatch" ] && diag "first unexpected frame: $(tr '\t' ' ' <"$dir/mismatch")"
+	fi
+}
+
+if [ ! -s "$dir/stray.txt" ]; then
+	ok "e2e: no frame but the probes' on any tap"
+else
+	fail "e2e: $(wc -l <"$dir/stray.txt") other frames on the taps"
+	diag "first: $(head -n 1 "$dir/stray.txt")"
+fi
+req="ipdst=$DST type=8"
+rep_="ipsrc=$DST type=0"
+plain="spi= isrc= idst= osrc=$SRC_MAC odst=$DEST_MAC"
+tag="e2e SPI $SPI"
+expect "$tag: src classifies: SI 255 TTL 63, src -> sf1, inner src -> dest" $PINGS \
+	"port=src dir=in $req" "spi=$SPI si=255 ttl=63 osrc=$SRC_MAC odst=$SF1_MAC isrc=$SRC_MAC idst=$DEST_MAC"
+expect "$tag: sf1 receives SI 255 TTL 63 from src" $PINGS \
+	"port=sf1 dir=out $req" "spi=$SPI si=255 ttl=63 osrc=$SRC_MAC odst=$SF1_MAC isrc=$SRC_MAC idst=$DEST_MAC"
+expect "$tag: sf1 sends SI 254 TTL 62 to sf2" $PINGS \
+	"port=sf1 dir=in $req" "spi=$SPI si=254 ttl=62 osrc=$SF1_MAC odst=$SF2_MAC isrc=$SRC_MAC idst=$DEST_MAC"
+expect "$tag: sf2 receives SI 254 TTL 62 from sf1" $PINGS \
+	"port=sf2 dir=out $req" "spi=$SPI si=254 ttl=62 osrc=$SF1_MAC odst=$SF2_MAC isrc=$SRC_MAC idst=$DEST_MAC"
+expect "$tag: sf2 ends the chain: plain request, src's MAC to dest's" $PINGS \
+	"port=sf2 dir=in $req" "$plain"
+expect "$tag: dest receives plain requests carrying src's MAC" $PINGS "port=dest dir=out $req" "$plain"
+expect "$tag: dest sends plain replies to src" $PINGS "port=dest dir=in $rep_" \
+	"spi= isrc= osrc=$DEST_MAC odst=$SRC_MAC"
+expect "$tag: src receives plain replies from dest" $PINGS "port=src dir=out $rep_" \
+	"spi= isrc= osrc=$DEST_MAC odst=$SRC_MAC"
+for n in "${SFS[@]}"; do
+	expect "$tag: no reply crosses $n's tap" 0 "port=$n $rep_"
+done
+
+# Each request, by sequence number, crosses the hops in order; an SF's output
+# follows its input: the OVS wire sent back what it got.
+path="src.in sf1.out sf1.in sf2.out sf2.in dest.out"
+t=$(awk -F'\t' -v dst="$DST" -v path="$path" '
+	BEGIN { np = split(path, p, " "); for (i = 1; i <= np; i++) pos[p[i]] = i }
+	$14 == dst && $11 == 8 && (($1 "." $2) in pos) { ts[$12, pos[$1 "." $2]] = $3; seqs[$12] = 1; ns++ }
+	END {
+		for (s in seqs) for (i = 2; i <= np; i++)
+			if (!((s, i) in ts) || !((s, i - 1) in ts) || ts[s, i] < ts[s, i - 1]) bad++
+		if (ns == 0) bad = 1
+		print bad + 0
+	}' "$dir/frames.tsv")
+check "$tag: every request crossed $path in that order" [ "$t" -eq 0 ]
+
+counter() { jq -r ".counters.$2.$3 // empty" "$1" 2>/dev/null; }
+# Empty when either side is unreadable: the comparison then fails.
+delta() {
+	local a b
+
+	a=$(counter "$dir/$1.after.json" "$2" "$3")
+	b=$(counter "$dir/$1.before.json" "$2" "$3")
+	[ -n "$a" ] && [ -n "$b" ] && echo $((a - b))
+}
+for n in "${SFS[@]}"; do
+	b=$(cat "$dir/$n.ovs.before")
+	a=$(cat "$dir/$n.ovs.after")
+	if [ -n "$b" ] && [ -n "$a" ] && [ $((a - b)) -ge $PINGS ]; then
+		ok "$tag: $n's OVS flow in_port=eth0,actions=in_port matched $((a - b)) more packets (>= $PINGS)"
+	else
+		fail "$tag: $n's OVS flow n_packets went from '$b' to '$a', expected +$PINGS at least"
+	fi
+	[ "$n" = "${SFS[-1]}" ] && want="fwd=0 end=$PINGS" || want="fwd=$PINGS end=0"
+	got="decap=$(delta "$n" dec decap) encap=$(delta "$n" enc encap) fwd=$(delta "$n" fwd forwarded) end=$(delta "$n" fwd end_of_chain)"
+	check "$tag: $n's stage counters: $got (want decap=$PINGS encap=$PINGS $want)" \
+		[ "$got" = "decap=$PINGS encap=$PINGS $want" ]
+done
+
+section "end to end: down $id"
+check "e2e: cadeia-bench down $id exits 0" bash -c "$B down $id >'$dir/down.log' 2>&1"
+check_clean "$id" "e2e, after down"
+check_decoys "e2e"
+
+# ==== 2. cleanup =================================================================
+mkdir -p "$RES"
+
+# The id of the run owned by PID, from its state file; waits up to 10 s.
+run_id_of() {
+	local pid=$1 f i
+
+	for i in $(seq 100); do
+		for f in /run/cadeia-bench/cb????.json; do
+			[ -e "$f" ] || continue
+			if [ "$(jq -r .pid "$f" 2>/dev/null)" = "$pid" ]; then
+				basename "$f" .json
+				return 0
+			fi
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+# Waits up to 150 s (boots under TCG included) until run ID has rows in raw.csv.
+wait_measuring() {
+	local id=$1 stage i
+
+	for i in $(seq 1500); do
+		stage=$(jq -r '.results // empty' /run/cadeia-bench/$id.json 2>/dev/null)
+		if [ -n "$stage" ] && [ -f "$stage/raw.csv" ] && [ "$(wc -l <"$stage/raw.csv")" -ge 2 ]; then
+			return 0
+		fi
+		[ -e /run/cadeia-bench/$id.json ] || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+data_rows() { echo $(($(wc -l <"$1") - 1)); }
+
+# Each node's console log is in the results, and shows it came up.
+check_consoles() {
+	local d=$1 what=$2 scen=$3 n bad=""
+
+	for n in $(jq -r '.nodes[].name' "$scen"); do
+		grep -q 'cadeia: ready' "$d/console-$n.log" 2>/dev/null || bad="$bad $n"
+	done
+	if [ -z "$bad" ]; then
+		ok "$what: console-<node>.log of every guest in the results, each saying 'cadeia: ready'"
+	else
+		fail "$what: console log missing or without 'cadeia: ready' for:$bad"
+	fi
+}
+
+# ---- a normal run -------------------------------------------------------------
+section "cleanup: normal run of $SMALL"
+out=$TMP/normal
+mkdir -p "$out"
+$B run --quiet --results "$RES/normal" "$SMALL" </dev/null >"$out/stdout" 2>"$out/stderr"
+rc=$?
+check "normal run exits 0 (got $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag "$(tail -n 3 "$out/stderr")"
+dirs=("$RES"/normal/cbtP-vm-small-*)
+if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
+	d=${dirs[0]}
+	ok "normal run: one results directory, $(basename "$d")"
+	id=$(jq -r .run_id "$d/meta.json")
+	RUNS+=("$id")
+	check "normal run: meta.json says complete" [ "$(jq -r .status "$d/meta.json")" = complete ]
+	check "normal run: meta.json says accelerator tcg" [ "$(jq -r .accelerator "$d/meta.json")" = tcg ]
+	check "normal run: no INCOMPLETE file" [ ! -e "$d/INCOMPLETE" ]
+	check "normal run: raw.csv has 2 lengths x 10 probes" [ "$(data_rows "$d/raw.csv")" -eq 20 ]
+	check "normal run: summary.csv has a row per length" [ "$(data_rows "$d/summary.csv")" -eq 2 ]
+	check_consoles "$d" "normal run" "$SMALL"
+	check "normal run: no partial directory left" [ -z "$(ls -A "$RES/normal" | grep partial)" ]
+	check_clean "$id" "normal run"
+else
+	fail "normal run: one results directory (found: ${dirs[*]})"
+fi
+check_decoys "normal run"
+
+# ---- SIGINT while measuring ----------------------------------------------------------
+section "cleanup: SIGINT while measuring $LONG"
+out=$TMP/sigint
+mkdir -p "$out"
+$B run --quiet --results "$RES/sigint" "$LONG" </dev/null >"$out/stdout" 2>"$out/stderr" &
+pid=$!
+PIDS+=($pid)
+if id=$(run_id_of $pid); then
+	RUNS+=("$id")
+	ok "interrupted run: state file /run/cadeia-bench/$id.json names pid $pid"
+	if wait_measuring "$id"; then
+		ok "interrupted run: raw.csv has rows: a length is being measured"
+	else
+		fail "interrupted run: no round measured within 150 s"
+		diag "$(tail -n 3 "$out/stderr")"
+	fi
+	check "interrupted run: still running before SIGINT" kill -0 $pid
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	PIDS=()
+	check "interrupted run: exit status 3 after SIGINT (got $rc)" [ "$rc" -eq 3 ]
+	dirs=("$RES"/sigint/cbtP-vm-long-*)
+	if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
+		d=${dirs[0]}
+		ok "interrupted run: results renamed into place, $(basename "$d")"
+		check "interrupted run: meta.json says incomplete" [ "$(jq -r .status "$d/meta.json")" = incomplete ]
+		check "interrupted run: meta.json names run $id" [ "$(jq -r .run_id "$d/meta.json")" = "$id" ]
+		check "interrupted run: INCOMPLETE file present" [ -s "$d/INCOMPLETE" ]
+		check "interrupted run: raw.csv has rows" [ "$(data_rows "$d/raw.csv")" -gt 0 ]
+		check "interrupted run: the sweep stopped early" [ "$(data_rows "$d/raw.csv")" -lt $((2 * 30 * 20)) ]
+		check_consoles "$d" "interrupted run" "$LONG"
+	else
+		fail "interrupted run: one results directory (found: ${dirs[*]})"
+	fi
+	check_clean "$id" "interrupted run"
+else
+	fail "interrupted run: no state file names pid $pid"
+	kill -INT $pid
+	wait $pid
+	PIDS=()
+fi
+check_decoys "interrupted run"
+
+# ---- kill -9 of the orchestrator, then down ------------------------------------------
+section "cleanup: kill -9 while measuring $LONG"
+out=$TMP/kill9
+mkdir -p "$out"
+$B run --quiet --results "$RES/kill9" "$LONG" </dev/null >"$out/stdout" 2>"$out/stderr" &
+pid=$!
+PIDS+=($pid)
+if id=$(run_id_of $pid); then
+	RUNS+=("$id")
+	ok "killed run: state file /run/cadeia-bench/$id.json names pid $pid"
+	wait_measuring "$id" || fail "killed run: no round measured within 150 s"
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	PIDS=()
+	# What kill -9 leaves: the guests, the bridge and the state file.
+	check "killed run: its domains outlive it" bash -c "$V list --name | grep -q '^$id-'"
+	check "killed run: status calls it orphaned" \
+		[ "$($B status --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .state')" = orphaned ]
+	check "killed run: cadeia-bench down $id exits 0" bash -c "$B down $id >'$out/down' 2>&1"
+	check_clean "$id" "killed run, after down"
+	check "down $id again, nothing to do: exits 0" bash -c "$B down $id >'$out/down2' 2>&1"
+else
+	fail "killed run: no state file names pid $pid"
+	kill -INT $pid
+	wait $pid
+	PIDS=()
+fi
+check_decoys "killed run"
+
+# ---- the build fails after the guests booted ------------------------------------------
+section "cleanup: build failure of $BADIF"
+out=$TMP/badif
+mkdir -p "$out"
+$B run --quiet --results "$RES/badif" "$BADIF" </dev/null >"$out/stdout" 2>"$out/stderr"
+rc=$?
+check "failed build: exit status 1 (got $rc)" [ "$rc" -eq 1 ]
+check "failed build: the error names guest sf1" grep -q -- '-sf1' "$out/stderr"
+dirs=("$RES"/badif/cbtP-vm-badif-*)
+if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
+	d=${dirs[0]}
+	id=$(jq -r .run_id "$d/meta.json")
+	RUNS+=("$id")
+	check "failed build: meta.json says failed" [ "$(jq -r .status "$d/meta.json")" = failed ]
+	check_consoles "$d" "failed build" "$BADIF"
+	check_clean "$id" "failed build"
+else
+	fail "failed build: one results directory (found: ${dirs[*]})"
+	diag "$(tail -n 3 "$out/stderr")"
+fi
+check_decoys "failed build"
+
+section "done"
+tap_done
