@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -119,6 +120,23 @@ static int guest_run(struct testbed *tb, int i, const char *const argv[], char *
 	return 0;
 }
 
+/*
+ * The bridge and the taps are host interfaces: with IPv6 on they send MLD,
+ * DAD and router solicitations into the testbed, and an OVS wire reflects
+ * them. Taps exist only once their domain starts, so a boot's first few
+ * may already be out; this stops the retransmissions before measuring.
+ */
+static int host_no_ipv6(const char *ifname, char *err, size_t errlen)
+{
+	char key[64];
+	int ret;
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ifname);
+	ret = netns_sysctl_write(NULL, key, "1", err, errlen);
+	/* A host without IPv6 has nothing to silence. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
 /* build/cadeia-bench lives in build/: the image is build/image/. */
 static int find_image(struct lv *lv, char *err, size_t errlen)
 {
@@ -135,6 +153,36 @@ static int find_image(struct lv *lv, char *err, size_t errlen)
 	if (access(lv->kernel, R_OK) < 0 || access(lv->initrd, R_OK) < 0) {
 		snprintf(err, errlen, "guest image %s is missing: run `make image` first", lv->kernel);
 		return -ENOENT;
+	}
+	/* The guests run the stages built into the image: a loader rebuilt
+	 * since would measure code the host no longer has. inputs.txt records
+	 * the digests the image was built from. */
+	for (const char *const *b = (const char *const[]){ "cadeia-stage", "cadeia-guest", NULL }; *b;
+	     b++) {
+		char cmd[PATH_MAX + 64], want[80] = "", line[256], path[PATH_MAX + 32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/image/inputs.txt", exe);
+		if (!(f = fopen(path, "r")))
+			break; /* an image without a record: nothing to compare */
+		while (fgets(line, sizeof(line), f)) {
+			char sha[80], name[64];
+
+			if (sscanf(line, "file %79s %63s", sha, name) == 2 && strcmp(name, *b) == 0)
+				snprintf(want, sizeof(want), "%s", sha);
+		}
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "sha256sum '%s/%s' 2>/dev/null", exe, *b);
+		if (*want && (f = popen(cmd, "r"))) {
+			bool stale = fgets(line, sizeof(line), f) && strncmp(line, want, strlen(want)) != 0;
+
+			pclose(f);
+			if (stale) {
+				snprintf(err, errlen, "guest image %s was built from another %s/%s: run `make image`",
+					 lv->initrd, exe, *b);
+				return -ESTALE;
+			}
+		}
 	}
 	return 0;
 }
@@ -181,6 +229,7 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 
 	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
+	    (ret = host_no_ipv6(tb->bridge, err, errlen)) < 0 ||
 	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
@@ -210,6 +259,9 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 			     lv->dom, lv->boot_s, err, errlen);
 	if (ret < 0)
 		return ret;
+	for (int i = 0; i < sc->n_nodes; i++)
+		if ((ret = host_no_ipv6(tb->hostif[i], err, errlen)) < 0)
+			return ret;
 	for (int i = 0; i < sc->n_nodes; i++)
 		json_object_set_new(boot, sc->nodes[i].name, json_real(lv->boot_s[i]));
 	rs_set(tb->rs, "boot_seconds", json_deep_copy(boot));
