@@ -120,23 +120,6 @@ static int guest_run(struct testbed *tb, int i, const char *const argv[], char *
 	return 0;
 }
 
-/*
- * The bridge and the taps are host interfaces: with IPv6 on they send MLD,
- * DAD and router solicitations into the testbed, and an OVS wire reflects
- * them. Taps exist only once their domain starts, so a boot's first few
- * may already be out; this stops the retransmissions before measuring.
- */
-static int host_no_ipv6(const char *ifname, char *err, size_t errlen)
-{
-	char key[64];
-	int ret;
-
-	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ifname);
-	ret = netns_sysctl_write(NULL, key, "1", err, errlen);
-	/* A host without IPv6 has nothing to silence. */
-	return ret == -ENOENT ? 0 : ret;
-}
-
 /* build/cadeia-bench lives in build/: the image is build/image/. */
 static int find_image(struct lv *lv, char *err, size_t errlen)
 {
@@ -229,7 +212,7 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 
 	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
-	    (ret = host_no_ipv6(tb->bridge, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(NULL, tb->bridge, err, errlen)) < 0 ||
 	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
@@ -259,9 +242,6 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 			     lv->dom, lv->boot_s, err, errlen);
 	if (ret < 0)
 		return ret;
-	for (int i = 0; i < sc->n_nodes; i++)
-		if ((ret = host_no_ipv6(tb->hostif[i], err, errlen)) < 0)
-			return ret;
 	for (int i = 0; i < sc->n_nodes; i++)
 		json_object_set_new(boot, sc->nodes[i].name, json_real(lv->boot_s[i]));
 	rs_set(tb->rs, "boot_seconds", json_deep_copy(boot));

@@ -62,22 +62,6 @@ static unsigned node_stages(const struct sc_node *n, unsigned *kwire_mode, const
 	}
 }
 
-/*
- * The host ends too: the bridge and its ports would send MLD, DAD and router
- * solicitations into the testbed, and what the bridge itself sends ignores
- * the ports' flood flags, so every SF would receive it.
- */
-static int host_no_ipv6(const char *ifname, char *err, size_t errlen)
-{
-	char key[64];
-	int ret;
-
-	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ifname);
-	ret = netns_sysctl_write(NULL, key, "1", err, errlen);
-	/* A host without IPv6 has nothing to silence. */
-	return ret == -ENOENT ? 0 : ret;
-}
-
 static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
@@ -100,7 +84,7 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 	if (behind_proxy(n))
 		return 0;
 	if ((ret = nl_veth_add(NULL, host, n->ifname, ns, err, errlen)) < 0 ||
-	    (ret = host_no_ipv6(host, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(NULL, host, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(NULL, host, tb->sc->mtu, err, errlen)) < 0 ||
 	    (ret = nl_link_set_master(NULL, host, tb->bridge, err, errlen)) < 0 ||
 	    /* Reflected frames keep the sender's source MAC: learning would move
@@ -259,7 +243,7 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 		return ret;
 	}
 	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
-	    (ret = host_no_ipv6(tb->bridge, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(NULL, tb->bridge, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
 	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
 		return ret;

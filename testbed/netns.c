@@ -422,3 +422,13 @@ int netns_sysctl_read(const char *name, const char *key, char *buf, size_t len,
 
 	return netns_run(name, sysctl_read_cb, &r, err, errlen);
 }
+
+int netns_if_no_ipv6(const char *name, const char *ifname, char *err, size_t errlen)
+{
+	char key[64];
+	int ret;
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ifname);
+	ret = netns_sysctl_write(name, key, "1", err, errlen);
+	return ret == -ENOENT ? 0 : ret;
+}

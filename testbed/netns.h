@@ -64,4 +64,12 @@ int netns_sysctl_write(const char *name, const char *key, const char *value,
 int netns_sysctl_read(const char *name, const char *key, char *buf, size_t len,
 		      char *err, size_t errlen);
 
+/*
+ * Turns IPv6 off on one interface of netns <name> (NULL = current). Host-side
+ * bridge ports otherwise send MLD, DAD and router solicitations into the
+ * testbed, which reflecting functions send on. An interface without IPv6
+ * (no such sysctl) is not an error.
+ */
+int netns_if_no_ipv6(const char *name, const char *ifname, char *err, size_t errlen);
+
 #endif /* CADEIA_NETNS_H */

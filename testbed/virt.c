@@ -9,6 +9,7 @@
  */
 #include "virt.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -29,6 +30,7 @@
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
+#include "netns.h"
 #include "nl.h"
 
 #define LIBVIRTD		"/usr/sbin/libvirtd"
@@ -568,6 +570,10 @@ int virt_port_isolate(const char *tap, const uint8_t mac[6], char *err, size_t e
 	ret = nl_brport_set_flags(NULL, tap, &off, err, errlen);
 	if (ret < 0)
 		return ret;
+	/* As early as the tap exists: an OVS wire reflects the host's own
+	 * router solicitations and MLD reports. */
+	if ((ret = netns_if_no_ipv6(NULL, tap, err, errlen)) < 0)
+		return ret;
 	return nl_fdb_add(NULL, tap, mac, err, errlen);
 }
 
@@ -786,6 +792,23 @@ int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void 
 		}
 	}
 	free(links);
+	/* libvirt's own per-domain logs carry the prefix too: ours to remove. */
+	{
+		DIR *d = opendir("/var/log/libvirt/qemu");
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char path[512];
+
+			if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/var/log/libvirt/qemu/%s", de->d_name);
+			if (unlink(path) == 0)
+				tlog(log, arg, "removed %s", path);
+		}
+		if (d)
+			closedir(d);
+	}
 	return failures;
 }
 

@@ -61,6 +61,8 @@ teardown() {
 	done
 	for id in "${RUNS[@]}"; do
 		[ -e /run/cadeia-bench/$id.json ] && $B down --force "$id" >/dev/null 2>&1
+		# libvirt's logs of the domains this test made (see check_clean).
+		rm -f /var/log/libvirt/qemu/$id-*.log
 	done
 	$V dominfo "$DECOY_DOM" >/dev/null 2>&1 && $V undefine "$DECOY_DOM" >/dev/null 2>&1
 	ip link del "$DECOY_TAP" 2>/dev/null
@@ -193,6 +195,14 @@ check "e2e: the domains are TCG (domain type qemu, no kvm)" \
 	bash -c "$V dumpxml $id-src | grep -q \"<domain type='qemu'\""
 check "e2e: the taps $id-<node> are ports of bridge $id-br" \
 	[ "$(for n in "${nodes[@]}"; do basename "$(readlink /sys/class/net/$id-$n/master)"; done | sort -u)" = "$id-br" ]
+
+# The host's own IPv6 (MLD, DAD, router solicitations) would be reflected
+# by the OVS wires and ride along with the probes.
+t=""
+for n in br "${nodes[@]}"; do
+	[ "$(cat /proc/sys/net/ipv6/conf/$id-$n/disable_ipv6 2>/dev/null)" = 1 ] || t="$t $id-$n"
+done
+check "e2e: IPv6 is off on the bridge and every tap${t:+ (still on:$t)}" [ -z "$t" ]
 
 ovs_packets() { ga "$id-$1" 20 /usr/bin/ovs-ofctl dump-flows br0 | sed -n 's/.*n_packets=\([0-9]*\),.*in_port=.*actions=IN_PORT.*/\1/p'; }
 stage_stats() { ga "$id-$1" 20 /usr/bin/cadeia-stage stats --node "$id-$1" --json; }
@@ -526,6 +536,8 @@ if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
 	id=$(jq -r .run_id "$d/meta.json")
 	RUNS+=("$id")
 	check "failed build: meta.json says failed" [ "$(jq -r .status "$d/meta.json")" = failed ]
+	check "failed build: meta.json gives the reason, naming eth9 in guest $id-sf1" \
+		bash -c "jq -r .incomplete_reason '$d/meta.json' | grep -q '$id-sf1.*eth9'"
 	check_consoles "$d" "failed build" "$BADIF"
 	check_clean "$id" "failed build"
 else
