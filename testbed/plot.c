@@ -304,6 +304,26 @@ static int check_output(const char *outdir, const char *name, const char *ext,
 	return 0;
 }
 
+/* Writes script and data, runs gnuplot, checks both images exist. */
+static int render(const char *outdir, const char *name, char *err, size_t errlen)
+{
+	const char *ext[] = { "png", "svg" };
+	char path[PATH_MAX];
+	int r;
+
+	/* Stale images would hide a failed run. */
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", outdir, name, ext[i]);
+		unlink(path);
+	}
+	if ((r = run_gnuplot(outdir, name, err, errlen)) < 0)
+		return r;
+	for (size_t i = 0; i < 2; i++)
+		if ((r = check_output(outdir, name, ext[i], err, errlen)) < 0)
+			return r;
+	return 0;
+}
+
 int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	      char *err, size_t errlen)
 {
@@ -311,8 +331,6 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	const char *title = o->title ? o->title :
 		"Cadeia-Aberta figure 6: RTT against SFC length";
 	char path[PATH_MAX];
-	const char *ext[] = { "png", "svg" };
-	size_t i;
 	int r;
 
 	if (!ns || !o->outdir || strchr(name, '/') || strchr(name, '\'')) {
@@ -332,20 +350,84 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	r = write_script(path, name, title, s, ns, err, errlen);
 	if (r < 0)
 		return r;
-	/* Stale images would hide a failed run. */
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s.%s", o->outdir, name, ext[i]);
-		unlink(path);
-	}
-	r = run_gnuplot(o->outdir, name, err, errlen);
-	if (r < 0)
-		return r;
-	for (i = 0; i < 2; i++) {
-		r = check_output(o->outdir, name, ext[i], err, errlen);
-		if (r < 0)
-			return r;
-	}
+	return render(o->outdir, name, err, errlen);
 	return 0;
+}
+
+int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t n, char *err,
+	      size_t errlen)
+{
+	const char *name = o->name ? o->name : "load";
+	const char *series[16];
+	char path[PATH_MAX];
+	size_t ns = 0;
+	FILE *f;
+	int r;
+
+	if (!n || !o->outdir || strchr(name, '/') || strchr(name, '\'')) {
+		set_err(err, errlen, "plot %s: need an output directory, a plain file name and points",
+			name);
+		return -EINVAL;
+	}
+	if ((r = mkdir_p(o->outdir, err, errlen)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < ns && strcmp(series[k], p[i].series); k++)
+			;
+		if (k == ns && ns < 16)
+			series[ns++] = p[i].series;
+	}
+	snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, name);
+	if (!(f = fopen(path, "w"))) {
+		r = -errno;
+		set_err(err, errlen, "plot data %s: %s", path, strerror(-r));
+		return r;
+	}
+	fprintf(f, "# level_pct p50_us p99_us, one block per series\n");
+	for (size_t k = 0; k < ns; k++) {
+		fprintf(f, "# %s\n", series[k]);
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(p[i].series, series[k]))
+				fprintf(f, "%g %.3f %.3f\n", p[i].level_pct, p[i].p50_us, p[i].p99_us);
+		fprintf(f, "\n\n");
+	}
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot data %s: write failed", path);
+		return -EIO;
+	}
+	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, name);
+	if (!(f = fopen(path, "w"))) {
+		r = -errno;
+		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+		return r;
+	}
+	fprintf(f, "# RTT under background load (p50 solid, p99 dashed), written by cadeia-bench.\n"
+		   "set encoding utf8\nset title ");
+	gp_str(f, o->title ? o->title : "RTT under background load");
+	fprintf(f, "\nset xlabel 'Background load (%% of the 64-byte no-drop rate)'\n"
+		   "set ylabel 'RTT (µs)'\nset xrange [-5:105]\nset yrange [0:*]\nset grid\n"
+		   "set key top left box opaque\n"
+		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
+		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
+		   "set output '%s.png'\nplot ", name);
+	for (size_t k = 0; k < ns; k++) {
+		fprintf(f, "%s'%s.dat' index %zu using 1:2 with linespoints lc %zu lw 2 title ",
+			k ? ", \\\n     " : "", name, k, k + 1);
+		gp_fmt(f, "%s p50", series[k]);
+		fprintf(f, ", \\\n     '%s.dat' index %zu using 1:3 with linespoints lc %zu dt 2 title ",
+			name, k, k + 1);
+		gp_fmt(f, "%s p99", series[k]);
+	}
+	fprintf(f, "\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
+		   "set output '%s.svg'\nreplot\nunset output\n", name);
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot script %s: write failed", path);
+		return -EIO;
+	}
+	return render(o->outdir, name, err, errlen);
 }
 
 /* ---- reading a saved run -------------------------------------------------- */

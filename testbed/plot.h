@@ -71,4 +71,20 @@ int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errl
 void plot_series_free(struct plot_series *s);
 void plot_series_free_all(struct plot_series *v, size_t n);
 
+/* One point of the latency-under-load figure. */
+struct plot_load_point {
+	char series[64];   /* architecture (and chain) */
+	double level_pct;  /* background load, % of the no-drop rate */
+	double p50_us;
+	double p99_us;
+};
+
+/*
+ * p50 and p99 RTT against background load, one pair of lines per series,
+ * as FD.io CSIT shows latency at 0/10/50/90 % of the no-drop rate. Writes
+ * <name>.dat, .gp, .png and .svg into o->outdir (name default "load").
+ */
+int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t n,
+	      char *err, size_t errlen);
+
 #endif /* CADEIA_PLOT_H */

@@ -452,6 +452,32 @@ static int write_outputs(struct run *r, const char *status, const char *reason,
 		if ((ret = plot_fig6(&po, series, ns, err, errlen)) < 0)
 			goto cleanup;
 	}
+	if (r->latency && json_array_size(r->latency) > 0) {
+		size_t n = json_array_size(r->latency), i;
+		struct plot_load_point *lp = calloc(n, sizeof(*lp));
+		char outdir[1300], title[256];
+		struct plot_opts po = { .outdir = outdir, .name = "load", .title = title };
+		json_t *e;
+
+		if (!lp) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		json_array_foreach(r->latency, i, e) {
+			snprintf(lp[i].series, sizeof(lp[i].series), "%s",
+				 json_string_value(json_object_get(e, "architecture")));
+			lp[i].level_pct = json_number_value(json_object_get(e, "level_pct"));
+			lp[i].p50_us = json_number_value(json_object_get(e, "p50_us"));
+			lp[i].p99_us = json_number_value(json_object_get(e, "p99_us"));
+		}
+		res_path(&r->res, "plots", outdir, sizeof(outdir));
+		snprintf(title, sizeof(title), "%s: RTT under background load (chain length %d)",
+			 sc->name, sc->load.latency_length);
+		ret = plot_load(&po, lp, n, err, errlen);
+		free(lp);
+		if (ret < 0)
+			goto cleanup;
+	}
 	ret = 0;
 cleanup:
 	if (ret == 0 && summary_out)
@@ -908,6 +934,8 @@ finish:
 			print_table(&r, summary);
 			printf("results: %s%s\n", r.res.final, rc ? " (incomplete)" : "");
 			printf("plot:    %s/plots/fig6.png\n", r.res.final);
+			if (r.latency)
+				printf("load:    %s/plots/load.png\n", r.res.final);
 		}
 	}
 	json_decref(summary);
