@@ -6,6 +6,12 @@
  * and counters read with the static cadeia-stage inside the guest, and the
  * prober runs in the source guest (cadeia-guest probe), sending its raw
  * per-probe RTTs back.
+ *
+ * Star architectures add an SFF guest and a proxy guest per NSH-unaware SF,
+ * as the netns backend does. Each proxy has a second NIC (eth1) on a small
+ * bridge "<id>-p<N>" shared only with its SF's NIC: that SF is not on the
+ * main bridge. The ovs-nsh SFF is Open vSwitch on its guest's kernel
+ * datapath; its flows are sff_ovs.h's, pushed through the agent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,12 +28,14 @@
 #include "backend.h"
 #include "netns.h"
 #include "nl.h"
+#include "sff_ovs.h"
 #include "virt.h"
 
 #define LV_BOOT_PARALLEL 2      /* 2 cores: concurrent TCG boots distort everything */
 #define LV_BOOT_TIMEOUT_MS 90000
 #define LV_EXEC_TIMEOUT_MS 20000
 #define LV_RULES_PATH "/run/cadeia-rules.json"
+#define LV_FLOWS_PATH "/run/cadeia-flows.txt"
 
 struct lv {
 	virConnectPtr conn;
@@ -34,6 +43,8 @@ struct lv {
 	double boot_s[SC_MAX_NODES];
 	char console[SC_MAX_NODES][1200];
 	char kernel[PATH_MAX], initrd[PATH_MAX];
+	/* Proxies: eth1's tap and the bridge it shares with the SF. */
+	char tap2[SC_MAX_NODES][16], pair_br[SC_MAX_NODES][16];
 };
 
 static double now_s(void)
@@ -49,11 +60,27 @@ static struct lv *lv_of(struct testbed *tb)
 	return tb->priv;
 }
 
-static const char *guest_fn(const struct sc_node *n)
+/* An NSH-unaware SF of a star architecture: reached only through its proxy. */
+static bool behind_proxy(const struct sc_node *n)
 {
+	return n->role == SC_ROLE_SF && n->peer >= 0;
+}
+
+/* ovs-nsh: the SFF is Open vSwitch in its guest, with no eBPF stages. */
+static bool ovs_sff(const struct scenario *sc, int i)
+{
+	return sc->arch == SC_ARCH_OVS_NSH && sc->nodes[i].role == SC_ROLE_SFF;
+}
+
+static const char *guest_fn(const struct scenario *sc, int i)
+{
+	const struct sc_node *n = &sc->nodes[i];
+
 	switch (n->role) {
 	case SC_ROLE_SRC: return "none";
 	case SC_ROLE_DEST: return "none";
+	case SC_ROLE_SFF: return ovs_sff(sc, i) ? "ovs-nsh" : "none";
+	case SC_ROLE_PROXY: return "none";
 	default: break;
 	}
 	switch (n->fn) {
@@ -65,12 +92,41 @@ static const char *guest_fn(const struct sc_node *n)
 	}
 }
 
-static unsigned guest_stages(const struct sc_node *n)
+/* What each guest runs on eth0, as the netns backend's node_stages: the
+ * same architecture measured on both backends. */
+static unsigned guest_stages(const struct scenario *sc, int i, const char **kwire_mode,
+			     const char **kwire_peer)
 {
-	if (n->role == SC_ROLE_SRC)
+	const struct sc_node *n = &sc->nodes[i];
+	const char *mode, *peer;
+
+	if (!kwire_mode)
+		kwire_mode = &mode;
+	if (!kwire_peer)
+		kwire_peer = &peer;
+	*kwire_mode = "otherhost";
+	*kwire_peer = NULL;
+	switch (n->role) {
+	case SC_ROLE_SRC:
 		return CS_STAGE_CLASSIFIER;
-	if (n->role != SC_ROLE_SF)
+	case SC_ROLE_DEST:
 		return 0;
+	case SC_ROLE_SFF:
+		if (ovs_sff(sc, i))
+			return 0;
+		/* NSH frames for the SFF go back out, through fwd at egress. */
+		*kwire_mode = "nsh-host";
+		return CS_STAGE_KWIRE | CS_STAGE_FWD;
+	case SC_ROLE_PROXY:
+		/* dec strips, kwire hands the inner frame to the SF on eth1; the
+		 * way back is eth1's own kwire, then enc and fwd here. */
+		*kwire_peer = n->peer_ifname;
+		return CS_STAGE_DEC | CS_STAGE_KWIRE | CS_STAGE_ENC | CS_STAGE_FWD;
+	case SC_ROLE_SF:
+		break;
+	}
+	if (behind_proxy(n))
+		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
 	if (n->fn == SC_FN_NSH_AWARE)
 		return CS_STAGE_FWD;
 	if (n->fn == SC_FN_KWIRE)
@@ -80,14 +136,6 @@ static unsigned guest_stages(const struct sc_node *n)
 
 static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 {
-	for (int k = 0; k < sc->n_archs; k++) {
-		if (sc->archs[k] != SC_ARCH_CADEIA_ABERTA) {
-			snprintf(err, errlen,
-				 "%s: architecture %s runs on the netns backend only (its proxies need a second NIC per guest, not built yet)",
-				 sc->path, sc_arch_name(sc->archs[k]));
-			return -EOPNOTSUPP;
-		}
-	}
 	if (sc->load.n_sizes > 0) {
 		snprintf(err, errlen, "%s: the load experiment runs on the netns backend only", sc->path);
 		return -EOPNOTSUPP;
@@ -170,10 +218,99 @@ static int find_image(struct lv *lv, char *err, size_t errlen)
 	return 0;
 }
 
+static int add_bridge(const char *name, unsigned mtu, char *err, size_t errlen)
+{
+	struct nl_bridge_opts bo = { .forward_delay_cs = 0, .ageing_time_cs = 30000 };
+	int ret;
+
+	if ((ret = nl_bridge_add(NULL, name, &bo, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(NULL, name, mtu, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(NULL, name, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(NULL, name, true, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+/* A proxy's eth1: its own MAC with 01 in the fourth byte, nobody else's. */
+static void proxy_eth1_mac(const struct sc_node *n, uint8_t mac[6])
+{
+	memcpy(mac, n->mac, 6);
+	mac[3] = 0x01;
+}
+
+/* "--stages" for a stage mask: "dec,enc,fwd". */
+static void stage_list(unsigned mask, char *buf, size_t len)
+{
+	*buf = '\0';
+	for (unsigned bit = 1; bit <= CS_STAGE_KWIRE; bit <<= 1)
+		if (mask & bit)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", *buf ? "," : "",
+				 cs_stage_name(bit));
+}
+
+/* Node i's stages, through its agent, as the netns backend's attach_node. */
+static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	const struct sc_node *n = &sc->nodes[i];
+	const char *mode, *peer;
+	unsigned mask = guest_stages(sc, i, &mode, &peer);
+	char stages[64], pin[80], want[18], *mac = NULL;
+	const char *att[16] = { "/usr/bin/cadeia-stage", "attach", "--node", tb->name[i],
+				"--dev", n->ifname, "--stages", stages };
+	int k = 8, ret;
+
+	if (!mask)
+		return 0;
+	stage_list(mask, stages, sizeof(stages));
+	if (mask & CS_STAGE_KWIRE) {
+		att[k++] = "--kwire-mode";
+		att[k++] = mode;
+		if (peer) {
+			att[k++] = "--kwire-peer";
+			att[k++] = peer;
+		}
+	}
+	att[k] = NULL;
+	if ((ret = guest_run(tb, i, att, NULL, err, errlen)) < 0 || n->role != SC_ROLE_PROXY)
+		return ret;
+	/* eth1 must be the NIC on the pair bridge: guests name NICs in probe
+	 * order, which nothing here controls but the PCI slots. */
+	{
+		char path[64];
+		uint8_t m[6];
+		const char *cat[] = { "/bin/busybox", "cat", path, NULL };
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", n->peer_ifname);
+		if ((ret = guest_run(tb, i, cat, &mac, err, errlen)) < 0)
+			return ret;
+		proxy_eth1_mac(n, m);
+		cs_mac_format(m, want);
+		mac[strcspn(mac, "\n")] = '\0';
+		if (strcasecmp(mac, want) != 0) {
+			snprintf(err, errlen, "guest %s: %s has MAC %s, not %s (the pair bridge's NIC)",
+				 tb->name[i], n->peer_ifname, mac, want);
+			free(mac);
+			return -EIO;
+		}
+		free(mac);
+	}
+	/* The way back from the SF: straight to eth0's egress (enc, fwd). */
+	snprintf(pin, sizeof(pin), "%s_%s", tb->name[i], n->peer_ifname);
+	{
+		const char *back[] = { "/usr/bin/cadeia-stage", "attach", "--node", pin,
+				       "--dev", n->peer_ifname, "--stages", "kwire",
+				       "--kwire-mode", "otherhost", "--kwire-peer", n->ifname,
+				       NULL };
+
+		ret = guest_run(tb, i, back, NULL, err, errlen);
+	}
+	return ret;
+}
+
 static int lv_build(struct testbed *tb, char *err, size_t errlen)
 {
 	const struct scenario *sc = tb->sc;
-	struct nl_bridge_opts bo = { .forward_delay_cs = 0, .ageing_time_cs = 30000 };
 	struct virt_domain_spec specs[SC_MAX_NODES];
 	char cmdline[SC_MAX_NODES][512], accel[16], key[128], probe_name[64], probe_log[1200];
 	struct virt_probe_opts po = { 0 };
@@ -210,19 +347,17 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 	rs_set(tb->rs, "accelerator", json_pack("{s:s, s:b, s:s}", "accel", accel, "cached", cached,
 						"key", key));
 
-	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
-	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
-	    (ret = netns_if_no_ipv6(NULL, tb->bridge, err, errlen)) < 0 ||
-	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
+	if ((ret = add_bridge(tb->bridge, sc->mtu, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const struct sc_node *n = &sc->nodes[i];
-		char ip[32];
+		char ip[32], pair[16];
 		struct in_addr a = { .s_addr = n->ip };
 
 		snprintf(ip, sizeof(ip), "%s/%d", inet_ntoa(a), sc->prefix_len);
+		/* An SF behind a proxy is addressed by nobody. */
 		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
-			     guest_fn(n), ip, sc->mtu);
+			     guest_fn(sc, i), behind_proxy(n) ? NULL : ip, sc->mtu);
 		if (tb->log_dir)
 			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s.log",
 				 tb->log_dir, n->name);
@@ -235,6 +370,32 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 			.tap = tb->hostif[i], .mtu = sc->mtu, .console_log = lv->console[i],
 		};
 		memcpy(specs[i].mac, n->mac, 6);
+		if (n->role != SC_ROLE_PROXY)
+			continue;
+		/* The proxy's eth1 and its SF share a bridge of their own: a
+		 * wire, as the netns backend's veth pair. */
+		snprintf(pair, sizeof(pair), "p%d", n->peer);
+		rs_name(tb->rs, pair, lv->pair_br[i], sizeof(lv->pair_br[i]));
+		snprintf(pair, sizeof(pair), "%sb", n->name);
+		rs_name(tb->rs, pair, lv->tap2[i], sizeof(lv->tap2[i]));
+		if (strlen(lv->tap2[i]) >= IF_NAMESIZE || strlen(lv->pair_br[i]) >= IF_NAMESIZE) {
+			snprintf(err, errlen, "node %s: interface name %s too long", n->name,
+				 lv->tap2[i]);
+			return -ENAMETOOLONG;
+		}
+		if ((ret = add_bridge(lv->pair_br[i], sc->mtu, err, errlen)) < 0)
+			return ret;
+		specs[i].bridge2 = lv->pair_br[i];
+		specs[i].tap2 = lv->tap2[i];
+		proxy_eth1_mac(n, specs[i].mac2);
+	}
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+
+		if (!behind_proxy(n))
+			continue;
+		specs[i].bridge = lv->pair_br[n->peer];
+		specs[i].wire_port = true;
 	}
 	/* Bounded: the facts file saw 20 s boots and 90 ms RTT spikes when all
 	 * guests boot at once. Nothing is measured until all are ready. */
@@ -253,13 +414,13 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 		const char *argv[2 + 2 * SC_MAX_NODES + 1] = { "/usr/bin/cadeia-guest", "neigh" };
 		char ips[SC_MAX_NODES][20], macs[SC_MAX_NODES][18];
 		int k = 2;
-		char stages[64] = "";
-		unsigned mask = guest_stages(&sc->nodes[i]);
 
+		if (behind_proxy(&sc->nodes[i]))
+			continue;
 		for (int j = 0; j < sc->n_nodes; j++) {
 			struct in_addr a = { .s_addr = sc->nodes[j].ip };
 
-			if (j == i)
+			if (j == i || behind_proxy(&sc->nodes[j]))
 				continue;
 			snprintf(ips[j], sizeof(ips[j]), "%s", inet_ntoa(a));
 			cs_mac_format(sc->nodes[j].mac, macs[j]);
@@ -269,20 +430,10 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 		argv[k] = NULL;
 		if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0)
 			return ret;
-		if (!mask)
-			continue;
-		for (unsigned bit = 1; bit <= CS_STAGE_KWIRE; bit <<= 1)
-			if (mask & bit)
-				snprintf(stages + strlen(stages), sizeof(stages) - strlen(stages), "%s%s",
-					 *stages ? "," : "", cs_stage_name(bit));
-		{
-			const char *att[] = { "/usr/bin/cadeia-stage", "attach", "--node", tb->name[i],
-					      "--dev", sc->nodes[i].ifname, "--stages", stages, NULL };
-
-			if ((ret = guest_run(tb, i, att, NULL, err, errlen)) < 0)
-				return ret;
-		}
 	}
+	for (int i = 0; i < sc->n_nodes; i++)
+		if ((ret = attach_node(tb, i, err, errlen)) < 0)
+			return ret;
 	return 0;
 }
 
@@ -326,72 +477,163 @@ static bool same_set(json_t *want, json_t *got)
 	return true;
 }
 
+/* Node i's classifier and/or fwd table through `cadeia-stage rules`, read
+ * back with `cadeia-stage show`. */
+static int install_rules(struct testbed *tb, int i, const struct cp_tables *t, bool cls, bool fwd,
+			 char *err, size_t errlen)
+{
+	json_t *want, *w, *show = NULL;
+	json_error_t jerr;
+	char *text, *out = NULL;
+	size_t k;
+	const char *key;
+	const char *rules[] = { "/usr/bin/cadeia-stage", "rules", "--node", tb->name[i],
+				LV_RULES_PATH, NULL };
+	const char *sh[] = { "/usr/bin/cadeia-stage", "show", "--node", tb->name[i], "--json",
+			     NULL };
+	int ret;
+
+	want = rules_json(&t->node[i], cls, fwd);
+	/* The file names interfaces, not indexes; ours are all 0. */
+	json_object_foreach(want, key, w) {
+		json_t *e;
+
+		json_array_foreach(w, k, e)
+			json_object_del(e, "ifindex");
+	}
+	text = json_dumps(want, JSON_COMPACT);
+	ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_RULES_PATH, text, strlen(text), err,
+				    errlen);
+	free(text);
+	if (ret == 0)
+		ret = guest_run(tb, i, rules, NULL, err, errlen);
+	if (ret == 0)
+		ret = guest_run(tb, i, sh, &out, err, errlen);
+	if (ret == 0 && !(show = json_loads(out, 0, &jerr))) {
+		snprintf(err, errlen, "guest %s: cadeia-stage show: %s", tb->name[i], jerr.text);
+		ret = -EIO;
+	}
+	/* Read back what the guest's kernel holds. */
+	json_object_foreach(want, key, w) {
+		json_t *got = json_object_get(show, key), *e;
+
+		if (ret < 0)
+			break;
+		json_array_foreach(got, k, e)
+			json_object_del(e, "ifindex");
+		if (!same_set(w, got)) {
+			snprintf(err, errlen,
+				 "guest %s: the %s table read back differs from the one installed for length %d",
+				 tb->name[i], key, t->length);
+			ret = -EIO;
+		}
+	}
+	json_decref(show);
+	json_decref(want);
+	free(out);
+	return ret;
+}
+
+static void ovs_of(struct testbed *tb, int i, struct sff_ovs *o)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->netns, sizeof(o->netns), "guest %s", tb->name[i]);
+	snprintf(o->ifname, sizeof(o->ifname), "%s", n->ifname);
+	memcpy(o->mac, n->mac, 6);
+}
+
+static bool same_fwd(const struct cs_fwd_rule *want, size_t nw, const struct cs_fwd_rule *got,
+		     size_t ng)
+{
+	if (nw != ng)
+		return false;
+	for (size_t i = 0; i < nw; i++) {
+		size_t j;
+
+		for (j = 0; j < ng; j++)
+			if (memcmp(&want[i], &got[j], sizeof(want[i])) == 0)
+				break;
+		if (j == ng)
+			return false;
+	}
+	return true;
+}
+
+/* The ovs-nsh SFF: sff_ovs.h's flows into the guest's br0 in one bundle,
+ * then read back. */
+static int install_ovs(struct testbed *tb, int i, const struct cp_tables *t, char *err,
+		       size_t errlen)
+{
+	static struct cs_fwd_rule back[CP_MAX_FWD];
+	const struct cp_node_tables *nt = &t->node[i];
+	const char *replace[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow14", "--bundle",
+				  "replace-flows", "br0", LV_FLOWS_PATH, NULL };
+	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "--no-stats",
+			       "dump-flows", "br0", NULL };
+	struct sff_ovs o;
+	char *text = NULL, *out = NULL;
+	size_t len = 0, n = CP_MAX_FWD;
+	FILE *f;
+	int ret = -1;
+
+	ovs_of(tb, i, &o);
+	if (!(f = open_memstream(&text, &len))) {
+		ret = -errno;
+		snprintf(err, errlen, "guest %s: flows: %s", tb->name[i], strerror(errno));
+		return ret;
+	}
+	ret = sff_ovs_write_flows(&o, f, nt->fwd, nt->n_fwd, err, errlen);
+	if (fclose(f) != 0 && ret == 0) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "guest %s: flows: %s", tb->name[i], strerror(ENOMEM));
+	}
+	if (ret < 0)
+		goto cleanup;
+	if ((ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_FLOWS_PATH, text, len, err,
+					 errlen)) < 0 ||
+	    (ret = guest_run(tb, i, replace, NULL, err, errlen)) < 0 ||
+	    (ret = guest_run(tb, i, dump, &out, err, errlen)) < 0 ||
+	    (ret = sff_ovs_parse_flows(&o, out, back, &n, err, errlen)) < 0)
+		goto cleanup;
+	if (!same_fwd(nt->fwd, nt->n_fwd, back, n)) {
+		snprintf(err, errlen, "guest %s: the OpenFlow rules read back differ from the table installed for length %d",
+			 tb->name[i], t->length);
+		ret = -EIO;
+	}
+cleanup:
+	free(text);
+	free(out);
+	return ret;
+}
+
 static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
 {
 	const struct scenario *sc = tb->sc;
 	int ret = 0;
 
-	for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
-		unsigned mask = guest_stages(&sc->nodes[i]);
-		bool cls = mask & CS_STAGE_CLASSIFIER, fwd = mask & CS_STAGE_FWD;
-		json_t *want, *w, *show = NULL;
-		json_error_t jerr;
-		char *text, *out = NULL;
-		size_t k;
-		const char *key;
-		const char *rules[] = { "/usr/bin/cadeia-stage", "rules", "--node", tb->name[i],
-					LV_RULES_PATH, NULL };
-		const char *sh[] = { "/usr/bin/cadeia-stage", "show", "--node", tb->name[i], "--json",
-				     NULL };
+	/* Fwd tables first: a classified frame must never meet an old table. */
+	for (int pass = 0; pass < 2 && ret == 0; pass++) {
+		for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
+			unsigned mask = guest_stages(sc, i, NULL, NULL);
+			bool cls = mask & CS_STAGE_CLASSIFIER, fwd = mask & CS_STAGE_FWD;
 
-		if (!cls && !fwd)
-			continue;
-		want = rules_json(&t->node[i], cls, fwd);
-		/* The file names interfaces, not indexes; ours are all 0. */
-		json_object_foreach(want, key, w) {
-			json_t *e;
-
-			json_array_foreach(w, k, e)
-				json_object_del(e, "ifindex");
+			if (pass == 0 && ovs_sff(sc, i))
+				ret = install_ovs(tb, i, t, err, errlen);
+			else if ((pass == 0 && fwd && !cls) || (pass == 1 && cls))
+				ret = install_rules(tb, i, t, cls, fwd, err, errlen);
 		}
-		text = json_dumps(want, JSON_COMPACT);
-		ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_RULES_PATH, text, strlen(text), err,
-					    errlen);
-		free(text);
-		if (ret == 0)
-			ret = guest_run(tb, i, rules, NULL, err, errlen);
-		if (ret == 0)
-			ret = guest_run(tb, i, sh, &out, err, errlen);
-		if (ret == 0 && !(show = json_loads(out, 0, &jerr))) {
-			snprintf(err, errlen, "guest %s: cadeia-stage show: %s", tb->name[i], jerr.text);
-			ret = -EIO;
-		}
-		/* Read back what the guest's kernel holds. */
-		json_object_foreach(want, key, w) {
-			json_t *got = json_object_get(show, key), *e;
-
-			if (ret < 0)
-				break;
-			json_array_foreach(got, k, e)
-				json_object_del(e, "ifindex");
-			if (!same_set(w, got)) {
-				snprintf(err, errlen,
-					 "guest %s: the %s table read back differs from the one installed for length %d",
-					 tb->name[i], key, t->length);
-				ret = -EIO;
-			}
-		}
-		json_decref(show);
-		json_decref(want);
-		free(out);
 	}
 	/* OVS 3.1.0 can silently lose every upcall (see the facts file): a wire
-	 * that drops misses would read as chain loss. Check before measuring. */
+	 * or SFF that drops misses would read as chain loss. Check before
+	 * measuring. */
 	for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
 		const char *argv[] = { "/usr/bin/ovs-dpctl", "show", NULL };
 		char *out = NULL, *lost;
 
-		if (sc->nodes[i].role != SC_ROLE_SF || sc->nodes[i].fn != SC_FN_OVS)
+		if (!ovs_sff(sc, i) &&
+		    (sc->nodes[i].role != SC_ROLE_SF || sc->nodes[i].fn != SC_FN_OVS))
 			continue;
 		if ((ret = guest_run(tb, i, argv, &out, err, errlen)) < 0)
 			break;
@@ -406,6 +648,25 @@ static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, 
 	if (ret == 0)
 		tb->length = t->length;
 	return ret;
+}
+
+/* The ovs-nsh SFF's forwarded frames: its forwarding rules' packet counts,
+ * once the datapath's pending statistics are in. */
+static int ovs_forwarded(struct testbed *tb, int i, unsigned long long *count, char *err,
+			 size_t errlen)
+{
+	const char *wait[] = { "/usr/bin/ovs-appctl", "revalidator/wait", NULL };
+	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "br0",
+			       NULL };
+	char *out = NULL;
+	int ret;
+
+	if ((ret = guest_run(tb, i, wait, NULL, err, errlen)) < 0 ||
+	    (ret = guest_run(tb, i, dump, &out, err, errlen)) < 0)
+		return ret;
+	*count = sff_ovs_count_forwarded(out);
+	free(out);
+	return 0;
 }
 
 static int lv_sf_counts(struct testbed *tb, unsigned long long *counts, char *err,
@@ -423,7 +684,12 @@ static int lv_sf_counts(struct testbed *tb, unsigned long long *counts, char *er
 		int ret;
 
 		counts[i] = 0;
-		if (!(guest_stages(&sc->nodes[i]) & CS_STAGE_FWD))
+		if (ovs_sff(sc, i)) {
+			if ((ret = ovs_forwarded(tb, i, &counts[i], err, errlen)) < 0)
+				return ret;
+			continue;
+		}
+		if (!(guest_stages(sc, i, NULL, NULL) & CS_STAGE_FWD))
 			continue;
 		if ((ret = guest_run(tb, i, argv, &out, err, errlen)) < 0)
 			return ret;
@@ -544,11 +810,17 @@ static int lv_probe(struct testbed *tb, int src, struct probe_opts *po, struct p
 	return 0;
 }
 
+/* A failed element: its interface (and a proxy's SF-side one) goes down. */
 static int lv_node_link(struct testbed *tb, int i, bool up, char *err, size_t errlen)
 {
-	const char *argv[] = { "/bin/busybox", "ip", "link", "set", tb->sc->nodes[i].ifname,
-			       up ? "up" : "down", NULL };
+	const struct sc_node *n = &tb->sc->nodes[i];
+	const char *argv[] = { "/bin/busybox", "ip", "link", "set", n->ifname, up ? "up" : "down",
+			       NULL };
+	int ret;
 
+	if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0 || n->role != SC_ROLE_PROXY)
+		return ret;
+	argv[4] = n->peer_ifname;
 	return guest_run(tb, i, argv, NULL, err, errlen);
 }
 

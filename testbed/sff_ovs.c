@@ -324,8 +324,8 @@ static int ofctl(const struct sff_ovs *o, const char *cmd, const char *file, boo
 	return run_cmd(NULL, o->dir, out, outlen, err, errlen, argv);
 }
 
-static int write_flows(const struct sff_ovs *o, FILE *f, const struct cs_fwd_rule *rules, size_t n,
-		       char *err, size_t errlen)
+int sff_ovs_write_flows(const struct sff_ovs *o, FILE *f, const struct cs_fwd_rule *rules,
+			size_t n, char *err, size_t errlen)
 {
 	char sff[18], mac[18];
 
@@ -382,7 +382,7 @@ int sff_ovs_install(const struct sff_ovs *o, const struct cs_fwd_rule *rules, si
 		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
 		return ret;
 	}
-	ret = write_flows(o, f, rules, n, err, errlen);
+	ret = sff_ovs_write_flows(o, f, rules, n, err, errlen);
 	if (fclose(f) != 0 && ret == 0) {
 		ret = -errno;
 		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
@@ -473,7 +473,21 @@ int sff_ovs_read(const struct sff_ovs *o, struct cs_fwd_rule *rules, size_t *n, 
 		 size_t errlen)
 {
 	static char dump[256 * 1024];
-	char msg[1024], *save = NULL;
+	char msg[1024];
+	int ret;
+
+	*n = 0;
+	if ((ret = ofctl(o, "dump-flows", NULL, false, dump, sizeof(dump), msg, sizeof(msg))) < 0) {
+		snprintf(err, errlen, "Open vSwitch SFF %s: reading rules: %s", o->netns, msg);
+		return ret;
+	}
+	return sff_ovs_parse_flows(o, dump, rules, n, err, errlen);
+}
+
+int sff_ovs_parse_flows(const struct sff_ovs *o, char *dump, struct cs_fwd_rule *rules, size_t *n,
+			char *err, size_t errlen)
+{
+	char *save = NULL;
 	size_t cap = *n, cnt = 0;
 	/* Each END rule is two flows: bit 0 = Ethernet inside, bit 1 = IPv4. */
 	unsigned char *halves = calloc(cap ? cap : 1, 1);
@@ -483,10 +497,6 @@ int sff_ovs_read(const struct sff_ovs *o, struct cs_fwd_rule *rules, size_t *n, 
 	if (!halves) {
 		snprintf(err, errlen, "Open vSwitch SFF %s: out of memory", o->netns);
 		return -ENOMEM;
-	}
-	if ((ret = ofctl(o, "dump-flows", NULL, false, dump, sizeof(dump), msg, sizeof(msg))) < 0) {
-		snprintf(err, errlen, "Open vSwitch SFF %s: reading rules: %s", o->netns, msg);
-		goto cleanup;
 	}
 	for (char *line = strtok_r(dump, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct cs_fwd_rule r;
@@ -556,7 +566,7 @@ int sff_ovs_forwarded(const struct sff_ovs *o, unsigned long long *count, char *
 		      size_t errlen)
 {
 	static char dump[256 * 1024];
-	char ctl[192], msg[1024], *save = NULL;
+	char ctl[192], msg[1024];
 	/* Datapath flows' hits reach the OpenFlow counters on a revalidator
 	 * pass; wait for one. */
 	const char *wait[] = { "ovs-appctl", "-t", ctl, "revalidator/wait", NULL };
@@ -569,14 +579,23 @@ int sff_ovs_forwarded(const struct sff_ovs *o, unsigned long long *count, char *
 		snprintf(err, errlen, "Open vSwitch SFF %s: reading counters: %s", o->netns, msg);
 		return ret;
 	}
+	*count = sff_ovs_count_forwarded(dump);
+	return 0;
+}
+
+unsigned long long sff_ovs_count_forwarded(char *dump)
+{
+	unsigned long long count = 0;
+	char *save = NULL;
+
 	for (char *line = strtok_r(dump, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char v[32];
 
 		if (!strstr(line, "nsh_spi=") || !field(line, "n_packets", v, sizeof(v)))
 			continue;
-		*count += strtoull(v, NULL, 10);
+		count += strtoull(v, NULL, 10);
 	}
-	return 0;
+	return count;
 }
 
 /* Detached daemons are reaped by init, or by a subreaper that may be slow:

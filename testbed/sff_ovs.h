@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cadeia_stage.h"
 
@@ -70,6 +71,23 @@ int sff_ovs_read(const struct sff_ovs *o, struct cs_fwd_rule *rules, size_t *n, 
  * statistics are pushed. */
 int sff_ovs_forwarded(const struct sff_ovs *o, unsigned long long *count, char *err,
 		      size_t errlen);
+
+/*
+ * The pieces above without a local OVS, for an SFF elsewhere (a guest's OVS
+ * on its kernel datapath): only o->mac and o->netns (a name for messages)
+ * are used.
+ *   sff_ovs_write_flows: the rules of this table as ovs-ofctl flow lines,
+ *     the file replace-flows takes (errors as sff_ovs_install).
+ *   sff_ovs_parse_flows: a `ovs-ofctl --no-stats dump-flows` text (modified
+ *     in place) back into a table, as sff_ovs_read.
+ *   sff_ovs_count_forwarded: the sum of the forwarding rules' n_packets in
+ *     a `dump-flows` text with statistics (modified in place).
+ */
+int sff_ovs_write_flows(const struct sff_ovs *o, FILE *f, const struct cs_fwd_rule *rules,
+			size_t n, char *err, size_t errlen);
+int sff_ovs_parse_flows(const struct sff_ovs *o, char *dump, struct cs_fwd_rule *rules, size_t *n,
+			char *err, size_t errlen);
+unsigned long long sff_ovs_count_forwarded(char *dump);
 
 /* Stops this SFF's daemons and removes its directory. */
 void sff_ovs_stop(const struct sff_ovs *o);

@@ -454,27 +454,53 @@ static int check_spec(const struct virt_domain_spec *s, char *err, size_t errlen
 			n, s->accel);
 		return -EINVAL;
 	}
-	if (s->bridge) {
-		if (!s->tap || !*s->tap || strlen(s->tap) >= IF_NAMESIZE) {
+	for (int k = 0; k < 2; k++) {
+		const char *tap = k ? s->tap2 : s->tap;
+
+		if (!(k ? s->bridge2 : s->bridge))
+			continue;
+		if (k && !s->bridge) {
+			set_err(err, errlen, "domain %s: a second NIC but no first", n);
+			return -EINVAL;
+		}
+		if (!tap || !*tap || strlen(tap) >= IF_NAMESIZE) {
 			set_err(err, errlen, "domain %s: tap name \"%s\" empty or longer than %d",
-				n, s->tap ? s->tap : "", IF_NAMESIZE - 1);
+				n, tap ? tap : "", IF_NAMESIZE - 1);
 			return -EINVAL;
 		}
 		/* libvirt renames taps called vnet* or macvtap* as it likes. */
-		if (!strncmp(s->tap, "vnet", 4) || !strncmp(s->tap, "macv", 4)) {
+		if (!strncmp(tap, "vnet", 4) || !strncmp(tap, "macv", 4)) {
 			set_err(err, errlen, "domain %s: tap name %s is reserved by libvirt",
-				n, s->tap);
+				n, tap);
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
+static void xml_nic(FILE *f, const struct virt_domain_spec *s, const char *bridge,
+		    const char *tap, const uint8_t m[6])
+{
+	char mac[18];
+
+	nl_mac_format(m, mac);
+	fprintf(f, "    <interface type='bridge'>\n      <mac address='%s'/>\n"
+		"      <source bridge='", mac);
+	xml_esc(f, bridge);
+	fputs("'/>\n      <target dev='", f);
+	xml_esc(f, tap);
+	fprintf(f, "'/>\n      <model type='virtio'/>\n"
+		"      <driver queues='%u'/>\n",
+		s->queues ? s->queues : VIRT_DEF_QUEUES);
+	if (s->mtu)
+		fprintf(f, "      <mtu size='%u'/>\n", s->mtu);
+	fputs("    </interface>\n", f);
+}
+
 int virt_domain_xml(const struct virt_domain_spec *s, char **xml, char *err, size_t errlen)
 {
 	bool kvm = s->accel && !strcmp(s->accel, "kvm");
 	const char *cmdline = s->cmdline ? s->cmdline : "";
-	char mac[18];
 	size_t size;
 	FILE *f;
 	int ret;
@@ -520,20 +546,11 @@ int virt_domain_xml(const struct virt_domain_spec *s, char **xml, char *err, siz
 	      "  <on_crash>destroy</on_crash>\n"
 	      "  <devices>\n"
 	      "    <controller type='usb' model='none'/>\n", f);
-	if (s->bridge) {
-		nl_mac_format(s->mac, mac);
-		fprintf(f, "    <interface type='bridge'>\n      <mac address='%s'/>\n"
-			"      <source bridge='", mac);
-		xml_esc(f, s->bridge);
-		fputs("'/>\n      <target dev='", f);
-		xml_esc(f, s->tap);
-		fprintf(f, "'/>\n      <model type='virtio'/>\n"
-			"      <driver queues='%u'/>\n",
-			s->queues ? s->queues : VIRT_DEF_QUEUES);
-		if (s->mtu)
-			fprintf(f, "      <mtu size='%u'/>\n", s->mtu);
-		fputs("    </interface>\n", f);
-	}
+	/* In this order on the PCI bus, hence eth0 and eth1. */
+	if (s->bridge)
+		xml_nic(f, s, s->bridge, s->tap, s->mac);
+	if (s->bridge2)
+		xml_nic(f, s, s->bridge2, s->tap2, s->mac2);
 	fputs("    <serial type='pty'>\n", f);
 	if (s->console_log) {
 		fputs("      <log file='", f);
@@ -577,6 +594,18 @@ int virt_port_isolate(const char *tap, const uint8_t mac[6], char *err, size_t e
 	return nl_fdb_add(NULL, tap, mac, err, errlen);
 }
 
+int virt_port_wire(const char *tap, char *err, size_t errlen)
+{
+	const struct nl_brport_flags wire = { .unicast_flood = true, .mcast_flood = true,
+					      .bcast_flood = true };
+	int ret;
+
+	ret = nl_brport_set_flags(NULL, tap, &wire, err, errlen);
+	if (ret < 0)
+		return ret;
+	return netns_if_no_ipv6(NULL, tap, err, errlen);
+}
+
 int virt_domain_start(virConnectPtr conn, const struct virt_domain_spec *spec,
 		      virDomainPtr *domp, char *err, size_t errlen)
 {
@@ -603,7 +632,10 @@ int virt_domain_start(virConnectPtr conn, const struct virt_domain_spec *spec,
 		goto cleanup;
 	}
 	if (spec->bridge && !spec->keep_port_flags) {
-		ret = virt_port_isolate(spec->tap, spec->mac, msg, sizeof(msg));
+		ret = spec->wire_port ? virt_port_wire(spec->tap, msg, sizeof(msg))
+				      : virt_port_isolate(spec->tap, spec->mac, msg, sizeof(msg));
+		if (ret == 0 && spec->bridge2)
+			ret = virt_port_wire(spec->tap2, msg, sizeof(msg));
 		if (ret < 0) {
 			set_err(err, errlen, "starting domain %s: bridge port: %s",
 				spec->name, msg);

@@ -75,6 +75,15 @@ struct virt_domain_spec {
 	unsigned int tb_cache_mib; /* TCG only; 0 = VIRT_DEF_TB_CACHE_MIB */
 	/* Leave the bridge port as libvirt makes it (learning, flooding on). */
 	bool keep_port_flags;
+	/* The port is on a bridge that joins just two guests, a wire: learning
+	 * off (frames carry foreign MACs both ways) but flooding on and no FDB
+	 * entry, so every frame reaches the other guest. */
+	bool wire_port;
+	/* A second NIC (eth1 in the guest), same model, MTU and queues, its
+	 * port always a wire port (above); bridge2 NULL = none. */
+	const char *bridge2;
+	const char *tap2;
+	uint8_t mac2[6];
 };
 
 /* The domain XML for spec; malloc'd into *xml. */
@@ -88,13 +97,16 @@ int virt_cmdline(char *buf, size_t len, const char *role, const char *node,
 /*
  * Creates and starts a transient domain; then, unless keep_port_flags, turns
  * learning and all flooding off on its tap and adds a static FDB entry for
- * its MAC there (libvirt makes a new tap at every start). *dom (may be NULL)
+ * its MAC there (libvirt makes a new tap at every start), or makes it a wire
+ * port (wire_port, and always the second NIC's). *dom (may be NULL)
  * receives a reference to free with virDomainFree.
  */
 int virt_domain_start(virConnectPtr conn, const struct virt_domain_spec *spec,
 		      virDomainPtr *dom, char *err, size_t errlen);
 /* (Re)applies the port settings above to tap. */
 int virt_port_isolate(const char *tap, const uint8_t mac[6], char *err, size_t errlen);
+/* The same for a wire port (see wire_port). */
+int virt_port_wire(const char *tap, char *err, size_t errlen);
 /* Destroys a domain (and undefines it if it was defined). -ENOENT if there is
  * no such domain. */
 int virt_domain_destroy(virConnectPtr conn, const char *name, char *err, size_t errlen);
