@@ -179,10 +179,21 @@ static int record_nodes(struct testbed *tb)
 {
 	json_t *nodes = json_array();
 
-	for (int i = 0; i < tb->sc->n_nodes; i++)
-		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:s}", "name",
-						       tb->sc->nodes[i].name, "netns", tb->name[i],
-						       "link", tb->hostif[i], "pins", tb->name[i]));
+	for (int i = 0; i < tb->sc->n_nodes; i++) {
+		const struct sc_node *n = &tb->sc->nodes[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "name", n->name, "netns", tb->name[i],
+				      "pins", tb->name[i]);
+
+		/* An SF behind a proxy has no host link: its link is the proxy's. */
+		if (!behind_proxy(n))
+			json_object_set_new(o, "link", json_string(tb->hostif[i]));
+		if (n->role == SC_ROLE_PROXY)
+			json_object_set_new(o, "peer_link",
+					    json_pack("{s:s, s:s, s:s}", "ifname", n->peer_ifname,
+						      "peer_netns", tb->name[n->peer], "peer_ifname",
+						      tb->sc->nodes[n->peer].ifname));
+		json_array_append_new(nodes, o);
+	}
 	return rs_set(tb->rs, "nodes", nodes);
 }
 

@@ -476,8 +476,9 @@ int sff_ovs_read(const struct sff_ovs *o, struct cs_fwd_rule *rules, size_t *n, 
 	char msg[1024];
 	int ret;
 
-	*n = 0;
+	/* *n is the capacity until sff_ovs_parse_flows takes it. */
 	if ((ret = ofctl(o, "dump-flows", NULL, false, dump, sizeof(dump), msg, sizeof(msg))) < 0) {
+		*n = 0;
 		snprintf(err, errlen, "Open vSwitch SFF %s: reading rules: %s", o->netns, msg);
 		return ret;
 	}
