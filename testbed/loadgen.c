@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "cadeia_stage.h"
 #include "loadgen.h"
 
@@ -37,17 +38,6 @@
 #define SINK_RCVBUF (32 << 20)
 #define GEN_SNDBUF (4 << 20)
 #define HDRS_LEN (sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(struct loadgen_hdr))
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t now_ns(void)
 {

@@ -6,20 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "ndr.h"
 
 #define GEN_TOLERANCE_DEFAULT_PCT 1.0
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void ndr_judge(const struct ndr_opts *o, struct ndr_trial *t)
 {

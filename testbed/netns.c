@@ -13,24 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "netns.h"
 
 /* Our own thread's netns: /proc/self would name the thread-group leader's. */
 #define SELF_NETNS "/proc/thread-self/ns/net"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int check_name(const char *what, const char *name, char *err, size_t errlen)
 {

@@ -5,6 +5,7 @@
  * the target netns, every request acknowledged and the kernel's extended ack
  * text reported when it gives one. See nl.h.
  */
+#include "errmsg.h"
 #include "nl.h"
 
 #include <arpa/inet.h>
@@ -44,20 +45,6 @@ struct nl_sock {
 #define NLH(r) ((struct nlmsghdr *)&(r))
 
 typedef int (*nl_msg_cb)(struct nlmsghdr *h, void *arg);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* " in netns <name>", or "" for the current netns. */
 static const char *in_ns(const char *netns, char *buf, size_t len)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "cadeia_stage.h"
 #include "probe.h"
 
@@ -54,17 +55,6 @@ struct prober {
 	size_t rxlen;
 	char dst_str[INET_ADDRSTRLEN];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t now_ns(clockid_t clk)
 {
