@@ -8,9 +8,8 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-B=${BUILD:-build}/cadeia-bench
-PIN=/sys/fs/bpf/cadeia
 SMALL=tests/scenarios/cleanup-small.json
 LONG=tests/scenarios/cleanup-long.json
 TMP=$(mktemp -d /tmp/cbtF-cleanup.XXXXXX)
@@ -19,18 +18,12 @@ RES=$TMP/results
 # that starts with "cb" like every run id without being one.
 DECOY_NS=(cbtF-decoy cbtFab12)
 DECOY_LINK=cbtF-decoy0 # and its veth peer cbtF-decoy1
-PIDS=()
-RUNS=()
 
 teardown() {
-	local pid id ns
+	local ns
 
-	for pid in "${PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	for id in "${RUNS[@]}"; do
-		[ -e /run/cadeia-bench/$id.json ] && $B down --force "$id" >/dev/null 2>&1
-	done
+	stop_pids
+	down_runs --force
 	for ns in "${DECOY_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -39,78 +32,29 @@ teardown() {
 }
 trap teardown EXIT
 
-die() { fail "$*"; tap_done; exit 1; }
-
-[ -x "$B" ] || die "$B is built"
-command -v jq >/dev/null || die "jq is installed"
-
-leftovers() {
-	local id=$1
-
-	ip netns list | awk '{print $1}' | grep "^$id-"
-	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
-	ls -d "$PIN/$id-"* 2>/dev/null
-	ls -d /run/cadeia-bench/$id.json /run/cadeia-bench/$id 2>/dev/null
-	pgrep -af "cadeia-bench fn .*--netns $id-"
-}
+need_built "$B"
+need_tools jq
 
 check_clean() {
-	local id=$1 what=$2 left
-
-	left=$(leftovers "$id")
-	if [ -z "$left" ]; then
-		ok "$what: nothing named $id-* remains (netns, link, pin, function, state file)"
-	else
-		fail "$what: left behind: $(echo $left)"
-	fi
+	check_gone "$(leftovers "$1" netns link pin state fn)" \
+		"$2: nothing named $1-* remains (netns, link, pin, function, state file)" "$2: left behind"
 }
 
 check_decoys() {
-	local what=$1 ns missing=""
+	local ns missing=""
 
 	for ns in "${DECOY_NS[@]}"; do
 		ip netns list | awk '{print $1}' | grep -qx "$ns" || missing="$missing netns:$ns"
 	done
 	ip link show "$DECOY_LINK" >/dev/null 2>&1 || missing="$missing link:$DECOY_LINK"
-	if [ -z "$missing" ]; then
-		ok "$what: the decoys survive"
-	else
-		fail "$what: decoys removed:$missing"
-	fi
+	check_decoys_missing "$1" "$missing"
 }
 
-# The id of the run owned by PID, from its state file; waits up to 10 s.
-run_id_of() {
-	local pid=$1 f i
-
-	for i in $(seq 100); do
-		for f in /run/cadeia-bench/cb????.json; do
-			[ -e "$f" ] || continue
-			if [ "$(jq -r .pid "$f" 2>/dev/null)" = "$pid" ]; then
-				basename "$f" .json
-				return 0
-			fi
-		done
-		sleep 0.1
-	done
-	return 1
+# What normal_run and interrupted_run do not check themselves.
+check_results() {
+	[ "$2" = "interrupted run" ] || return 0
+	check "interrupted run: no partial directory left" [ -z "$(ls -A "$RES/sigint" | grep partial)" ]
 }
-
-# Waits up to 60 s until run ID has written a measured round to raw.csv.
-wait_measuring() {
-	local id=$1 stage i
-
-	for i in $(seq 600); do
-		stage=$(jq -r '.results // empty' /run/cadeia-bench/$id.json 2>/dev/null)
-		if [ -n "$stage" ] && [ -f "$stage/raw.csv" ] && [ "$(wc -l <"$stage/raw.csv")" -ge 2 ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
-data_rows() { echo $(($(wc -l <"$1") - 1)); }
 
 for ns in "${DECOY_NS[@]}"; do
 	ip netns add "$ns" || die "create decoy netns $ns"
@@ -119,99 +63,13 @@ ip link add "$DECOY_LINK" type veth peer name "${DECOY_LINK%0}1" || die "create 
 mkdir -p "$RES"
 
 # ---- a normal run ---------------------------------------------------------------
-out=$TMP/normal
-mkdir -p "$out"
-$B run --quiet --results "$RES/normal" "$SMALL" </dev/null >"$out/stdout" 2>"$out/stderr"
-rc=$?
-check "normal run exits 0" [ "$rc" -eq 0 ]
-[ "$rc" -eq 0 ] || diag "$(tail -n 3 "$out/stderr")"
-dirs=("$RES"/normal/cbtF-small-*)
-if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
-	d=${dirs[0]}
-	ok "normal run: one results directory, $(basename "$d")"
-	id=$(jq -r .run_id "$d/meta.json")
-	RUNS+=("$id")
-	check "normal run: meta.json says complete" [ "$(jq -r .status "$d/meta.json")" = complete ]
-	check "normal run: no INCOMPLETE file" [ ! -e "$d/INCOMPLETE" ]
-	check "normal run: raw.csv has 2 lengths x 10 probes" [ "$(data_rows "$d/raw.csv")" -eq 20 ]
-	check "normal run: summary.csv has a row per length" [ "$(data_rows "$d/summary.csv")" -eq 2 ]
-	check "normal run: no partial directory left" [ -z "$(ls -A "$RES/normal" | grep partial)" ]
-	check_clean "$id" "normal run"
-else
-	fail "normal run: one results directory (found: ${dirs[*]})"
-fi
-check_decoys "normal run"
+normal_run "$SMALL" cbtF-small
 
 # ---- SIGINT in the middle of a sweep ----------------------------------------------
-out=$TMP/sigint
-mkdir -p "$out"
-$B run --quiet --results "$RES/sigint" "$LONG" </dev/null >"$out/stdout" 2>"$out/stderr" &
-pid=$!
-PIDS+=($pid)
-if id=$(run_id_of $pid); then
-	RUNS+=("$id")
-	ok "interrupted run: state file /run/cadeia-bench/$id.json names pid $pid"
-	if wait_measuring "$id"; then
-		ok "interrupted run: a length is being measured"
-	else
-		fail "interrupted run: no round measured within 60 s"
-	fi
-	check "interrupted run: still running before SIGINT" kill -0 $pid
-	kill -INT $pid
-	wait $pid
-	rc=$?
-	PIDS=()
-	check "interrupted run: exit status 3 after SIGINT (got $rc)" [ "$rc" -eq 3 ]
-	dirs=("$RES"/sigint/cbtF-long-*)
-	if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
-		d=${dirs[0]}
-		ok "interrupted run: results renamed into place, $(basename "$d")"
-		check "interrupted run: meta.json says incomplete" [ "$(jq -r .status "$d/meta.json")" = incomplete ]
-		check "interrupted run: meta.json names run $id" [ "$(jq -r .run_id "$d/meta.json")" = "$id" ]
-		check "interrupted run: INCOMPLETE file present" [ -s "$d/INCOMPLETE" ]
-		check "interrupted run: raw.csv has rows" [ "$(data_rows "$d/raw.csv")" -gt 0 ]
-		check "interrupted run: the sweep stopped early" \
-			[ "$(data_rows "$d/raw.csv")" -lt $((3 * 20 * 50)) ]
-		check "interrupted run: no partial directory left" [ -z "$(ls -A "$RES/sigint" | grep partial)" ]
-	else
-		fail "interrupted run: one results directory (found: ${dirs[*]})"
-	fi
-	check_clean "$id" "interrupted run"
-else
-	fail "interrupted run: no state file names pid $pid"
-	kill -INT $pid
-	wait $pid
-	PIDS=()
-fi
-check_decoys "interrupted run"
+interrupted_run "$LONG" cbtF-long 60 $((3 * 20 * 50))
 
 # ---- kill -9 of the orchestrator, then down ---------------------------------------------
-out=$TMP/kill9
-mkdir -p "$out"
-$B run --quiet --results "$RES/kill9" "$LONG" </dev/null >"$out/stdout" 2>"$out/stderr" &
-pid=$!
-PIDS+=($pid)
-if id=$(run_id_of $pid); then
-	RUNS+=("$id")
-	ok "killed run: state file /run/cadeia-bench/$id.json names pid $pid"
-	wait_measuring "$id" || fail "killed run: no round measured within 60 s"
-	kill -9 $pid
-	wait $pid 2>/dev/null
-	PIDS=()
-	# What kill -9 leaves: the testbed, the pins and the state file.
-	check "killed run: its namespaces outlive it" bash -c "ip netns list | grep -q '^$id-'"
-	check "killed run: status calls it orphaned" \
-		[ "$($B status --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .state')" = orphaned ]
-	check "killed run: cadeia-bench down $id exits 0" bash -c "$B down $id >'$out/down' 2>&1"
-	check_clean "$id" "killed run, after down"
-	check "down $id again, nothing to do: exits 0" bash -c "$B down $id >'$out/down2' 2>&1"
-else
-	fail "killed run: no state file names pid $pid"
-	kill -INT $pid
-	wait $pid
-	PIDS=()
-fi
-check_decoys "killed run"
+killed_run "$LONG" 60 namespaces ip netns list
 
 # ---- two runs at once -------------------------------------------------------------------
 out=$TMP/two

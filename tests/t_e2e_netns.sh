@@ -11,146 +11,18 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-B=${BUILD:-build}/cadeia-bench
-S=${BUILD:-build}/cadeia-stage
-PIN=/sys/fs/bpf/cadeia
 PINGS=5
 TMP=$(mktemp -d /tmp/cbtF-e2e.XXXXXX)
-RUNS=()
-CAP_PIDS=()
 
-stop_captures() {
-	local pid
+trap teardown_runs EXIT
 
-	for pid in "${CAP_PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	for pid in "${CAP_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	CAP_PIDS=()
-}
-
-teardown() {
-	local id
-
-	stop_captures
-	for id in "${RUNS[@]}"; do
-		[ -e /run/cadeia-bench/$id.json ] && $B down "$id" >/dev/null 2>&1
-	done
-	if [ -n "${KEEP_TMP:-}" ]; then diag "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap teardown EXIT
-
-die() { fail "$*"; tap_done; exit 1; }
-
-[ -x "$B" ] && [ -x "$S" ] || die "$B and $S are built"
-command -v tcpdump >/dev/null && command -v tshark >/dev/null && command -v jq >/dev/null ||
-	die "tcpdump, tshark and jq are installed"
-
-# Node i of a scenario (0-based, file order) has these, per scenarios/README.md.
-mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
-ip_of() { echo "10.201.0.$(($1 + 1))"; }
+need_built "$B" "$S"
+need_tools tcpdump tshark jq
 
 # Nothing carrying the run's prefix may remain after `down`.
-leftovers() {
-	local id=$1
-
-	ip netns list | awk '{print $1}' | grep "^$id-"
-	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
-	ls -d "$PIN/$id-"* 2>/dev/null
-	ls -d /run/cadeia-bench/$id.json /run/cadeia-bench/$id 2>/dev/null
-	pgrep -af "cadeia-bench fn .*--netns $id-"
-}
-
-down_and_check() {
-	local id=$1 what=$2 left
-
-	check "$what: cadeia-bench down $id exits 0" bash -c "$B down $id >$TMP/down.log 2>&1"
-	left=$(leftovers "$id")
-	if [ -z "$left" ]; then
-		ok "$what: nothing named $id-* remains"
-	else
-		fail "$what: left behind after down: $(echo $left)"
-	fi
-}
-
-# Decodes every capture of a session into one table, a row per frame:
-# port dir time spi si ttl osrc odst isrc idst type seq ipsrc ipdst
-# (outer and inner Ethernet; inner empty without NSH; ttl in decimal).
-decode() {
-	local dir=$1 f port q
-
-	: >"$dir/frames.tsv"
-	: >"$dir/stray.txt"
-	for f in "$dir"/*.pcap; do
-		port=$(basename "$f" .pcap)
-		q=${port##*.}
-		port=${port%.*}
-		# IGMP: the bridge joins 224.0.0.106 (multicast snooping) once as it comes up.
-		tshark -r "$f" -Y 'not (icmp or nsh or igmp)' 2>/dev/null | sed "s/^/$port.$q: /" >>"$dir/stray.txt"
-		tshark -r "$f" -Y 'icmp or nsh' -T fields -E separator=/t -e frame.time_epoch \
-			-e nsh.spi -e nsh.si -e nsh.ttl -e eth.src -e eth.dst -e icmp.type \
-			-e icmp.seq -e ip.src -e ip.dst 2>/dev/null |
-			awk -F'\t' -v OFS='\t' -v port="$port" -v q="$q" '
-			function hex(s,   i, c, v) {
-				if (s == "") return ""
-				sub(/^0[xX]/, "", s); v = 0
-				for (i = 1; i <= length(s); i++) {
-					c = index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
-					v = v * 16 + c
-				}
-				return v
-			}
-			{
-				split($5, s, ","); split($6, d, ",")
-				print port, q, $1, $2, $3, hex($4), s[1], d[1], s[2], d[2], $7, $8, $9, $10
-			}' >>"$dir/frames.tsv"
-	done
-}
-
-# sel DIR "col=val ..." [want "col=val ..."]: prints "<matching> <mismatching>",
-# the rows matching the first set and, among them, those differing from want.
-# The first mismatching row goes to $dir/mismatch for the diagnostics.
-sel() {
-	awk -F'\t' -v where="$2" -v want="${3:-}" -v mm="$1/mismatch" '
-	BEGIN {
-		split("port dir time spi si ttl osrc odst isrc idst type seq ipsrc ipdst", names, " ")
-		for (i in names) col[names[i]] = i
-		nw = split(where, w, " "); nq = split(want, q, " ")
-		printf "" >mm
-		# An unknown column would match nothing and pass a "no such frame" check.
-		for (i = 1; i <= nw; i++) if (!(substr(w[i], 1, index(w[i], "=") - 1) in col)) unknown = 1
-		for (i = 1; i <= nq; i++) if (!(substr(q[i], 1, index(q[i], "=") - 1) in col)) unknown = 1
-		if (unknown) { print -1, -1; exit }
-	}
-	function holds(cond,   k) {
-		k = index(cond, "=")
-		return $(col[substr(cond, 1, k - 1)]) == substr(cond, k + 1)
-	}
-	{
-		for (i = 1; i <= nw; i++) if (!holds(w[i])) next
-		n++
-		for (i = 1; i <= nq; i++) if (!holds(q[i])) { bad++; if (bad == 1) print >mm; break }
-	}
-	END { if (!unknown) print n + 0, bad + 0 }' "$1/frames.tsv"
-}
-
-# expect DIR DESC COUNT "where" ["want"]: exactly COUNT frames match, all as wanted.
-expect() {
-	local dir=$1 desc=$2 count=$3 n bad
-
-	read -r n bad < <(sel "$dir" "$4" "${5:-}")
-	if [ "$n" -eq "$count" ] && [ "$bad" -eq 0 ]; then
-		ok "$desc"
-	else
-		fail "$desc ($n frames, expected $count; $bad not as expected)"
-		[ -s "$dir/mismatch" ] && diag "first unexpected frame: $(tr '\t' ' ' <"$dir/mismatch")"
-	fi
-}
-
-counter() { jq -r ".counters.$2.$3 // 0" "$1"; }
+down_check() { down_and_check "$1" "$2" "nothing named $1-* remains" netns link pin state fn; }
 
 # check_run NAME SCENARIO LENGTH: up, capture, ping every chain's destination,
 # check the wire and the counters, down.
@@ -165,29 +37,18 @@ check_run() {
 	mapfile -t roles < <(jq -r '.nodes[].role' "$scen")
 	for i in "${!nodes[@]}"; do idx[${nodes[$i]}]=$i; done
 
-	# stdout to a file, not $(...): see the pipe check at the end.
-	$B up --length "$len" "$scen" </dev/null >"$dir/up.out" 2>"$dir/up.err"
-	t=$?
-	id=$(cat "$dir/up.out")
-	if [ $t -ne 0 ] || ! [[ "$id" =~ ^cb[0-9a-f]{4}$ ]]; then
+	# Not $(...): see the pipe check at the end.
+	if ! bench_up "$dir" "$len" "$scen"; then
 		fail "$name: cadeia-bench up --length $len $scen prints a run id ($(tail -n 1 "$dir/up.err"))"
 		return
 	fi
-	RUNS+=("$id")
+	id=$UP_ID
 	ok "$name: cadeia-bench up --length $len $scen: run $id"
 
 	for n in "${nodes[@]}"; do
-		for t in in out; do
-			tcpdump -i "$id-$n" -Q $t --immediate-mode -U -n -s 256 --time-stamp-precision=nano \
-				-w "$dir/$n.$t.pcap" 2>"$dir/$n.$t.err" &
-			CAP_PIDS+=($!)
-		done
+		capture "$dir" "$n" "$id-$n"
 	done
-	for t in $(seq 50); do
-		[ "$(grep -l 'listening on' "$dir"/*.err 2>/dev/null | wc -l)" -eq $((${#nodes[@]} * 2)) ] && break
-		sleep 0.1
-	done
-	[ "$t" -lt 50 ] || diag "$name: not every tcpdump reported listening"
+	capture_wait || diag "$name: not every tcpdump reported listening"
 	for i in "${!nodes[@]}"; do
 		[ "${roles[$i]}" = sf ] && $S stats --node "$id-${nodes[$i]}" --json >"$dir/${nodes[$i]}.before.json"
 	done
@@ -208,7 +69,8 @@ check_run() {
 	for i in "${!nodes[@]}"; do
 		[ "${roles[$i]}" = sf ] && $S stats --node "$id-${nodes[$i]}" --json >"$dir/${nodes[$i]}.after.json"
 	done
-	decode "$dir"
+	# IGMP: the bridge joins 224.0.0.106 (multicast snooping) once as it comes up.
+	decode "$dir" igmp
 	# The testbed's own traffic (IPv6 ND, MLD, ARP) would ride along with what is measured.
 	if [ ! -s "$dir/stray.txt" ]; then
 		ok "$name: no frame but the pings' on any port"
@@ -273,14 +135,7 @@ check_run() {
 		local path="$src.in"
 		for n in "${sfs[@]}"; do path="$path $n.out $n.in"; done
 		path="$path $cdest.out"
-		t=$(awk -F'\t' -v dst="$dst" -v path="$path" '
-			BEGIN { np = split(path, p, " "); for (i = 1; i <= np; i++) pos[p[i]] = i }
-			$14 == dst && $11 == 8 && (($1 "." $2) in pos) { ts[$12, pos[$1 "." $2]] = $3; seqs[$12] = 1 }
-			END {
-				for (s in seqs) for (i = 2; i <= np; i++)
-					if (!((s, i) in ts) || !((s, i - 1) in ts) || ts[s, i] < ts[s, i - 1]) bad++
-				print bad + 0
-			}' "$dir/frames.tsv")
+		read -r _ t < <(in_order "$dir" "$dst" "$path")
 		if [ "$t" -eq 0 ]; then ok "$tag: every request crossed $path in that order"; else fail "$tag: $t hops out of order or missing along $path"; fi
 
 		# Replies go straight back, plain.
@@ -330,7 +185,7 @@ check_run() {
 		got=""
 		want=""
 		for t in dec.decap enc.encap fwd.forwarded fwd.end_of_chain; do
-			got="$got $t=$(($(counter "$a" ${t%.*} ${t#*.}) - $(counter "$b" ${t%.*} ${t#*.})))"
+			got="$got $t=$(counter_delta "$b" "$a" $t)"
 		done
 		want=" dec.decap=${exp_decap[$n]:-0} enc.encap=${exp_encap[$n]:-0} fwd.forwarded=${exp_fwd[$n]:-0} fwd.end_of_chain=${exp_end[$n]:-0}"
 		if [ "$got" = "$want" ]; then
@@ -340,7 +195,7 @@ check_run() {
 		fi
 	done
 
-	down_and_check "$id" "$name"
+	down_check "$id" "$name"
 }
 
 for L in ${E2E_LENGTHS:-0 1 2 8}; do
@@ -360,6 +215,6 @@ if [ "$t" -eq 0 ]; then
 else
 	fail "up with stdout on a pipe: the pipe stayed open after up exited (the functions of run $id hold it)"
 fi
-[[ "$id" =~ ^cb[0-9a-f]{4}$ ]] && down_and_check "$id" "up with stdout on a pipe"
+[[ "$id" =~ ^cb[0-9a-f]{4}$ ]] && down_check "$id" "up with stdout on a pipe"
 
 tap_done

@@ -10,105 +10,34 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-BUILD=${BUILD:-build}
-IMG=$BUILD/image
 TMP=$(mktemp -d /tmp/cbtO-gst.XXXXXX)
-QEMU=qemu-system-x86_64
 STAGE=/usr/bin/cadeia-stage
 
 teardown() {
-	local pid
-	# Our QEMU only: its pid is checked against its command line first.
-	if [ -s "$TMP/qpid" ]; then
-		pid=$(cat "$TMP/qpid")
-		grep -qs "$TMP" "/proc/$pid/cmdline" && kill "$pid"
-	fi
+	kill_guests
 	rm -rf "$TMP"
 }
 trap teardown EXIT
 
 # Skips unchanged inputs; otherwise embeds the current BPF objects.
-if ! make -s image >"$TMP/make.log" 2>&1; then
-	fail "make image"
-	sed 's/^/# /' "$TMP/make.log"
-	tap_done
-	exit 1
-fi
-ok "make image"
-if ! command -v "$QEMU" >/dev/null; then
-	fail "$QEMU is installed"
-	tap_done
-	exit 1
-fi
+make_image "$TMP/make.log"
+need_tools "$QEMU"
 
-# A minimal qemu-guest-agent client: ga ping | exec PATH ARGS... | fire PATH ARGS...
-cat >"$TMP/ga.py" <<'EOF'
-import base64, json, os, socket, sys, time
-sock, cmd = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(sock)
-f = s.makefile("rwb", buffering=0)
-def reply():
-    while True:
-        line = f.readline()
-        if not line:
-            sys.exit("agent closed the connection")
-        line = line.strip().lstrip(b"\xff")
-        if line:
-            return json.loads(line)
-def call(execute, **args):
-    f.write(json.dumps({"execute": execute, "arguments": args}).encode() + b"\n")
-    r = reply()
-    if "error" in r:
-        sys.exit("%s: %s" % (execute, r["error"]))
-    return r["return"]
-# Skip whatever an earlier client left unread.
-token = int.from_bytes(os.urandom(4), "little")
-f.write(b"\xff" + json.dumps({"execute": "guest-sync-delimited", "arguments": {"id": token}}).encode() + b"\n")
-while reply().get("return") != token:
-    pass
-if cmd == "ping":
-    call("guest-ping")
-    print("pong")
-elif cmd in ("exec", "fire"):
-    pid = call("guest-exec", path=sys.argv[3], arg=sys.argv[4:], **{"capture-output": True})["pid"]
-    if cmd == "fire":
-        sys.exit(0)
-    while True:
-        st = call("guest-exec-status", pid=pid)
-        if st["exited"]:
-            break
-        time.sleep(0.05)
-    sys.stdout.write(base64.b64decode(st.get("out-data", "")).decode(errors="replace"))
-    sys.stderr.write(base64.b64decode(st.get("err-data", "")).decode(errors="replace"))
-    sys.exit(st.get("exitcode", 1))
-EOF
-ga() { timeout 60 python3 "$TMP/ga.py" "$TMP/ga.sock" "$@"; }
+ga() { qga 60 "$TMP/g.sock" "$@"; }
 
-"$QEMU" -accel tcg -m 256 -smp 1 -display none -no-reboot \
-	-kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
-	-append "console=ttyS0 panic=-1 quiet cadeia.role=sf cadeia.node=t cadeia.fn=kwire" \
-	-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:cb:70:01 \
-	-device virtio-serial \
-	-chardev "socket,path=$TMP/ga.sock,server=on,wait=off,id=ga" \
-	-device virtserialport,chardev=ga,name=org.qemu.guest_agent.0 \
-	-serial "file:$TMP/console" -pidfile "$TMP/pid" -daemonize 2>"$TMP/qemu.err"
-# QEMU removes its pid file at exit: keep a copy for teardown.
-cp "$TMP/pid" "$TMP/qpid" 2>/dev/null
-if [ -s "$TMP/qpid" ]; then ok "QEMU started"; else
-	fail "QEMU started"; sed 's/^/# /' "$TMP/qemu.err"; tap_done; exit 1; fi
+boot_guest "" g "cadeia.role=sf cadeia.node=t cadeia.fn=kwire" \
+	-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:cb:70:01
+if [ -s "$TMP/g.qpid" ]; then ok "QEMU started"; else
+	fail "QEMU started"; sed 's/^/# /' "$TMP/g.err"; tap_done; exit 1; fi
 
-for ((i = 0; i < 600; i++)); do
-	grep -q 'cadeia: \(ready\|FAILED\)' "$TMP/console" 2>/dev/null && break
-	sleep 0.1
-done
-if grep -q 'cadeia: ready' "$TMP/console" && [ "$(ga ping 2>/dev/null)" = pong ]; then
+wait_console g 'cadeia: \(ready\|FAILED\)' 60
+if grep -q 'cadeia: ready' "$TMP/g.console" && [ "$(ga ping 2>/dev/null)" = pong ]; then
 	ok "guest (kernel $(sed -n 's/.*"kernel_version": "\([^"]*\)".*/\1/p' "$IMG/manifest.json")) is ready, agent answers"
 else
 	fail "guest is ready, agent answers"
-	diag "console: $(tr -d '\r' <"$TMP/console" 2>/dev/null | tail -n 5)"
+	diag "console: $(tr -d '\r' <"$TMP/g.console" 2>/dev/null | tail -n 5)"
 	tap_done
 	exit 1
 fi
@@ -137,7 +66,6 @@ load_check() {
 	check "detach --node t after $list" ga exec $STAGE detach --node t
 	check "show --node t fails after detach" not ga exec $STAGE show --node t
 }
-not() { ! "$@" >/dev/null 2>&1; }
 
 load_check dec,enc,fwd,kwire
 load_check classifier
@@ -146,10 +74,6 @@ load_check kwire --kwire-mode nsh-host
 
 # busybox poweroff -f: the agent may not answer it, the QEMU exit is the proof.
 ga fire /bin/busybox poweroff -f >/dev/null 2>&1
-for ((i = 0; i < 100; i++)); do
-	kill -0 "$(cat "$TMP/qpid")" 2>/dev/null || break
-	sleep 0.1
-done
-check "guest powers off (QEMU exits)" [ "$i" -lt 100 ]
+check "guest powers off (QEMU exits)" guest_exited g
 
 tap_done

@@ -8,26 +8,19 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
 BUILD=${BUILD:-build}
-IMG=$BUILD/image
 NS=cbtI-img$$
 BR=cbtI-br
 TMP=$(mktemp -d /tmp/cbtI-img.XXXXXX)
-QEMU=qemu-system-x86_64
 MAC1=52:54:00:cb:71:01 # sf, fn=ovs
 MAC2=52:54:00:cb:71:02 # dest
 MAC3=52:54:00:cb:71:03 # src
 IP1=10.213.0.1 IP2=10.213.0.2 IP3=10.213.0.3
 
 teardown() {
-	local p pid
-	# Our QEMUs only: the pid is checked against its command line first.
-	for p in "$TMP"/*.qpid; do
-		[ -s "$p" ] || continue
-		pid=$(cat "$p")
-		grep -qs "$TMP" "/proc/$pid/cmdline" && kill "$pid"
-	done
+	kill_guests
 	sleep 0.2
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$TMP"
@@ -36,13 +29,7 @@ trap teardown EXIT
 
 # ---- make image ---------------------------------------------------------------
 
-if ! make -s image >"$TMP/make1.log" 2>&1; then
-	fail "make image"
-	sed 's/^/# /' "$TMP/make1.log"
-	tap_done
-	exit 1
-fi
-ok "make image"
+make_image "$TMP/make1.log"
 stat_out() { stat -c '%n %i %Y %s' "$IMG/vmlinuz" "$IMG/initrd.img" "$IMG/manifest.json"; }
 before=$(stat_out)
 sleep 1 # a rewrite within the same second would not change the mtime
@@ -82,92 +69,17 @@ rm -rf "$TMP/x" "$TMP/initrd.cpio"
 
 # ---- boots --------------------------------------------------------------------
 
-if ! command -v "$QEMU" >/dev/null; then
-	fail "$QEMU is installed"
-	tap_done
-	exit 1
-fi
+need_tools "$QEMU"
 
 # boot NAME APPEND [MAC TAP]: a daemonized TCG guest inside $NS
 boot() {
 	local name=$1 append=$2 mac=${3:-} tap=${4:-} net=(-nic none)
 	[ -n "$mac" ] && net=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
 		-device "virtio-net-pci,netdev=n0,mac=$mac")
-	date +%s.%N >"$TMP/$name.t0"
-	ip netns exec "$NS" "$QEMU" -accel tcg -m 256 -smp 1 -display none -no-reboot \
-		-kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
-		-append "console=ttyS0 panic=-1 quiet $append" "${net[@]}" \
-		-device virtio-serial \
-		-chardev "socket,path=$TMP/$name.sock,server=on,wait=off,id=ga" \
-		-device virtserialport,chardev=ga,name=org.qemu.guest_agent.0 \
-		-serial "file:$TMP/$name.console" -pidfile "$TMP/$name.pid" -daemonize
-	# QEMU removes its pid file at exit: keep a copy for teardown.
-	cp "$TMP/$name.pid" "$TMP/$name.qpid" 2>/dev/null
-}
-not() { ! "$@"; }
-
-# wait_console NAME PATTERN SECONDS: 0 once the console shows PATTERN
-wait_console() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		if grep -q "$2" "$TMP/$1.console" 2>/dev/null; then
-			diag "$1: '$2' after $(awk -v a="$(cat "$TMP/$1.t0")" -v b="$(date +%s.%N)" \
-				'BEGIN { printf "%.1f", b - a }') s"
-			return 0
-		fi
-		sleep 0.1
-	done
-	diag "$1 console: $(tr -d '\r' <"$TMP/$1.console" 2>/dev/null | tail -n 5)"
-	return 1
+	boot_guest "$NS" "$name" "$append" "${net[@]}"
 }
 
-# A minimal qemu-guest-agent client: ga NAME ping | exec PATH ARGS... | cat FILE
-cat >"$TMP/ga.py" <<'EOF'
-import base64, json, os, socket, sys, time
-sock, cmd = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(60)
-s.connect(sock)
-f = s.makefile("rwb", buffering=0)
-def reply():
-    while True:
-        line = f.readline()
-        if not line:
-            sys.exit("agent closed the connection")
-        line = line.strip().lstrip(b"\xff")
-        if line:
-            return json.loads(line)
-def call(execute, **args):
-    f.write(json.dumps({"execute": execute, "arguments": args}).encode() + b"\n")
-    r = reply()
-    if "error" in r:
-        sys.exit("%s: %s" % (execute, r["error"]))
-    return r["return"]
-# Resynchronise: skip whatever an earlier client left unread.
-token = int.from_bytes(os.urandom(4), "little")
-f.write(b"\xff" + json.dumps({"execute": "guest-sync-delimited", "arguments": {"id": token}}).encode() + b"\n")
-while reply().get("return") != token:
-    pass
-if cmd == "ping":
-    call("guest-ping")
-    print("pong")
-elif cmd == "exec":
-    pid = call("guest-exec", path=sys.argv[3], arg=sys.argv[4:], **{"capture-output": True})["pid"]
-    while True:
-        st = call("guest-exec-status", pid=pid)
-        if st["exited"]:
-            break
-        time.sleep(0.05)
-    sys.stdout.write(base64.b64decode(st.get("out-data", "")).decode(errors="replace"))
-    sys.stderr.write(base64.b64decode(st.get("err-data", "")).decode(errors="replace"))
-    sys.exit(st.get("exitcode", 1))
-elif cmd == "cat":
-    h = call("guest-file-open", path=sys.argv[3], mode="r")
-    r = call("guest-file-read", handle=h, count=65536)
-    call("guest-file-close", handle=h)
-    sys.stdout.write(base64.b64decode(r["buf-b64"]).decode(errors="replace"))
-EOF
-ga() { local n=$1; shift; timeout 120 python3 "$TMP/ga.py" "$TMP/$n.sock" "$@"; }
+ga() { local n=$1; shift; qga 120 "$TMP/$n.sock" "$@"; }
 
 ip netns add "$NS" || { fail "creating netns $NS"; tap_done; exit 1; }
 ip -n "$NS" link add "$BR" type bridge
@@ -184,8 +96,7 @@ bridge -n "$NS" fdb replace "$MAC1" dev cbtI-t1 master static
 # The probe boot powers off by itself.
 boot probe "cadeia.role=probe"
 check "role probe: console says 'cadeia: probe ok'" wait_console probe 'cadeia: probe ok' 60
-for ((i = 0; i < 100; i++)); do kill -0 "$(cat "$TMP/probe.qpid")" 2>/dev/null || break; sleep 0.1; done
-check "role probe: QEMU exits (guest powered off)" [ "$i" -lt 100 ]
+check "role probe: QEMU exits (guest powered off)" guest_exited probe
 
 boot bad "cadeia.role=bogus"
 check "bad role: console says 'cadeia: FAILED' naming it" \

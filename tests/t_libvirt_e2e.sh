@@ -21,11 +21,9 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-B=${BUILD:-build}/cadeia-bench
-IMG=${BUILD:-build}/image
 V="virsh -q -c qemu:///system"
-PIN=/sys/fs/bpf/cadeia
 E2E=tests/scenarios/vm-chain2.json
 SMALL=tests/scenarios/vm-small.json
 LONG=tests/scenarios/vm-long.json
@@ -35,48 +33,27 @@ TMP=$(mktemp -d /tmp/cbtP-libvirt.XXXXXX)
 RES=$TMP/results
 DECOY_DOM=cbtP-decoy
 DECOY_TAP=cbtP-tap0
-RUNS=()
-PIDS=()
-CAP_PIDS=()
 T0=$(date +%s)
 
-stop_captures() {
-	local pid
-
-	for pid in "${CAP_PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	for pid in "${CAP_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	CAP_PIDS=()
-}
-
 teardown() {
-	local pid id
+	local id
 
 	stop_captures
-	for pid in "${PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
+	stop_pids
+	down_runs --force
+	# libvirt's logs of the domains this test made (see check_clean).
 	for id in "${RUNS[@]}"; do
-		[ -e /run/cadeia-bench/$id.json ] && $B down --force "$id" >/dev/null 2>&1
-		# libvirt's logs of the domains this test made (see check_clean).
 		rm -f /var/log/libvirt/qemu/$id-*.log
 	done
 	$V dominfo "$DECOY_DOM" >/dev/null 2>&1 && $V undefine "$DECOY_DOM" >/dev/null 2>&1
 	ip link del "$DECOY_TAP" 2>/dev/null
-	if [ -n "${KEEP_TMP:-}" ]; then diag "kept $TMP"; else rm -rf "$TMP"; fi
+	rm_tmp
 }
 trap teardown EXIT
 
-die() { fail "$*"; tap_done; exit 1; }
-
-[ -x "$B" ] || die "$B is built"
+need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
-for t in virsh tcpdump tshark jq base64; do
-	command -v $t >/dev/null || die "$t is installed"
-done
+need_tools virsh tcpdump tshark jq base64
 
 # ga DOMAIN TIMEOUT_S PATH [ARG...]: runs PATH in the guest through its agent
 # (guest-exec, then guest-exec-status until it exits); the guest command's
@@ -104,18 +81,14 @@ ga() {
 	return 124
 }
 
-# Node i of a scenario (0-based, file order), per scenarios/README.md.
-mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
-ip_of() { echo "10.201.0.$(($1 + 1))"; }
-
 # Everything that carries the run's name: domains (running or defined), taps
 # and the bridge, state file and directory, console logs of the KVM probe,
 # bpffs pins, libvirt's runtime files and QEMU processes.
-leftovers() {
+leftovers_vm() {
 	local id=$1
 
 	$V list --all --name | grep "^$id-"
-	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
+	leftovers "$id" link
 	ls -d /run/cadeia-bench/$id* "$PIN/$id-"* /run/libvirt/qemu/$id-* 2>/dev/null
 	pgrep -af "guest=$id-"
 }
@@ -123,12 +96,8 @@ leftovers() {
 check_clean() {
 	local id=$1 what=$2 left
 
-	left=$(leftovers "$id")
-	if [ -z "$left" ]; then
-		ok "$what: nothing named $id-* remains (domain, tap, bridge, state, pin, QEMU)"
-	else
-		fail "$what: left behind: $(echo $left)"
-	fi
+	check_gone "$(leftovers_vm "$id")" \
+		"$what: nothing named $id-* remains (domain, tap, bridge, state, pin, QEMU)" "$what: left behind"
 	# libvirt's own per-domain QEMU logs: reported, not the run's to remove.
 	left=$(ls /var/log/libvirt/qemu/$id-*.log 2>/dev/null | wc -l)
 	[ "$left" -eq 0 ] || diag "$what: libvirt keeps $left QEMU logs /var/log/libvirt/qemu/$id-*.log"
@@ -139,11 +108,7 @@ check_decoys() {
 
 	$V dominfo "$DECOY_DOM" >/dev/null 2>&1 || missing="$missing domain:$DECOY_DOM"
 	ip link show "$DECOY_TAP" >/dev/null 2>&1 || missing="$missing tap:$DECOY_TAP"
-	if [ -z "$missing" ]; then
-		ok "$what: the decoys survive"
-	else
-		fail "$what: decoys removed:$missing"
-	fi
+	check_decoys_missing "$what" "$missing"
 }
 
 section() { diag "---- $* (at $(($(date +%s) - T0)) s)"; }
@@ -173,14 +138,11 @@ SF1_MAC=$(mac_of "${idx[sf1]}")
 SF2_MAC=$(mac_of "${idx[sf2]}")
 DST=$(ip_of "${idx[dest]}")
 
-$B up --length 2 "$E2E" </dev/null >"$dir/up.out" 2>"$dir/up.err"
-rc=$?
-id=$(cat "$dir/up.out")
-if [ $rc -ne 0 ] || ! [[ "$id" =~ ^cb[0-9a-f]{4}$ ]]; then
+if ! bench_up "$dir" 2 "$E2E"; then
 	diag "$(tail -n 5 "$dir/up.err")"
-	die "cadeia-bench up --length 2 $E2E prints a run id (exit $rc)"
+	die "cadeia-bench up --length 2 $E2E prints a run id (exit $UP_RC)"
 fi
-RUNS+=("$id")
+id=$UP_ID
 ok "cadeia-bench up --length 2 $E2E: run $id"
 
 t=0
@@ -212,17 +174,9 @@ for n in "${SFS[@]}"; do
 done
 
 for n in "${nodes[@]}"; do
-	for q in in out; do
-		tcpdump -i "$id-$n" -Q $q --immediate-mode -U -n -s 256 --time-stamp-precision=nano \
-			-w "$dir/$n.$q.pcap" 2>"$dir/$n.$q.err" &
-		CAP_PIDS+=($!)
-	done
+	capture "$dir" "$n" "$id-$n"
 done
-for t in $(seq 50); do
-	[ "$(grep -l 'listening on' "$dir"/*.err 2>/dev/null | wc -l)" -eq $((${#nodes[@]} * 2)) ] && break
-	sleep 0.1
-done
-[ "$t" -lt 50 ] || diag "e2e: not every tcpdump reported listening"
+capture_wait || diag "e2e: not every tcpdump reported listening"
 
 ga "$id-src" 60 /usr/bin/cadeia-guest probe --dst "$DST" --count $PINGS --rate 5 \
 	>"$dir/probe.out" 2>"$dir/probe.err"
@@ -239,67 +193,7 @@ for n in "${SFS[@]}"; do
 	stage_stats "$n" >"$dir/$n.after.json"
 done
 
-# One row per frame: port dir time spi si ttl osrc odst isrc idst type seq ipsrc ipdst
-# (outer and inner Ethernet; inner empty without NSH; ttl in decimal).
-: >"$dir/frames.tsv"
-: >"$dir/stray.txt"
-for f in "$dir"/*.pcap; do
-	port=$(basename "$f" .pcap)
-	q=${port##*.}
-	port=${port%.*}
-	tshark -r "$f" -Y 'not (icmp or nsh)' 2>/dev/null | sed "s/^/$port.$q: /" >>"$dir/stray.txt"
-	tshark -r "$f" -Y 'icmp or nsh' -T fields -E separator=/t -e frame.time_epoch \
-		-e nsh.spi -e nsh.si -e nsh.ttl -e eth.src -e eth.dst -e icmp.type \
-		-e icmp.seq -e ip.src -e ip.dst 2>/dev/null |
-		awk -F'\t' -v OFS='\t' -v port="$port" -v q="$q" '
-		function hex(s,   i, v) {
-			if (s == "") return ""
-			sub(/^0[xX]/, "", s); v = 0
-			for (i = 1; i <= length(s); i++)
-				v = v * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
-			return v
-		}
-		{
-			split($5, s, ","); split($6, d, ",")
-			print port, q, $1, $2, $3, hex($4), s[1], d[1], s[2], d[2], $7, $8, $9, $10
-		}' >>"$dir/frames.tsv"
-done
-
-# sel "col=val ..." ["col=val ..."]: "<rows matching the first> <of those, rows
-# differing from the second>"; the first differing row goes to $dir/mismatch.
-sel() {
-	awk -F'\t' -v where="$1" -v want="${2:-}" -v mm="$dir/mismatch" '
-	BEGIN {
-		split("port dir time spi si ttl osrc odst isrc idst type seq ipsrc ipdst", names, " ")
-		for (i in names) col[names[i]] = i
-		nw = split(where, w, " "); nq = split(want, q, " ")
-		printf "" >mm
-		for (i = 1; i <= nw; i++) if (!(substr(w[i], 1, index(w[i], "=") - 1) in col)) bad_col = 1
-		for (i = 1; i <= nq; i++) if (!(substr(q[i], 1, index(q[i], "=") - 1) in col)) bad_col = 1
-		if (bad_col) { print -1, -1; exit }
-	}
-	function holds(c,   k) { k = index(c, "="); return $(col[substr(c, 1, k - 1)]) == substr(c, k + 1) }
-	{
-		for (i = 1; i <= nw; i++) if (!holds(w[i])) next
-		n++
-		for (i = 1; i <= nq; i++) if (!holds(q[i])) { bad++; if (bad == 1) print >mm; break }
-	}
-	END { if (!bad_col) print n + 0, bad + 0 }' "$dir/frames.tsv"
-}
-
-# expect DESC COUNT "where" ["want"]: exactly COUNT frames match, all as wanted.
-expect() {
-	local n bad
-
-	read -r n bad < <(sel "$3" "${4:-}")
-	if [ "$n" -eq "$2" ] && [ "$bad" -eq 0 ]; then
-		ok "$1"
-	else
-		fail "$1 ($n frames, expected $2; $bad not as expected)"
-		[ -s "$dir/mismatch" ] && diag "first unexpected frame: $(tr '\t' ' ' <"$dir/mismatch")"
-	fi
-}
-
+decode "$dir"
 if [ ! -s "$dir/stray.txt" ]; then
 	ok "e2e: no frame but the probes' on any tap"
 else
@@ -310,46 +204,37 @@ req="ipdst=$DST type=8"
 rep_="ipsrc=$DST type=0"
 plain="spi= isrc= idst= osrc=$SRC_MAC odst=$DEST_MAC"
 tag="e2e SPI $SPI"
-expect "$tag: src classifies: SI 255 TTL 63, src -> sf1, inner src -> dest" $PINGS \
+expect "$dir" "$tag: src classifies: SI 255 TTL 63, src -> sf1, inner src -> dest" $PINGS \
 	"port=src dir=in $req" "spi=$SPI si=255 ttl=63 osrc=$SRC_MAC odst=$SF1_MAC isrc=$SRC_MAC idst=$DEST_MAC"
-expect "$tag: sf1 receives SI 255 TTL 63 from src" $PINGS \
+expect "$dir" "$tag: sf1 receives SI 255 TTL 63 from src" $PINGS \
 	"port=sf1 dir=out $req" "spi=$SPI si=255 ttl=63 osrc=$SRC_MAC odst=$SF1_MAC isrc=$SRC_MAC idst=$DEST_MAC"
-expect "$tag: sf1 sends SI 254 TTL 62 to sf2" $PINGS \
+expect "$dir" "$tag: sf1 sends SI 254 TTL 62 to sf2" $PINGS \
 	"port=sf1 dir=in $req" "spi=$SPI si=254 ttl=62 osrc=$SF1_MAC odst=$SF2_MAC isrc=$SRC_MAC idst=$DEST_MAC"
-expect "$tag: sf2 receives SI 254 TTL 62 from sf1" $PINGS \
+expect "$dir" "$tag: sf2 receives SI 254 TTL 62 from sf1" $PINGS \
 	"port=sf2 dir=out $req" "spi=$SPI si=254 ttl=62 osrc=$SF1_MAC odst=$SF2_MAC isrc=$SRC_MAC idst=$DEST_MAC"
-expect "$tag: sf2 ends the chain: plain request, src's MAC to dest's" $PINGS \
+expect "$dir" "$tag: sf2 ends the chain: plain request, src's MAC to dest's" $PINGS \
 	"port=sf2 dir=in $req" "$plain"
-expect "$tag: dest receives plain requests carrying src's MAC" $PINGS "port=dest dir=out $req" "$plain"
-expect "$tag: dest sends plain replies to src" $PINGS "port=dest dir=in $rep_" \
+expect "$dir" "$tag: dest receives plain requests carrying src's MAC" $PINGS "port=dest dir=out $req" "$plain"
+expect "$dir" "$tag: dest sends plain replies to src" $PINGS "port=dest dir=in $rep_" \
 	"spi= isrc= osrc=$DEST_MAC odst=$SRC_MAC"
-expect "$tag: src receives plain replies from dest" $PINGS "port=src dir=out $rep_" \
+expect "$dir" "$tag: src receives plain replies from dest" $PINGS "port=src dir=out $rep_" \
 	"spi= isrc= osrc=$DEST_MAC odst=$SRC_MAC"
 for n in "${SFS[@]}"; do
-	expect "$tag: no reply crosses $n's tap" 0 "port=$n $rep_"
+	expect "$dir" "$tag: no reply crosses $n's tap" 0 "port=$n $rep_"
 done
 
 # Each request, by sequence number, crosses the hops in order; an SF's output
 # follows its input: the OVS wire sent back what it got.
 path="src.in sf1.out sf1.in sf2.out sf2.in dest.out"
-t=$(awk -F'\t' -v dst="$DST" -v path="$path" '
-	BEGIN { np = split(path, p, " "); for (i = 1; i <= np; i++) pos[p[i]] = i }
-	$14 == dst && $11 == 8 && (($1 "." $2) in pos) { ts[$12, pos[$1 "." $2]] = $3; seqs[$12] = 1; ns++ }
-	END {
-		for (s in seqs) for (i = 2; i <= np; i++)
-			if (!((s, i) in ts) || !((s, i - 1) in ts) || ts[s, i] < ts[s, i - 1]) bad++
-		if (ns == 0) bad = 1
-		print bad + 0
-	}' "$dir/frames.tsv")
-check "$tag: every request crossed $path in that order" [ "$t" -eq 0 ]
+read -r n t < <(in_order "$dir" "$DST" "$path")
+check "$tag: every request crossed $path in that order" test "$n" -gt 0 -a "$t" -eq 0
 
-counter() { jq -r ".counters.$2.$3 // empty" "$1" 2>/dev/null; }
 # Empty when either side is unreadable: the comparison then fails.
 delta() {
 	local a b
 
-	a=$(counter "$dir/$1.after.json" "$2" "$3")
-	b=$(counter "$dir/$1.before.json" "$2" "$3")
+	a=$(jq -r ".counters.$2.$3 // empty" "$dir/$1.after.json" 2>/dev/null)
+	b=$(jq -r ".counters.$2.$3 // empty" "$dir/$1.before.json" 2>/dev/null)
 	[ -n "$a" ] && [ -n "$b" ] && echo $((a - b))
 }
 for n in "${SFS[@]}"; do
@@ -374,40 +259,6 @@ check_decoys "e2e"
 # ==== 2. cleanup =================================================================
 mkdir -p "$RES"
 
-# The id of the run owned by PID, from its state file; waits up to 10 s.
-run_id_of() {
-	local pid=$1 f i
-
-	for i in $(seq 100); do
-		for f in /run/cadeia-bench/cb????.json; do
-			[ -e "$f" ] || continue
-			if [ "$(jq -r .pid "$f" 2>/dev/null)" = "$pid" ]; then
-				basename "$f" .json
-				return 0
-			fi
-		done
-		sleep 0.1
-	done
-	return 1
-}
-
-# Waits up to 150 s (boots under TCG included) until run ID has rows in raw.csv.
-wait_measuring() {
-	local id=$1 stage i
-
-	for i in $(seq 1500); do
-		stage=$(jq -r '.results // empty' /run/cadeia-bench/$id.json 2>/dev/null)
-		if [ -n "$stage" ] && [ -f "$stage/raw.csv" ] && [ "$(wc -l <"$stage/raw.csv")" -ge 2 ]; then
-			return 0
-		fi
-		[ -e /run/cadeia-bench/$id.json ] || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-data_rows() { echo $(($(wc -l <"$1") - 1)); }
-
 # Each node's console log is in the results, and shows it came up.
 check_consoles() {
 	local d=$1 what=$2 scen=$3 n bad=""
@@ -422,105 +273,25 @@ check_consoles() {
 	fi
 }
 
+# What normal_run and interrupted_run do not check themselves.
+check_results() {
+	[ "$2" = "normal run" ] &&
+		check "normal run: meta.json says accelerator tcg" [ "$(jq -r .accelerator "$1/meta.json")" = tcg ]
+	check_consoles "$1" "$2" "$3"
+}
+
 # ---- a normal run -------------------------------------------------------------
 section "cleanup: normal run of $SMALL"
-out=$TMP/normal
-mkdir -p "$out"
-$B run --quiet --results "$RES/normal" "$SMALL" </dev/null >"$out/stdout" 2>"$out/stderr"
-rc=$?
-check "normal run exits 0 (got $rc)" [ "$rc" -eq 0 ]
-[ "$rc" -eq 0 ] || diag "$(tail -n 3 "$out/stderr")"
-dirs=("$RES"/normal/cbtP-vm-small-*)
-if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
-	d=${dirs[0]}
-	ok "normal run: one results directory, $(basename "$d")"
-	id=$(jq -r .run_id "$d/meta.json")
-	RUNS+=("$id")
-	check "normal run: meta.json says complete" [ "$(jq -r .status "$d/meta.json")" = complete ]
-	check "normal run: meta.json says accelerator tcg" [ "$(jq -r .accelerator "$d/meta.json")" = tcg ]
-	check "normal run: no INCOMPLETE file" [ ! -e "$d/INCOMPLETE" ]
-	check "normal run: raw.csv has 2 lengths x 10 probes" [ "$(data_rows "$d/raw.csv")" -eq 20 ]
-	check "normal run: summary.csv has a row per length" [ "$(data_rows "$d/summary.csv")" -eq 2 ]
-	check_consoles "$d" "normal run" "$SMALL"
-	check "normal run: no partial directory left" [ -z "$(ls -A "$RES/normal" | grep partial)" ]
-	check_clean "$id" "normal run"
-else
-	fail "normal run: one results directory (found: ${dirs[*]})"
-fi
-check_decoys "normal run"
+normal_run "$SMALL" cbtP-vm-small
 
 # ---- SIGINT while measuring ----------------------------------------------------------
 section "cleanup: SIGINT while measuring $LONG"
-out=$TMP/sigint
-mkdir -p "$out"
-$B run --quiet --results "$RES/sigint" "$LONG" </dev/null >"$out/stdout" 2>"$out/stderr" &
-pid=$!
-PIDS+=($pid)
-if id=$(run_id_of $pid); then
-	RUNS+=("$id")
-	ok "interrupted run: state file /run/cadeia-bench/$id.json names pid $pid"
-	if wait_measuring "$id"; then
-		ok "interrupted run: raw.csv has rows: a length is being measured"
-	else
-		fail "interrupted run: no round measured within 150 s"
-		diag "$(tail -n 3 "$out/stderr")"
-	fi
-	check "interrupted run: still running before SIGINT" kill -0 $pid
-	kill -INT $pid
-	wait $pid
-	rc=$?
-	PIDS=()
-	check "interrupted run: exit status 3 after SIGINT (got $rc)" [ "$rc" -eq 3 ]
-	dirs=("$RES"/sigint/cbtP-vm-long-*)
-	if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
-		d=${dirs[0]}
-		ok "interrupted run: results renamed into place, $(basename "$d")"
-		check "interrupted run: meta.json says incomplete" [ "$(jq -r .status "$d/meta.json")" = incomplete ]
-		check "interrupted run: meta.json names run $id" [ "$(jq -r .run_id "$d/meta.json")" = "$id" ]
-		check "interrupted run: INCOMPLETE file present" [ -s "$d/INCOMPLETE" ]
-		check "interrupted run: raw.csv has rows" [ "$(data_rows "$d/raw.csv")" -gt 0 ]
-		check "interrupted run: the sweep stopped early" [ "$(data_rows "$d/raw.csv")" -lt $((2 * 30 * 20)) ]
-		check_consoles "$d" "interrupted run" "$LONG"
-	else
-		fail "interrupted run: one results directory (found: ${dirs[*]})"
-	fi
-	check_clean "$id" "interrupted run"
-else
-	fail "interrupted run: no state file names pid $pid"
-	kill -INT $pid
-	wait $pid
-	PIDS=()
-fi
-check_decoys "interrupted run"
+# 150 s to get measuring: the guests boot under TCG first.
+interrupted_run "$LONG" cbtP-vm-long 150 $((2 * 30 * 20))
 
 # ---- kill -9 of the orchestrator, then down ------------------------------------------
 section "cleanup: kill -9 while measuring $LONG"
-out=$TMP/kill9
-mkdir -p "$out"
-$B run --quiet --results "$RES/kill9" "$LONG" </dev/null >"$out/stdout" 2>"$out/stderr" &
-pid=$!
-PIDS+=($pid)
-if id=$(run_id_of $pid); then
-	RUNS+=("$id")
-	ok "killed run: state file /run/cadeia-bench/$id.json names pid $pid"
-	wait_measuring "$id" || fail "killed run: no round measured within 150 s"
-	kill -9 $pid
-	wait $pid 2>/dev/null
-	PIDS=()
-	# What kill -9 leaves: the guests, the bridge and the state file.
-	check "killed run: its domains outlive it" bash -c "$V list --name | grep -q '^$id-'"
-	check "killed run: status calls it orphaned" \
-		[ "$($B status --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .state')" = orphaned ]
-	check "killed run: cadeia-bench down $id exits 0" bash -c "$B down $id >'$out/down' 2>&1"
-	check_clean "$id" "killed run, after down"
-	check "down $id again, nothing to do: exits 0" bash -c "$B down $id >'$out/down2' 2>&1"
-else
-	fail "killed run: no state file names pid $pid"
-	kill -INT $pid
-	wait $pid
-	PIDS=()
-fi
-check_decoys "killed run"
+killed_run "$LONG" 150 domains $V list --name
 
 # ---- the build fails after the guests booted ------------------------------------------
 section "cleanup: build failure of $BADIF"

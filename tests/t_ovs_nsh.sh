@@ -16,47 +16,17 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-B=${BUILD:-build}/cadeia-bench
-S=${BUILD:-build}/cadeia-stage
 PINGS=5
 TMP=$(mktemp -d /tmp/cbtM-ovs.XXXXXX)
-RUNS=()
-CAP_PIDS=()
 
-stop_captures() {
-	local pid
+trap teardown_runs EXIT
 
-	for pid in "${CAP_PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	for pid in "${CAP_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	CAP_PIDS=()
-}
+need_built "$B" "$S"
+need_tools ovs-vswitchd ovs-ofctl tcpdump jq python3
 
-teardown() {
-	local id
-
-	stop_captures
-	for id in "${RUNS[@]}"; do
-		[ -e /run/cadeia-bench/$id.json ] && $B down "$id" >/dev/null 2>&1
-	done
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
-}
-trap teardown EXIT
-
-die() { fail "$*"; tap_done; exit 1; }
-
-[ -x "$B" ] && [ -x "$S" ] || die "$B and $S are built"
-for t in ovs-vswitchd ovs-ofctl tcpdump jq python3; do
-	command -v $t >/dev/null || die "$t is installed"
-done
-
-# Node i (0-based: file nodes, then _sff, then a proxy per SF) per scenarios/README.md.
-mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
-ip_of() { echo "10.201.0.$(($1 + 1))"; }
+# Nodes are numbered (0-based) file nodes, then _sff, then a proxy per SF.
 SRC=0 DEST=1 SF1=2 SF2=3 SFF=4 PX1=5 PX2=6
 SPI=7
 
@@ -78,15 +48,7 @@ cat >"$TMP/scen.json" <<EOF
 EOF
 
 # What of run $1 survives: namespaces, links, its OVS daemons and directory.
-leftovers() {
-	local id=$1
-
-	ip netns list | awk '{print $1}' | grep "^$id-"
-	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
-	ls -d /run/cadeia-bench/$id /run/cadeia-bench/$id.json 2>/dev/null
-	# A zombie awaiting its reaper has an empty command line: not matched.
-	pgrep -af -- "--pidfile=/run/cadeia-bench/$id/"
-}
+run_left() { leftovers "$1" netns link state ovs; }
 
 # ---- 1. a whole run ---------------------------------------------------------------
 $B run --results "$TMP/res" "$TMP/scen.json" >"$TMP/run.out" 2>"$TMP/run.err"
@@ -104,7 +66,7 @@ if [ -n "$res" ] && [ -f "$res/meta.json" ]; then
 		test -s "$res/ovs-_sff.ovs-vswitchd.log" -a -s "$res/ovs-_sff.ovsdb-server.log"
 	check "ovs-vswitchd used the userspace datapath" \
 		grep -q 'netdev@ovs-netdev' "$res/ovs-_sff.ovs-vswitchd.log"
-	left=$(leftovers "$id")
+	left=$(run_left "$id")
 	check "run $id: no namespace, link, OVS daemon or directory remains${left:+ ($(echo $left))}" \
 		test -z "$left"
 else
@@ -141,15 +103,9 @@ npk() {
 
 HOSTS="src _sff _px$SF1 _px$SF2 dest"
 for n in $HOSTS; do
-	for t in in out; do
-		tcpdump -i "$id-$n" -Q $t -U --immediate-mode -n -s 512 -w "$TMP/$n.$t.pcap" 2>"$TMP/$n.$t.err" &
-		CAP_PIDS+=($!)
-	done
+	capture "$TMP" "$n" "$id-$n" 512
 done
-for t in $(seq 50); do
-	[ "$(grep -l 'listening on' "$TMP"/*.err 2>/dev/null | wc -l)" -eq 10 ] && break
-	sleep 0.1
-done
+capture_wait
 flows >"$TMP/flows.before"
 for n in _px$SF1 _px$SF2; do $S stats --node "$id-$n" --json >"$TMP/$n.before.json"; done
 
@@ -192,60 +148,36 @@ for path in sys.argv[1:]:
 EOF
 python3 "$TMP/frames.py" "$TMP"/*.pcap >"$TMP/frames.tsv" || fail "captures parse"
 
-# rows "where" ["want"]: "<matching> <not as wanted>" (col=val pairs).
-rows() {
-	awk -F'\t' -v where="$1" -v want="${2:-}" '
-	BEGIN {
-		split("port dir spi si ttl osrc odst isrc idst type seq inner", c, " ")
-		for (i in c) col[c[i]] = i
-		nw = split(where, w, " "); nq = split(want, q, " ")
-	}
-	function holds(x,   k) { k = index(x, "="); return $(col[substr(x, 1, k - 1)]) == substr(x, k + 1) }
-	{
-		for (i = 1; i <= nw; i++) if (!holds(w[i])) next
-		n++
-		for (i = 1; i <= nq; i++) if (!holds(q[i])) { bad++; break }
-	}
-	END { print n + 0, bad + 0 }' "$TMP/frames.tsv"
-}
-expect() {
-	local desc=$1 count=$2 n bad
-
-	read -r n bad < <(rows "$3" "${4:-}")
-	if [ "$n" -eq "$count" ] && [ "$bad" -eq 0 ]; then
-		ok "$desc"
-	else
-		fail "$desc ($n frames, expected $count; $bad not as wanted)"
-	fi
-}
+# expect reads these columns ("-" for absent fields).
+FRAME_COLS="port dir spi si ttl osrc odst isrc idst type seq inner"
 
 S_=$(mac_of $SRC) D_=$(mac_of $DEST) F_=$(mac_of $SFF) P1=$(mac_of $PX1) P2=$(mac_of $PX2)
 REQ="type=8"
-expect "src's classifier sends SPI $SPI SI 255 TTL 63 to the OVS SFF" $PINGS "port=src dir=in $REQ" \
+expect "$TMP" "src's classifier sends SPI $SPI SI 255 TTL 63 to the OVS SFF" $PINGS "port=src dir=in $REQ" \
 	"spi=$SPI si=255 ttl=63 osrc=$S_ odst=$F_ isrc=$S_ idst=$D_"
-expect "the OVS SFF receives them as sent" $PINGS "port=_sff dir=out $REQ si=255" \
+expect "$TMP" "the OVS SFF receives them as sent" $PINGS "port=_sff dir=out $REQ si=255" \
 	"spi=$SPI ttl=63 osrc=$S_ odst=$F_ isrc=$S_ idst=$D_"
-expect "OVS forwards SI 255 to proxy 1 with TTL 62, from its own MAC" $PINGS \
+expect "$TMP" "OVS forwards SI 255 to proxy 1 with TTL 62, from its own MAC" $PINGS \
 	"port=_sff dir=in $REQ si=255" "spi=$SPI ttl=62 osrc=$F_ odst=$P1 isrc=$S_ idst=$D_"
-expect "proxy 1 receives OVS's NSH: SI 255 TTL 62" $PINGS "port=_px$SF1 dir=out $REQ" \
+expect "$TMP" "proxy 1 receives OVS's NSH: SI 255 TTL 62" $PINGS "port=_px$SF1 dir=out $REQ" \
 	"spi=$SPI si=255 ttl=62 osrc=$F_ odst=$P1"
-expect "proxy 1 returns SI 254, TTL kept (62), to the SFF" $PINGS "port=_px$SF1 dir=in $REQ" \
+expect "$TMP" "proxy 1 returns SI 254, TTL kept (62), to the SFF" $PINGS "port=_px$SF1 dir=in $REQ" \
 	"spi=$SPI si=254 ttl=62 osrc=$P1 odst=$F_ isrc=$S_ idst=$D_"
-expect "OVS forwards SI 254 to proxy 2 with TTL 61" $PINGS \
+expect "$TMP" "OVS forwards SI 254 to proxy 2 with TTL 61" $PINGS \
 	"port=_sff dir=in $REQ si=254" "spi=$SPI ttl=61 osrc=$F_ odst=$P2"
-expect "proxy 2 receives OVS's NSH: SI 254 TTL 61" $PINGS "port=_px$SF2 dir=out $REQ" \
+expect "$TMP" "proxy 2 receives OVS's NSH: SI 254 TTL 61" $PINGS "port=_px$SF2 dir=out $REQ" \
 	"spi=$SPI si=254 ttl=61 osrc=$F_ odst=$P2"
-expect "proxy 2 returns SI 253, TTL 61, to the SFF" $PINGS "port=_px$SF2 dir=in $REQ" \
+expect "$TMP" "proxy 2 returns SI 253, TTL 61, to the SFF" $PINGS "port=_px$SF2 dir=in $REQ" \
 	"spi=$SPI si=253 ttl=61 osrc=$P2 odst=$F_"
-expect "the OVS SFF receives SI 254 TTL 62 back from proxy 1" $PINGS \
+expect "$TMP" "the OVS SFF receives SI 254 TTL 62 back from proxy 1" $PINGS \
 	"port=_sff dir=out $REQ osrc=$P1" "spi=$SPI si=254 ttl=62 odst=$F_"
-expect "the OVS SFF receives SI 253 TTL 61 back from proxy 2" $PINGS \
+expect "$TMP" "the OVS SFF receives SI 253 TTL 61 back from proxy 2" $PINGS \
 	"port=_sff dir=out $REQ osrc=$P2" "spi=$SPI si=253 ttl=61 odst=$F_"
-expect "OVS ends the chain: plain request from src's MAC to dest's" $PINGS \
+expect "$TMP" "OVS ends the chain: plain request from src's MAC to dest's" $PINGS \
 	"port=_sff dir=in $REQ spi=-" "osrc=$S_ odst=$D_"
-expect "dest receives plain requests" $PINGS "port=dest dir=out $REQ" "spi=- osrc=$S_ odst=$D_"
-expect "OVS sends nothing else" $((3 * PINGS)) "port=_sff dir=in"
-expect "replies go straight back, never through the SFF" 0 "port=_sff type=0"
+expect "$TMP" "dest receives plain requests" $PINGS "port=dest dir=out $REQ" "spi=- osrc=$S_ odst=$D_"
+expect "$TMP" "OVS sends nothing else" $((3 * PINGS)) "port=_sff dir=in"
+expect "$TMP" "replies go straight back, never through the SFF" 0 "port=_sff type=0"
 # The inner frame dest gets is, byte for byte, the one the classifier wrapped.
 t=$(awk -F'\t' '$1 == "src" && $2 == "in" && $10 == 8 { w[$11] = $12 }
 	$1 == "dest" && $2 == "out" && $10 == 8 { g[$11] = $12 }
@@ -254,7 +186,7 @@ check "dest's $PINGS requests are byte for byte the inner frames src classified 
 	test "$t" -eq $PINGS
 
 for n in _px$SF1 _px$SF2; do
-	d=$(($(jq -r '.counters.dec.decap // 0' "$TMP/$n.after.json") - $(jq -r '.counters.dec.decap // 0' "$TMP/$n.before.json")))
+	d=$(counter_delta "$TMP/$n.before.json" "$TMP/$n.after.json" dec.decap)
 	check "$n's dec accepted OVS's NSH: decap +$d, expected +$PINGS" test "$d" -eq $PINGS
 done
 for m in "nsh_si=255" "nsh_si=254" "nsh_np=3,nsh_spi=0x7,nsh_si=253"; do
@@ -275,7 +207,7 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((dev, 0))
 s.send(dst + src + b'\x89\x4f' + nsh + inner)
 EOF
-d0=$(jq -r '.counters.dec.drop_ttl // 0' "$TMP/_px$SF1.after.json")
+d0=$(counter "$TMP/_px$SF1.after.json" dec drop_ttl)
 flows >"$TMP/flows.ttl0"
 ip netns exec $id-src python3 "$TMP/inject.py" eth0 $F_ $S_ $SPI 255 1
 ip netns exec $id-src python3 "$TMP/inject.py" eth0 $F_ $S_ $SPI 255 2
@@ -286,12 +218,12 @@ t=$(($(npk "$TMP/flows.ttl1" nsh_ttl=1) - $(npk "$TMP/flows.ttl0" nsh_ttl=1)))
 check "a frame arriving with TTL 1 is dropped by OVS's TTL rule (+$t)" test "$t" -eq 1
 t=$(($(npk "$TMP/flows.ttl1" nsh_si=255) - $(npk "$TMP/flows.ttl0" nsh_si=255)))
 check "a frame arriving with TTL 2 is forwarded by OVS (+$t), and only that one" test "$t" -eq 1
-t=$(($(jq -r '.counters.dec.drop_ttl // 0' "$TMP/ttl.json") - d0))
+t=$(($(counter "$TMP/ttl.json" dec drop_ttl) - d0))
 check "proxy 1 drops it for TTL 1 (dec drop_ttl +$t)" test "$t" -eq 1
 
 check "cadeia-bench down $id exits 0" bash -c "$B down $id >'$TMP/down.log' 2>&1"
 check "down stopped OVS" grep -q "stopped ovs-vswitchd" "$TMP/down.log"
-left=$(leftovers "$id")
+left=$(run_left "$id")
 check "run $id: no namespace, link, OVS daemon or directory remains${left:+ ($(echo $left))}" \
 	test -z "$left"
 

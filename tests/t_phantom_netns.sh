@@ -14,11 +14,10 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-S=${BUILD:-build}/cadeia-stage
 P=cbtL
 BR=$P-br
-PIN=/sys/fs/bpf/cadeia
 TMP=$(mktemp -d /tmp/cbtL.XXXXXX)
 HOSTS="src sff px1 dest"
 declare -A MAC=([src]=02:cb:4c:00:00:01 [sff]=02:cb:4c:00:00:02 [px1]=02:cb:4c:00:00:03
@@ -34,48 +33,22 @@ NODE_PX=$P-px1
 NODE_PXP=$P-px1_p2p
 NODE_SF=$P-sf1
 NODES="$NODE_SRC $NODE_SFF $NODE_PX $NODE_PXP $NODE_SF"
-CAP_PIDS=()
 
 teardown() {
-	local pid n
-	for pid in "${CAP_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
-	for n in $NODES; do
-		[ -d "$PIN/$n" ] && $S detach --node "$n" >/dev/null 2>&1
-	done
-	for n in $HOSTS sf1 br; do
-		ip netns del $P-$n 2>/dev/null
-	done
+	stop_captures
+	detach_nodes $NODES
+	netns_del $P-src $P-sff $P-px1 $P-dest $P-sf1 $BR
 	rm -rf "$TMP"
 }
 trap teardown EXIT
 
-die() { fail "$*"; tap_done; exit 1; }
-
-[ -x "$S" ] || die "$S is built"
+need_built "$S"
 
 # ---- topology -----------------------------------------------------------------
-ip netns add $BR || die "create netns $BR"
-ip -n $BR link add ${P}br0 type bridge || die "create bridge"
-ip -n $BR link set ${P}br0 up
+bridge_netns $BR ${P}br0
+# Frames leave sff and px1 with src's MAC inside and outside.
 for h in $HOSTS; do
-	ns=$P-$h
-	ip netns add $ns || die "create netns $ns"
-	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec $ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	ip -n $BR link add ${PORT[$h]} type veth peer name ${DEV[$h]} netns $ns ||
-		die "create veth for $h"
-	ip -n $ns link set ${DEV[$h]} address ${MAC[$h]}
-	ip -n $ns addr add ${IP[$h]}/24 dev ${DEV[$h]}
-	ip -n $ns link set ${DEV[$h]} up
-	ip -n $ns link set lo up
-	ip -n $BR link set ${PORT[$h]} master ${P}br0
-	ip -n $BR link set ${PORT[$h]} up
-	# No learning, no flooding: frames leave sff and px1 with src's MAC
-	# inside and outside (see the facts file).
-	bridge -n $BR link set dev ${PORT[$h]} learning off flood off mcast_flood off bcast_flood off
-	bridge -n $BR fdb add ${MAC[$h]} dev ${PORT[$h]} master static
+	bridged_host $h $P-$h $BR ${P}br0 ${PORT[$h]} ${DEV[$h]} ${MAC[$h]} ${IP[$h]}
 done
 ip netns add $P-sf1 || die "create netns $P-sf1"
 ip netns exec $P-sf1 sysctl -qw net.ipv6.conf.all.disable_ipv6=1
@@ -92,10 +65,7 @@ ip -n $P-dest neigh replace ${IP[src]} lladdr ${MAC[src]} dev ${DEV[dest]} nud p
 check "baseline ping src -> dest" bash -c "ip netns exec $P-src ping -c 1 -W 2 ${IP[dest]} >/dev/null"
 
 # ---- stages -------------------------------------------------------------------
-cat >"$TMP/src.json" <<EOF
-{ "classifier": [ { "src": "${IP[src]}/32", "dst": "${IP[dest]}/32", "proto": "icmp",
-                    "spi": 5, "si": 255, "next_hop": "${MAC[sff]}" } ] }
-EOF
+classifier_rules "$TMP/src.json" ${IP[src]} ${IP[dest]} 5 ${MAC[sff]}
 cat >"$TMP/sff.json" <<EOF
 { "forwarding": [ { "spi": 5, "si": 255, "next_hop": "${MAC[px1]}" },
                   { "spi": 5, "si": 254, "end": true, "dest_mac": "${MAC[dest]}" } ] }
@@ -118,50 +88,16 @@ check "rules on px1" $S rules --node $NODE_PX "$TMP/px1.json"
 
 # ---- captures: the four bridge ports and the p2p link -----------------------------
 for h in $HOSTS; do
-	ip netns exec $BR tcpdump -U -n -i ${PORT[$h]} -w "$TMP/$h.pcap" \
-		2>"$TMP/$h.tcpdump.log" &
-	CAP_PIDS+=($!)
+	port_capture $BR ${PORT[$h]} $h
 done
-ip netns exec $P-px1 tcpdump -U -n -i $PX_P2P -w "$TMP/p2p.pcap" 2>"$TMP/p2p.tcpdump.log" &
-CAP_PIDS+=($!)
-for h in $HOSTS p2p; do
-	for _ in $(seq 50); do
-		grep -q 'listening on' "$TMP/$h.tcpdump.log" && break
-		sleep 0.1
-	done
-	grep -q 'listening on' "$TMP/$h.tcpdump.log" || die "tcpdump for $h started"
-done
+port_capture $P-px1 $PX_P2P p2p
+port_captures_started
 
-ip netns exec $P-src ping -c 3 -i 0.2 -W 2 ${IP[dest]} >"$TMP/ping.log" 2>&1
-ping_rc=$?
-check "ping src -> dest through sff, px1, sf1: 3 of 3 replies" \
-	grep -q '3 packets transmitted, 3 received' "$TMP/ping.log"
-[ $ping_rc -eq 0 ] || diag "$(cat "$TMP/ping.log")"
+check_ping3 $P-src ${IP[dest]} "ping src -> dest through sff, px1, sf1: 3 of 3 replies"
 
 sleep 0.5 # let tcpdump write the last frames
-for pid in "${CAP_PIDS[@]}"; do
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-done
-CAP_PIDS=()
+stop_captures
 
-# tf CAPTURE FILTER FIELDS...: decoded fields of matching frames
-tf() {
-	local h=$1 f=$2
-	shift 2
-	# occurrence=f: the outer Ethernet header when an inner one follows
-	tshark -r "$TMP/$h.pcap" -Y "$f" -T fields -E separator=' ' -E occurrence=f \
-		"${@/#/-e}" 2>/dev/null
-}
-# NSH frames in CAPTURE as "spi si ttl outer-dst outer-src next-proto icmp-type"
-nsh_frames() {
-	local spi si ttl rest
-	tf "$1" "nsh" nsh.spi nsh.si nsh.ttl eth.dst eth.src nsh.nextproto icmp.type |
-		while read -r spi si ttl rest; do
-			echo "$spi $si $((ttl)) $rest" # TTL prints as a hex bitfield
-		done
-}
-count() { tf "$1" "$2" frame.number | wc -l; }
 # has_3 CAPTURE WANT: exactly 3 NSH frames in CAPTURE read WANT
 has_3() { test "$(grep -cxF "$2" <<<"$(nsh_frames "$1")")" -eq 3; }
 
@@ -192,36 +128,25 @@ check "p2p link carries 6 plain echo requests src -> dest (3 each way)" \
 # End of chain at sff: plain frames to dest.
 check "sff -> dest: 3 plain echo requests on sff's port" \
 	test "$(count sff "!nsh && icmp.type == 8 && ip.src == ${IP[src]} && eth.dst == ${MAC[dest]}")" -eq 3
-check "dest receives 3 plain echo requests" \
-	test "$(count dest "!nsh && icmp.type == 8 && ip.src == ${IP[src]} && eth.dst == ${MAC[dest]}")" -eq 3
-check "dest receives no NSH" test "$(count dest "nsh")" -eq 0
-
-# Replies go dest -> src directly.
-check "dest sends 3 echo replies to src" test "$(count dest "icmp.type == 0 && eth.dst == ${MAC[src]}")" -eq 3
-check "src receives 3 plain echo replies" test "$(count src "!nsh && icmp.type == 0 && ip.src == ${IP[dest]}")" -eq 3
+check_delivered ${IP[src]} ${MAC[src]} ${IP[dest]} ${MAC[dest]}
 for h in sff px1 p2p; do
 	check "replies never touch $h" test "$(count $h "icmp.type == 0 || ip.src == ${IP[dest]}")" -eq 0
 done
 
 # ---- counters -------------------------------------------------------------------
-stat() { $S stats --node "$1" --json | jq -r ".counters.$2"; }
-drops() {
-	$S stats --node "$1" --json |
-		jq "[.counters.$2 | to_entries[] | select(.key | startswith(\"drop\")) | .value] | add"
-}
-check "src classifier.classified == 3" test "$(stat $NODE_SRC classifier.classified)" = 3
-check "sff kwire.reflected == 6 (3 from src, 3 from px1)" test "$(stat $NODE_SFF kwire.reflected)" = 6
-check "sff fwd.forwarded == 3" test "$(stat $NODE_SFF fwd.forwarded)" = 3
-check "sff fwd.end_of_chain == 3" test "$(stat $NODE_SFF fwd.end_of_chain)" = 3
-check "px1 dec.decap == 3" test "$(stat $NODE_PX dec.decap)" = 3
-check "px1 kwire.redirected == 3 (to sf1)" test "$(stat $NODE_PX kwire.redirected)" = 3
-check "px1 p2p kwire.redirected == 3 (back from sf1)" test "$(stat $NODE_PXP kwire.redirected)" = 3
-check "sf1 kwire.reflected == 3" test "$(stat $NODE_SF kwire.reflected)" = 3
-check "px1 enc.encap == 3" test "$(stat $NODE_PX enc.encap)" = 3
-check "px1 fwd.forwarded == 3" test "$(stat $NODE_PX fwd.forwarded)" = 3
-check "no drops in sff's fwd" test "$(drops $NODE_SFF fwd)" = 0
+check "src classifier.classified == 3" test "$(stage_stat $NODE_SRC classifier.classified)" = 3
+check "sff kwire.reflected == 6 (3 from src, 3 from px1)" test "$(stage_stat $NODE_SFF kwire.reflected)" = 6
+check "sff fwd.forwarded == 3" test "$(stage_stat $NODE_SFF fwd.forwarded)" = 3
+check "sff fwd.end_of_chain == 3" test "$(stage_stat $NODE_SFF fwd.end_of_chain)" = 3
+check "px1 dec.decap == 3" test "$(stage_stat $NODE_PX dec.decap)" = 3
+check "px1 kwire.redirected == 3 (to sf1)" test "$(stage_stat $NODE_PX kwire.redirected)" = 3
+check "px1 p2p kwire.redirected == 3 (back from sf1)" test "$(stage_stat $NODE_PXP kwire.redirected)" = 3
+check "sf1 kwire.reflected == 3" test "$(stage_stat $NODE_SF kwire.reflected)" = 3
+check "px1 enc.encap == 3" test "$(stage_stat $NODE_PX enc.encap)" = 3
+check "px1 fwd.forwarded == 3" test "$(stage_stat $NODE_PX fwd.forwarded)" = 3
+check "no drops in sff's fwd" test "$(stage_drops $NODE_SFF fwd)" = 0
 check "no drops in px1's dec, enc, fwd" \
-	test "$(drops $NODE_PX dec) $(drops $NODE_PX enc) $(drops $NODE_PX fwd)" = "0 0 0"
+	test "$(stage_drops $NODE_PX dec) $(stage_drops $NODE_PX enc) $(stage_drops $NODE_PX fwd)" = "0 0 0"
 
 # ---- detach leaves nothing --------------------------------------------------------
 for n in $NODES; do

@@ -21,52 +21,21 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/tap.sh
+. tests/lib.sh
 
-B=${BUILD:-build}/cadeia-bench
-S=${BUILD:-build}/cadeia-stage
-PIN=/sys/fs/bpf/cadeia
 PINGS=4
 PROBES=3
 N=$((PINGS + PROBES)) # echo requests per run
 PROBE_ID=51217        # 0xc811: the raw probes' ICMP id, told apart from ping's
 SPI=1
 TMP=$(mktemp -d /tmp/cbtQ-star.XXXXXX)
-RUNS=()
-CAP_PIDS=()
 
-stop_captures() {
-	local pid
+trap teardown_runs EXIT
 
-	for pid in "${CAP_PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	for pid in "${CAP_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	CAP_PIDS=()
-}
+need_built "$B" "$S"
+need_tools tcpdump tshark jq python3 ovs-vswitchd
 
-teardown() {
-	local id
-
-	stop_captures
-	for id in "${RUNS[@]}"; do
-		[ -e /run/cadeia-bench/$id.json ] && $B down "$id" >/dev/null 2>&1
-	done
-	if [ -n "${KEEP_TMP:-}" ]; then diag "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap teardown EXIT
-
-die() { fail "$*"; tap_done; exit 1; }
-
-[ -x "$B" ] && [ -x "$S" ] || die "$B and $S are built"
-for t in tcpdump tshark jq python3 ovs-vswitchd; do
-	command -v $t >/dev/null || die "$t is installed"
-done
-
-# Node i (0-based: file nodes, then _sff, then _pxN per SF) per scenarios/README.md.
-mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
-ip_of() { echo "10.201.0.$(($1 + 1))"; }
+# Nodes are numbered (0-based) file nodes, then _sff, then _pxN per SF.
 
 # The reference architecture on the very same SFs.
 jq '.name = "star-ref-cadeia-aberta" | .architecture = "cadeia-aberta"' \
@@ -115,108 +84,7 @@ while off + 16 <= len(data):
     print(ident, seq, f.hex(), m.hex())
 EOF
 
-leftovers() {
-	local id=$1
-
-	ip netns list | awk '{print $1}' | grep "^$id-"
-	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
-	ls -d "$PIN/$id-"* 2>/dev/null
-	ls -d /run/cadeia-bench/$id.json /run/cadeia-bench/$id 2>/dev/null
-	pgrep -af -- "--pidfile=/run/cadeia-bench/$id/"
-	pgrep -af "cadeia-bench fn .*--netns $id-"
-}
-
-down_and_check() {
-	local id=$1 what=$2 left
-
-	check "$what: cadeia-bench down $id exits 0" bash -c "$B down $id >'$TMP/down.log' 2>&1"
-	left=$(leftovers "$id")
-	if [ -z "$left" ]; then
-		ok "$what: nothing of run $id remains"
-	else
-		fail "$what: left behind after down: $(echo $left)"
-	fi
-}
-
-# One table per session, a row per ICMP or NSH frame:
-# port dir time spi si ttl osrc odst isrc idst type ident seq ipsrc ipdst
-# and any other frame to stray.txt. One tshark pass per capture.
-decode() {
-	local dir=$1 f port q
-
-	: >"$dir/frames.tsv"
-	: >"$dir/stray.txt"
-	for f in "$dir"/*.pcap; do
-		port=$(basename "$f" .pcap)
-		q=${port##*.}
-		port=${port%.*}
-		tshark -r "$f" -T fields -E separator=/t -e frame.time_epoch \
-			-e nsh.spi -e nsh.si -e nsh.ttl -e eth.src -e eth.dst -e icmp.type \
-			-e icmp.ident -e icmp.seq -e ip.src -e ip.dst -e frame.protocols 2>/dev/null |
-			awk -F'\t' -v OFS='\t' -v port="$port" -v q="$q" -v stray="$dir/stray.txt" '
-			function hex(s,   i, c, v) {
-				if (s == "") return ""
-				sub(/^0[xX]/, "", s); v = 0
-				for (i = 1; i <= length(s); i++) {
-					c = index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
-					v = v * 16 + c
-				}
-				return v
-			}
-			# IGMP: the bridge joins 224.0.0.106 (multicast snooping) once as it comes up.
-			$12 !~ /:(icmp|nsh)(:|$)/ {
-				if ($12 !~ /:igmp(:|$)/) print port "." q ": " $5 " > " $6 " " $12 >>stray
-				next
-			}
-			{
-				split($5, s, ","); split($6, d, ",")
-				print port, q, $1, $2, $3, hex($4), s[1], d[1], s[2], d[2], $7, $8, $9, $10, $11
-			}' >>"$dir/frames.tsv"
-	done
-}
-
-COLS="port dir time spi si ttl osrc odst isrc idst type ident seq ipsrc ipdst"
-
-# sel DIR "col=val ..." ["col=val ..."]: "<matching> <not as wanted>"; the
-# first unwanted row goes to DIR/mismatch.
-sel() {
-	awk -F'\t' -v where="$2" -v want="${3:-}" -v mm="$1/mismatch" -v cols="$COLS" '
-	BEGIN {
-		split(cols, names, " ")
-		for (i in names) col[names[i]] = i
-		nw = split(where, w, " "); nq = split(want, q, " ")
-		printf "" >mm
-		# An unknown column would match nothing and pass a "no such frame" check.
-		for (i = 1; i <= nw; i++) if (!(substr(w[i], 1, index(w[i], "=") - 1) in col)) unknown = 1
-		for (i = 1; i <= nq; i++) if (!(substr(q[i], 1, index(q[i], "=") - 1) in col)) unknown = 1
-		if (unknown) { print -1, -1; exit }
-	}
-	function holds(cond,   k) {
-		k = index(cond, "=")
-		return $(col[substr(cond, 1, k - 1)]) == substr(cond, k + 1)
-	}
-	{
-		for (i = 1; i <= nw; i++) if (!holds(w[i])) next
-		n++
-		for (i = 1; i <= nq; i++) if (!holds(q[i])) { bad++; if (bad == 1) print >mm; break }
-	}
-	END { if (!unknown) print n + 0, bad + 0 }' "$1/frames.tsv"
-}
-
-# expect DIR DESC COUNT "where" ["want"]: exactly COUNT frames match, all as wanted.
-expect() {
-	local dir=$1 desc=$2 count=$3 n bad
-
-	read -r n bad < <(sel "$dir" "$4" "${5:-}")
-	if [ "$n" -eq "$count" ] && [ "$bad" -eq 0 ]; then
-		ok "$desc"
-	else
-		fail "$desc ($n frames, expected $count; $bad not as expected)"
-		[ -s "$dir/mismatch" ] && diag "first unexpected frame: $(tr '\t' ' ' <"$dir/mismatch")"
-	fi
-}
-
-counter() { jq -r ".counters.$2.$3 // 0" "$1"; }
+down_check() { down_and_check "$1" "$2" "nothing of run $1 remains"; }
 
 # session ARCH SCENARIO LENGTH [NODE...]: up, capture the host-side veth of
 # the nodes given (default: all that have one), ping and probe, decode.
@@ -229,16 +97,11 @@ session() {
 	DIR=$TMP/$arch-L$len
 	ID=
 	mkdir -p "$DIR"
-	# stdout to a file, not $(...), so a function holding the pipe cannot hang us.
-	$B up --length "$len" "$scen" </dev/null >"$DIR/up.out" 2>"$DIR/up.err"
-	t=$?
-	ID=$(cat "$DIR/up.out")
-	if [ $t -ne 0 ] || ! [[ "$ID" =~ ^cb[0-9a-f]{4}$ ]]; then
+	if ! bench_up "$DIR" "$len" "$scen"; then
 		fail "$arch L$len: cadeia-bench up --length $len prints a run id ($(tail -n 1 "$DIR/up.err"))"
-		ID=
 		return 1
 	fi
-	RUNS+=("$ID")
+	ID=$UP_ID
 	ok "$arch L$len: cadeia-bench up --length $len $(basename "$scen"): run $ID"
 
 	# NSH-unaware SFs of a star hang off their proxy: no host-side veth.
@@ -246,17 +109,9 @@ session() {
 	for n in "${links[@]}"; do
 		[ -e /sys/class/net/$n ] || continue
 		[ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" ${n#"$ID"-} "* ]] || continue
-		for t in in out; do
-			tcpdump -i "$n" -Q $t --immediate-mode -U -n -s 256 --time-stamp-precision=nano \
-				-w "$DIR/${n#"$ID"-}.$t.pcap" 2>"$DIR/${n#"$ID"-}.$t.err" &
-			CAP_PIDS+=($!)
-		done
+		capture "$DIR" "${n#"$ID"-}" "$n"
 	done
-	for t in $(seq 50); do
-		[ "$(grep -l 'listening on' "$DIR"/*.err 2>/dev/null | wc -l)" -eq ${#CAP_PIDS[@]} ] && break
-		sleep 0.1
-	done
-	[ "$t" -lt 50 ] || diag "$arch L$len: not every tcpdump reported listening"
+	capture_wait || diag "$arch L$len: not every tcpdump reported listening"
 	for n in "${links[@]}"; do
 		n=${n#"$ID"-}
 		[[ "$n" == _px* ]] && $S stats --node "$ID-$n" --json >"$DIR/$n.before.json"
@@ -272,7 +127,8 @@ session() {
 		n=${n#"$ID"-}
 		[[ "$n" == _px* ]] && $S stats --node "$ID-$n" --json >"$DIR/$n.after.json"
 	done
-	decode "$DIR"
+	# IGMP: the bridge joins 224.0.0.106 (multicast snooping) once as it comes up.
+	decode "$DIR" igmp
 	if [ -s "$DIR/dest.out.pcap" ]; then
 		python3 "$TMP/frames.py" "$DIR/dest.out.pcap" >"$DIR/dest.req" || fail "$arch L$len: dest's capture parses"
 	else
@@ -362,16 +218,7 @@ check_star() {
 			path="$path _sff.in.$((256 - k)) ${pxs[$k]}.out.$((256 - k)) ${pxs[$k]}.in.$((255 - k)) _sff.out.$((255 - k))"
 		done
 		path="$path _sff.in. dest.out."
-		t=$(awk -F'\t' -v dst="$(ip_of 1)" -v path="$path" '
-			BEGIN { np = split(path, p, " "); for (i = 1; i <= np; i++) pos[p[i]] = i }
-			$15 == dst && $11 == 8 && (($1 "." $2 "." $5) in pos) {
-				ts[$12 "/" $13, pos[$1 "." $2 "." $5]] = $3; reqs[$12 "/" $13] = 1
-			}
-			END {
-				for (r in reqs) { n++; for (i = 2; i <= np; i++)
-					if (!((r, i) in ts) || !((r, i - 1) in ts) || ts[r, i] < ts[r, i - 1]) bad++ }
-				print n + 0, bad + 0
-			}' "$dir/frames.tsv")
+		t=$(in_order "$dir" "$(ip_of 1)" "$path")
 		check "$tag: each of the $N requests crossed src, SFF, proxy 1 .. $len, SFF, dest in order ($t: requests, hops out of order)" \
 			test "$t" = "$N 0"
 	fi
@@ -386,7 +233,7 @@ check_star() {
 		b=$dir/$px.before.json
 		got=
 		for c in dec.decap enc.encap fwd.forwarded; do
-			got="$got $(($(counter "$a" ${c%.*} ${c#*.}) - $(counter "$b" ${c%.*} ${c#*.})))"
+			got="$got $(counter_delta "$b" "$a" $c)"
 		done
 		if [ "$got" != " $want $want $want" ]; then
 			fail "$tag: $px counters dec.decap enc.encap fwd.forwarded:$got, expected $want each"
@@ -396,7 +243,7 @@ check_star() {
 	[ "$ok_all" -eq 1 ] && ok "$tag: proxy counters (decap, encap, forwarded) match the wire"
 
 	cp "$dir/dest.req" "$TMP/dest-$arch-L$len.req"
-	down_and_check "$id" "$tag"
+	down_check "$id" "$tag"
 }
 
 # check_ref LENGTH: cadeia-aberta on the same SFs, for dest's frames only
@@ -408,7 +255,7 @@ check_ref() {
 	expect "$DIR" "cadeia-aberta L$len: dest receives plain requests from src's MAC" $N \
 		"port=dest dir=out type=8" "spi= osrc=$(mac_of 0) odst=$(mac_of 1)"
 	cp "$DIR/dest.req" "$TMP/dest-cadeia-aberta-L$len.req"
-	down_and_check "$ID" "cadeia-aberta L$len"
+	down_check "$ID" "cadeia-aberta L$len"
 }
 
 LENGTHS=${STAR_LENGTHS:-0 1 2 8}
