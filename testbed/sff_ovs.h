@@ -73,9 +73,9 @@ int sff_ovs_forwarded(const struct sff_ovs *o, unsigned long long *count, char *
 		      size_t errlen);
 
 /*
- * The pieces above without a local OVS, for an SFF elsewhere (a guest's OVS
- * on its kernel datapath): only o->mac and o->netns (a name for messages)
- * are used.
+ * The pieces above without a local OVS, for an SFF elsewhere (the OVS in
+ * an SFF guest of the libvirt backend): only o->mac and o->netns (a name
+ * for messages) are used.
  *   sff_ovs_write_flows: the rules of this table as ovs-ofctl flow lines,
  *     the file replace-flows takes (errors as sff_ovs_install).
  *   sff_ovs_parse_flows: a `ovs-ofctl --no-stats dump-flows` text (modified
