@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "cadeia_stage.h"
 
 static int add_node(struct scenario *sc, const char *name, enum sc_role role, char *err,
 		    size_t errlen)
@@ -74,4 +75,59 @@ int arch_sff(const struct scenario *sc)
 int arch_hop(const struct scenario *sc, int sf)
 {
 	return sc->nodes[sf].peer >= 0 ? sc->nodes[sf].peer : sf;
+}
+
+bool arch_behind_proxy(const struct sc_node *n)
+{
+	return n->role == SC_ROLE_SF && n->peer >= 0;
+}
+
+bool arch_ovs_sff(const struct scenario *sc, int i)
+{
+	return sc->arch == SC_ARCH_OVS_NSH && sc->nodes[i].role == SC_ROLE_SFF;
+}
+
+unsigned arch_node_stages(const struct scenario *sc, int i, unsigned *kwire_mode,
+			  const char **kwire_peer)
+{
+	const struct sc_node *n = &sc->nodes[i];
+	unsigned mode_;
+	const char *peer_;
+
+	if (!kwire_mode)
+		kwire_mode = &mode_;
+	if (!kwire_peer)
+		kwire_peer = &peer_;
+	*kwire_mode = KWIRE_MODE_OTHERHOST;
+	*kwire_peer = NULL;
+	switch (n->role) {
+	case SC_ROLE_SRC:
+		return CS_STAGE_CLASSIFIER;
+	case SC_ROLE_DEST:
+		return 0;
+	case SC_ROLE_SFF:
+		if (arch_ovs_sff(sc, i))
+			return 0; /* Open vSwitch does the SFF's work */
+		/* NSH frames for the SFF go back out, through fwd at egress. */
+		*kwire_mode = KWIRE_MODE_NSH_HOST;
+		return CS_STAGE_KWIRE | CS_STAGE_FWD;
+	case SC_ROLE_PROXY:
+		/* dec strips, kwire hands the inner frame to the SF on the peer
+		 * interface; the way back is that interface's kwire, then enc and
+		 * fwd here. */
+		*kwire_peer = n->peer_ifname;
+		return CS_STAGE_DEC | CS_STAGE_KWIRE | CS_STAGE_ENC | CS_STAGE_FWD;
+	case SC_ROLE_SF:
+		break;
+	}
+	if (arch_behind_proxy(n))
+		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
+	switch (n->fn) {
+	case SC_FN_NSH_AWARE:
+		return CS_STAGE_FWD; /* the function sees NSH and decrements SI itself */
+	case SC_FN_KWIRE:
+		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD | CS_STAGE_KWIRE;
+	default:
+		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD;
+	}
 }

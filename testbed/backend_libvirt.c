@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "backend.h"
 #include "netns.h"
 #include "nl.h"
@@ -62,18 +63,6 @@ static struct lv *lv_of(struct testbed *tb)
 	return tb->priv;
 }
 
-/* An NSH-unaware SF of a star architecture: reached only through its proxy. */
-static bool behind_proxy(const struct sc_node *n)
-{
-	return n->role == SC_ROLE_SF && n->peer >= 0;
-}
-
-/* ovs-nsh: the SFF is Open vSwitch in its guest, with no eBPF stages. */
-static bool ovs_sff(const struct scenario *sc, int i)
-{
-	return sc->arch == SC_ARCH_OVS_NSH && sc->nodes[i].role == SC_ROLE_SFF;
-}
-
 static const char *guest_fn(const struct scenario *sc, int i)
 {
 	const struct sc_node *n = &sc->nodes[i];
@@ -81,7 +70,7 @@ static const char *guest_fn(const struct scenario *sc, int i)
 	switch (n->role) {
 	case SC_ROLE_SRC: return "none";
 	case SC_ROLE_DEST: return "none";
-	case SC_ROLE_SFF: return ovs_sff(sc, i) ? "ovs-nsh" : "none";
+	case SC_ROLE_SFF: return arch_ovs_sff(sc, i) ? "ovs-nsh" : "none";
 	case SC_ROLE_PROXY: return "none";
 	default: break;
 	}
@@ -94,46 +83,16 @@ static const char *guest_fn(const struct scenario *sc, int i)
 	}
 }
 
-/* What each guest runs on eth0, as the netns backend's node_stages: the
- * same architecture measured on both backends. */
+/* What each guest runs on eth0 (arch_node_stages), with the kwire mode
+ * spelled as cadeia-stage's --kwire-mode takes it. */
 static unsigned guest_stages(const struct scenario *sc, int i, const char **kwire_mode,
 			     const char **kwire_peer)
 {
-	const struct sc_node *n = &sc->nodes[i];
-	const char *mode, *peer;
+	unsigned mode, mask = arch_node_stages(sc, i, &mode, kwire_peer);
 
-	if (!kwire_mode)
-		kwire_mode = &mode;
-	if (!kwire_peer)
-		kwire_peer = &peer;
-	*kwire_mode = "otherhost";
-	*kwire_peer = NULL;
-	switch (n->role) {
-	case SC_ROLE_SRC:
-		return CS_STAGE_CLASSIFIER;
-	case SC_ROLE_DEST:
-		return 0;
-	case SC_ROLE_SFF:
-		if (ovs_sff(sc, i))
-			return 0;
-		/* NSH frames for the SFF go back out, through fwd at egress. */
-		*kwire_mode = "nsh-host";
-		return CS_STAGE_KWIRE | CS_STAGE_FWD;
-	case SC_ROLE_PROXY:
-		/* dec strips, kwire hands the inner frame to the SF on eth1; the
-		 * way back is eth1's own kwire, then enc and fwd here. */
-		*kwire_peer = n->peer_ifname;
-		return CS_STAGE_DEC | CS_STAGE_KWIRE | CS_STAGE_ENC | CS_STAGE_FWD;
-	case SC_ROLE_SF:
-		break;
-	}
-	if (behind_proxy(n))
-		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
-	if (n->fn == SC_FN_NSH_AWARE)
-		return CS_STAGE_FWD;
-	if (n->fn == SC_FN_KWIRE)
-		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD | CS_STAGE_KWIRE;
-	return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD;
+	if (kwire_mode)
+		*kwire_mode = mode == KWIRE_MODE_NSH_HOST ? "nsh-host" : "otherhost";
+	return mask;
 }
 
 static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
@@ -264,7 +223,7 @@ static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
 
 	/* The frames its proxy hands it are addressed to others: QEMU's
 	 * virtio-net filters those unless the NIC is promiscuous. */
-	if (behind_proxy(n)) {
+	if (arch_behind_proxy(n)) {
 		const char *promisc[] = { "/bin/busybox", "ip", "link", "set", n->ifname, "promisc",
 					  "on", NULL };
 
@@ -368,7 +327,7 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 		snprintf(ip, sizeof(ip), "%s/%d", inet_ntoa(a), sc->prefix_len);
 		/* An SF behind a proxy is addressed by nobody. */
 		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
-			     guest_fn(sc, i), behind_proxy(n) ? NULL : ip, sc->mtu);
+			     guest_fn(sc, i), arch_behind_proxy(n) ? NULL : ip, sc->mtu);
 		if (tb->log_dir)
 			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s.log",
 				 tb->log_dir, n->name);
@@ -403,7 +362,7 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const struct sc_node *n = &sc->nodes[i];
 
-		if (!behind_proxy(n))
+		if (!arch_behind_proxy(n))
 			continue;
 		specs[i].bridge = lv->pair_br[n->peer];
 		specs[i].wire_port = true;
@@ -429,12 +388,12 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 		char ips[SC_MAX_NODES][20], macs[SC_MAX_NODES][18];
 		int k = 2;
 
-		if (behind_proxy(&sc->nodes[i]))
+		if (arch_behind_proxy(&sc->nodes[i]))
 			continue;
 		for (int j = 0; j < sc->n_nodes; j++) {
 			struct in_addr a = { .s_addr = sc->nodes[j].ip };
 
-			if (j == i || behind_proxy(&sc->nodes[j]))
+			if (j == i || arch_behind_proxy(&sc->nodes[j]))
 				continue;
 			snprintf(ips[j], sizeof(ips[j]), "%s", inet_ntoa(a));
 			cs_mac_format(sc->nodes[j].mac, macs[j]);
@@ -633,7 +592,7 @@ static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, 
 			unsigned mask = guest_stages(sc, i, NULL, NULL);
 			bool cls = mask & CS_STAGE_CLASSIFIER, fwd = mask & CS_STAGE_FWD;
 
-			if (pass == 0 && ovs_sff(sc, i))
+			if (pass == 0 && arch_ovs_sff(sc, i))
 				ret = install_ovs(tb, i, t, err, errlen);
 			else if ((pass == 0 && fwd && !cls) || (pass == 1 && cls))
 				ret = install_rules(tb, i, t, cls, fwd, err, errlen);
@@ -648,10 +607,10 @@ static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, 
 		const char *appctl[] = { "/usr/bin/ovs-appctl", "dpctl/show", NULL };
 		char *out = NULL, *lost;
 
-		if (!ovs_sff(sc, i) &&
+		if (!arch_ovs_sff(sc, i) &&
 		    (sc->nodes[i].role != SC_ROLE_SF || sc->nodes[i].fn != SC_FN_OVS))
 			continue;
-		if ((ret = guest_run(tb, i, ovs_sff(sc, i) ? appctl : dpctl, &out, err, errlen)) < 0)
+		if ((ret = guest_run(tb, i, arch_ovs_sff(sc, i) ? appctl : dpctl, &out, err, errlen)) < 0)
 			break;
 		lost = strstr(out, "lost:");
 		if (!lost || strtoull(lost + 5, NULL, 10) != 0) {
@@ -700,7 +659,7 @@ static int lv_sf_counts(struct testbed *tb, unsigned long long *counts, char *er
 		int ret;
 
 		counts[i] = 0;
-		if (ovs_sff(sc, i)) {
+		if (arch_ovs_sff(sc, i)) {
 			if ((ret = ovs_forwarded(tb, i, &counts[i], err, errlen)) < 0)
 				return ret;
 			continue;

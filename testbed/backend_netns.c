@@ -5,61 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "backend.h"
 #include "netns.h"
 #include "nl.h"
 #include "sff_ovs.h" /* ovs-nsh */
-
-/* An NSH-unaware SF of a star architecture: reached only through its proxy. */
-static bool behind_proxy(const struct sc_node *n)
-{
-	return n->role == SC_ROLE_SF && n->peer >= 0;
-}
 
 /* ovs-nsh: the SFF is Open vSwitch (sff_ovs.h), with no eBPF stages. */
 static bool ovs_sff(const struct testbed *tb, int i, struct sff_ovs *o)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
 
-	if (tb->sc->arch != SC_ARCH_OVS_NSH || n->role != SC_ROLE_SFF)
+	if (!arch_ovs_sff(tb->sc, i))
 		return false;
 	if (o)
 		sff_ovs_init(o, tb->rs->id, n->name, tb->name[i], n->ifname, n->mac, tb->log_dir);
 	return true;
-}
-
-/* What each node runs, and how its kwire stage (if any) reflects. */
-static unsigned node_stages(const struct sc_node *n, unsigned *kwire_mode, const char **kwire_peer)
-{
-	*kwire_mode = KWIRE_MODE_OTHERHOST;
-	*kwire_peer = NULL;
-	switch (n->role) {
-	case SC_ROLE_SRC:
-		return CS_STAGE_CLASSIFIER;
-	case SC_ROLE_DEST:
-		return 0;
-	case SC_ROLE_SFF:
-		/* NSH frames for the SFF go back out, through fwd at egress. */
-		*kwire_mode = KWIRE_MODE_NSH_HOST;
-		return CS_STAGE_KWIRE | CS_STAGE_FWD;
-	case SC_ROLE_PROXY:
-		/* dec strips, kwire hands the inner frame to the SF on eth1; the
-		 * way back is the eth1 attachment, then enc and fwd here. */
-		*kwire_peer = n->peer_ifname;
-		return CS_STAGE_DEC | CS_STAGE_KWIRE | CS_STAGE_ENC | CS_STAGE_FWD;
-	case SC_ROLE_SF:
-		break;
-	}
-	if (behind_proxy(n))
-		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
-	switch (n->fn) {
-	case SC_FN_NSH_AWARE:
-		return CS_STAGE_FWD; /* the function sees NSH and decrements SI itself */
-	case SC_FN_KWIRE:
-		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD | CS_STAGE_KWIRE;
-	default:
-		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD;
-	}
 }
 
 static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
@@ -81,7 +42,7 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 	    (ret = nl_link_set_up(ns, "lo", true, err, errlen)) < 0)
 		return ret;
 	/* Its proxy creates the point-to-point link when its turn comes. */
-	if (behind_proxy(n))
+	if (arch_behind_proxy(n))
 		return 0;
 	if ((ret = nl_veth_add(NULL, host, n->ifname, ns, err, errlen)) < 0 ||
 	    (ret = netns_if_no_ipv6(NULL, host, err, errlen)) < 0 ||
@@ -125,12 +86,12 @@ static int prime_neighbours(struct testbed *tb, char *err, size_t errlen)
 	int ret;
 
 	for (int i = 0; i < sc->n_nodes; i++) {
-		if (behind_proxy(&sc->nodes[i]))
+		if (arch_behind_proxy(&sc->nodes[i]))
 			continue;
 		for (int j = 0; j < sc->n_nodes; j++) {
 			struct in_addr a = { .s_addr = sc->nodes[j].ip };
 
-			if (i == j || behind_proxy(&sc->nodes[j]))
+			if (i == j || arch_behind_proxy(&sc->nodes[j]))
 				continue;
 			ret = nl_neigh4_set(tb->name[i], sc->nodes[i].ifname, a, sc->nodes[j].mac,
 					    err, errlen);
@@ -153,7 +114,7 @@ static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
 	char pin[80];
 	int ret;
 
-	ao.stages = node_stages(n, &ao.kwire_mode, &ao.kwire_peer);
+	ao.stages = arch_node_stages(tb->sc, i, &ao.kwire_mode, &ao.kwire_peer);
 	if (!ao.stages || ovs_sff(tb, i, NULL))
 		return 0;
 	if ((ret = cs_attach(&ao, &cerr)) < 0)
@@ -185,7 +146,7 @@ static int record_nodes(struct testbed *tb)
 				      "pins", tb->name[i]);
 
 		/* An SF behind a proxy has no host link: its link is the proxy's. */
-		if (!behind_proxy(n))
+		if (!arch_behind_proxy(n))
 			json_object_set_new(o, "link", json_string(tb->hostif[i]));
 		if (n->role == SC_ROLE_PROXY)
 			json_object_set_new(o, "peer_link",
@@ -284,12 +245,9 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 	return 0;
 }
 
-static bool has_fwd(const struct sc_node *n)
+static bool has_fwd(const struct testbed *tb, int i)
 {
-	unsigned mode;
-	const char *peer;
-
-	return node_stages(n, &mode, &peer) & CS_STAGE_FWD;
+	return arch_node_stages(tb->sc, i, NULL, NULL) & CS_STAGE_FWD;
 }
 
 static int same_cls(const struct cls_rule *a, size_t na, const struct cls_rule *b, size_t nb)
@@ -337,7 +295,7 @@ static int netns_install(struct testbed *tb, const struct cp_tables *t, char *er
 				if ((ret = sff_ovs_install(&o, nt->fwd, nt->n_fwd, err, errlen)) < 0)
 					return ret;
 				continue;
-			} else if (pass == 0 && has_fwd(n))
+			} else if (pass == 0 && has_fwd(tb, i))
 				ret = cs_fwd_replace(tb->name[i], nt->fwd, nt->n_fwd, &cerr);
 			else if (pass == 1 && n->role == SC_ROLE_SRC)
 				ret = cs_cls_replace(tb->name[i], nt->cls, nt->n_cls, &cerr);
@@ -361,7 +319,7 @@ static int netns_install(struct testbed *tb, const struct cp_tables *t, char *er
 				return ret;
 			if (!same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
 				ret = -EIO;
-		} else if (has_fwd(n)) {
+		} else if (has_fwd(tb, i)) {
 			back.n_fwd = CP_MAX_FWD;
 			ret = cs_fwd_read(tb->name[i], back.fwd, &back.n_fwd, &cerr);
 			if (ret == 0 && !same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
@@ -405,7 +363,7 @@ static int netns_sf_counts(struct testbed *tb, unsigned long long *counts, char 
 				return ret;
 			continue;
 		}
-		if (!has_fwd(&tb->sc->nodes[i]))
+		if (!has_fwd(tb, i))
 			continue;
 		ret = cs_stats_read(tb->name[i], CS_STAGE_FWD, c, &n, &cerr);
 		if (ret < 0) {
