@@ -328,7 +328,11 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 		/* An SF behind a proxy is addressed by nobody. */
 		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
 			     guest_fn(sc, i), arch_behind_proxy(n) ? NULL : ip, sc->mtu);
-		if (tb->log_dir)
+		/* A comparison boots each architecture in turn: keep every log. */
+		if (tb->log_dir && sc->n_archs > 1)
+			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s-%s.log",
+				 tb->log_dir, sc_arch_name(sc->arch), n->name);
+		else if (tb->log_dir)
 			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s.log",
 				 tb->log_dir, n->name);
 		else

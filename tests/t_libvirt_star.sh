@@ -151,10 +151,14 @@ if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
 		check "run: summary.csv has $a at lengths 0 and 1" \
 			[ "$(awk -F, -v a=$a '$1 == a {print $3}' "$d/summary.csv" | sort -n | tr '\n' ' ')" = "0 1 " ]
 	done
-	for n in "${NODES[@]}"; do
-		grep -q 'cadeia: ready' "$d/console-$n.log" 2>/dev/null || bad="${bad:-} $n"
+	# One console log per architecture and guest: the second boot must not
+	# overwrite the first's.
+	for a in phantomsfc ovs-nsh; do
+		for n in "${NODES[@]}"; do
+			grep -q 'cadeia: ready' "$d/console-$a-$n.log" 2>/dev/null || bad="${bad:-} $a/$n"
+		done
 	done
-	check "run: every guest's console (SFF and proxy included) says 'cadeia: ready'${bad:+ (not:$bad)}" \
+	check "run: every guest's console of both architectures (SFF and proxy included) says 'cadeia: ready'${bad:+ (not:$bad)}" \
 		[ -z "${bad:-}" ]
 	check_clean "$id" "run"
 else
