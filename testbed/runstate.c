@@ -50,8 +50,6 @@ static bool id_in_use(const char *id)
 	if (access(path, F_OK) == 0)
 		return true;
 	snprintf(prefix, sizeof(prefix), "%s-", id);
-	/* The pin root is shared by all runs: gone only once the last is. */
-	rmdir(CADEIA_PIN_ROOT);
 	if (netns_list(prefix, &names, &n, err, sizeof(err)) == 0) {
 		used = n > 0;
 		netns_names_free(names, n);

@@ -134,6 +134,8 @@ static int remove_pin_dir(const char *node, struct cs_err *err)
 			strerror(-ret));
 		goto cleanup;
 	}
+	/* The root is shared: it goes with the last node, never before. */
+	rmdir(CADEIA_PIN_ROOT);
 	ret = 0;
 cleanup:
 	closedir(d);
