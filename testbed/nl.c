@@ -5,6 +5,7 @@
  * the target netns, every request acknowledged and the kernel's extended ack
  * text reported when it gives one. See nl.h.
  */
+#include "cadeia_stage.h"
 #include "errmsg.h"
 #include "nl.h"
 
@@ -717,7 +718,7 @@ int nl_link_set_mac(const char *netns, const char *ifname,
 {
 	char what[WHAT_LEN], nsb[96], m[18];
 
-	nl_mac_format(mac, m);
+	cs_mac_format(mac, m);
 	snprintf(what, sizeof(what), "setting MAC %s on %s%s", m,
 		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
 	return link_set(netns, ifname, what, 0, 0, IFLA_ADDRESS, mac, 6,
@@ -916,7 +917,7 @@ int nl_neigh4_set(const char *netns, const char *ifname, struct in_addr dst,
 	int ifindex, ret;
 
 	inet_ntop(AF_INET, &dst, a, sizeof(a));
-	nl_mac_format(mac, m);
+	cs_mac_format(mac, m);
 	snprintf(what, sizeof(what), "adding neighbour %s lladdr %s on %s%s", a, m,
 		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
 	if (!ifname)
@@ -1064,7 +1065,7 @@ static int fdb_modify(const char *netns, const char *port, const uint8_t mac[6],
 	struct nl_sock s;
 	int ifindex, ret;
 
-	nl_mac_format(mac, m);
+	cs_mac_format(mac, m);
 	snprintf(what, sizeof(what), "%s static FDB entry %s on port %s%s",
 		 add ? "adding" : "deleting", m, port ? port : "(null)",
 		 in_ns(netns, nsb, sizeof(nsb)));
@@ -1273,25 +1274,4 @@ int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
 	if (!ret)
 		*on = v != 0;
 	return ret;
-}
-
-/* ---- helpers ------------------------------------------------------------------ */
-
-int nl_mac_parse(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-			 &b[3], &b[4], &b[5], &tail) != 6 || strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = b[i];
-	return 0;
-}
-
-void nl_mac_format(const uint8_t mac[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }

@@ -145,11 +145,6 @@ int nl_link_set_tx_csum(const char *netns, const char *ifname, bool on,
 int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
 			char *err, size_t errlen);
 
-/* ---- helpers -------------------------------------------------------------- */
-
-/* "02:00:00:00:00:0a" -> bytes. -EINVAL if malformed. */
-int nl_mac_parse(const char *s, uint8_t mac[6]);
-/* bytes -> "02:00:00:00:00:0a" */
-void nl_mac_format(const uint8_t mac[6], char out[18]);
+/* MACs in text: cs_mac_parse() and cs_mac_format() (cadeia_stage.h). */
 
 #endif /* CADEIA_NL_H */

@@ -7,6 +7,7 @@
  * through virtlogd (<log file=...>), which writes as root wherever the
  * results folder is.
  */
+#include "cadeia_stage.h"
 #include "virt.h"
 
 #include <dirent.h>
@@ -483,7 +484,7 @@ static void xml_nic(FILE *f, const struct virt_domain_spec *s, const char *bridg
 {
 	char mac[18];
 
-	nl_mac_format(m, mac);
+	cs_mac_format(m, mac);
 	fprintf(f, "    <interface type='bridge'>\n      <mac address='%s'/>\n"
 		"      <source bridge='", mac);
 	xml_esc(f, bridge);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cadeia_stage.h"
 #include "fn.h"
 #include "nl.h"
 #include "probe.h"
@@ -246,7 +247,7 @@ static int cmd_neigh(int argc, char **argv)
 			fprintf(stderr, "cadeia-guest neigh: bad IPv4 address '%s'\n", argv[i]);
 			return 1;
 		}
-		if (nl_mac_parse(argv[i + 1], mac) < 0) {
+		if (cs_mac_parse(argv[i + 1], mac) < 0) {
 			fprintf(stderr, "cadeia-guest neigh: bad MAC address '%s'\n", argv[i + 1]);
 			return 1;
 		}
@@ -256,7 +257,7 @@ static int cmd_neigh(int argc, char **argv)
 		uint8_t mac[6];
 
 		inet_pton(AF_INET, argv[i], &a);
-		nl_mac_parse(argv[i + 1], mac);
+		cs_mac_parse(argv[i + 1], mac);
 		r = nl_neigh4_set(NULL, dev, a, mac, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "cadeia-guest neigh: %s\n", err);
