@@ -7,6 +7,7 @@ S=${BUILD:-build}/cadeia-stage
 IMG=${BUILD:-build}/image
 PIN=/sys/fs/bpf/cadeia
 QEMU=qemu-system-x86_64
+V="virsh -q -c qemu:///system"
 RUNS=()
 PIDS=()
 CAP_PIDS=()
@@ -696,4 +697,32 @@ elif cmd == "cat":
 EOF
 	# The socket may wait half the time, so one slow answer cannot use it all.
 	timeout "$tmo" python3 "$TMP/qga.py" "$1" $((tmo / 2)) "${@:2}"
+}
+
+# ---- guests through libvirt -----------------------------------------------------
+
+# ga DOMAIN TIMEOUT_S PATH [ARG...]: runs PATH in the guest through its agent
+# (guest-exec, then guest-exec-status until it exits); the guest command's
+# stdout and stderr become ours, its exit code our status (124: timeout).
+ga() {
+	local dom=$1 tmo=$2 path=$3 args="[]" req r pid st i
+
+	shift 3
+	# Not jq --args: jq 1.6 would take the guest command's options as its own.
+	[ $# -eq 0 ] || args=$(printf '%s\n' "$@" | jq -R . | jq -cs .)
+	req=$(jq -cn --arg p "$path" --argjson a "$args" \
+		'{execute: "guest-exec", arguments: {path: $p, arg: $a, "capture-output": true}}')
+	r=$($V qemu-agent-command "$dom" "$req") || return 125
+	pid=$(jq -r .return.pid <<<"$r")
+	for ((i = 0; i < tmo * 10; i++)); do
+		st=$($V qemu-agent-command "$dom" \
+			"{\"execute\": \"guest-exec-status\", \"arguments\": {\"pid\": $pid}}") || return 125
+		if [ "$(jq -r .return.exited <<<"$st")" = true ]; then
+			jq -r '.return."out-data" // empty' <<<"$st" | base64 -d
+			jq -r '.return."err-data" // empty' <<<"$st" | base64 -d >&2
+			return "$(jq -r '.return.exitcode // 125' <<<"$st")"
+		fi
+		sleep 0.1
+	done
+	return 124
 }

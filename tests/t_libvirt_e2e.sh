@@ -23,7 +23,6 @@ cd "$(dirname "$0")/.."
 . tests/tap.sh
 . tests/lib.sh
 
-V="virsh -q -c qemu:///system"
 E2E=tests/scenarios/vm-chain2.json
 SMALL=tests/scenarios/vm-small.json
 LONG=tests/scenarios/vm-long.json
@@ -54,32 +53,6 @@ trap teardown EXIT
 need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
 need_tools virsh tcpdump tshark jq base64
-
-# ga DOMAIN TIMEOUT_S PATH [ARG...]: runs PATH in the guest through its agent
-# (guest-exec, then guest-exec-status until it exits); the guest command's
-# stdout and stderr become ours, its exit code our status (124: timeout).
-ga() {
-	local dom=$1 tmo=$2 path=$3 args="[]" req r pid st i
-
-	shift 3
-	# Not jq --args: jq 1.6 would take the guest command's options as its own.
-	[ $# -eq 0 ] || args=$(printf '%s\n' "$@" | jq -R . | jq -cs .)
-	req=$(jq -cn --arg p "$path" --argjson a "$args" \
-		'{execute: "guest-exec", arguments: {path: $p, arg: $a, "capture-output": true}}')
-	r=$($V qemu-agent-command "$dom" "$req") || return 125
-	pid=$(jq -r .return.pid <<<"$r")
-	for ((i = 0; i < tmo * 10; i++)); do
-		st=$($V qemu-agent-command "$dom" \
-			"{\"execute\": \"guest-exec-status\", \"arguments\": {\"pid\": $pid}}") || return 125
-		if [ "$(jq -r .return.exited <<<"$st")" = true ]; then
-			jq -r '.return."out-data" // empty' <<<"$st" | base64 -d
-			jq -r '.return."err-data" // empty' <<<"$st" | base64 -d >&2
-			return "$(jq -r '.return.exitcode // 125' <<<"$st")"
-		fi
-		sleep 0.1
-	done
-	return 124
-}
 
 # Everything that carries the run's name: domains (running or defined), taps
 # and the bridge, state file and directory, console logs of the KVM probe,

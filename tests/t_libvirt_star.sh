@@ -18,29 +18,12 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
-B=${BUILD:-build}/cadeia-bench
-IMG=${BUILD:-build}/image
-V="virsh -q -c qemu:///system"
-PIN=/sys/fs/bpf/cadeia
 SCEN=tests/scenarios/vm-star.json
 PINGS=5
 TMP=$(mktemp -d /tmp/cbtR-star.XXXXXX)
-RUNS=()
-CAP_PIDS=()
 T0=$(date +%s)
-
-stop_captures() {
-	local pid
-
-	for pid in "${CAP_PIDS[@]}"; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	for pid in "${CAP_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	CAP_PIDS=()
-}
 
 teardown() {
 	local id
@@ -54,7 +37,6 @@ teardown() {
 }
 trap teardown EXIT
 
-die() { fail "$*"; tap_done; exit 1; }
 section() { diag "---- $* (at $(($(date +%s) - T0)) s)"; }
 
 [ -x "$B" ] || die "$B is built"
@@ -62,30 +44,6 @@ section() { diag "---- $* (at $(($(date +%s) - T0)) s)"; }
 for t in virsh tcpdump tshark jq base64; do
 	command -v $t >/dev/null || die "$t is installed"
 done
-
-# ga DOMAIN TIMEOUT_S PATH [ARG...]: runs PATH in the guest through its agent;
-# the guest command's stdout and stderr become ours, its exit code our status.
-ga() {
-	local dom=$1 tmo=$2 path=$3 args="[]" req r pid st i
-
-	shift 3
-	[ $# -eq 0 ] || args=$(printf '%s\n' "$@" | jq -R . | jq -cs .)
-	req=$(jq -cn --arg p "$path" --argjson a "$args" \
-		'{execute: "guest-exec", arguments: {path: $p, arg: $a, "capture-output": true}}')
-	r=$($V qemu-agent-command "$dom" "$req") || return 125
-	pid=$(jq -r .return.pid <<<"$r")
-	for ((i = 0; i < tmo * 10; i++)); do
-		st=$($V qemu-agent-command "$dom" \
-			"{\"execute\": \"guest-exec-status\", \"arguments\": {\"pid\": $pid}}") || return 125
-		if [ "$(jq -r .return.exited <<<"$st")" = true ]; then
-			jq -r '.return."out-data" // empty' <<<"$st" | base64 -d
-			jq -r '.return."err-data" // empty' <<<"$st" | base64 -d >&2
-			return "$(jq -r '.return.exitcode // 125' <<<"$st")"
-		fi
-		sleep 0.1
-	done
-	return 124
-}
 
 # Node i (0-based: the file's nodes, then _sff, then one _pxN per SF).
 mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
