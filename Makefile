@@ -32,16 +32,30 @@ LOADER_SRCS  := $(filter-out stages/loader/main.c,$(wildcard stages/loader/*.c))
 LOADER_OBJS  := $(LOADER_SRCS:%.c=$(BUILD)/obj/%.o)
 LOADER_LIB   := $(BUILD)/libcadeia_stage.a
 
-TESTBED_SRCS := $(filter-out testbed/main.c,$(wildcard testbed/*.c))
+# The orchestrator's layers, one folder each (docs/architecture.md); the CLI
+# (testbed/cli/) and the guest helper (testbed/guest/) are programs, not library.
+MODEL_SRCS    := $(wildcard testbed/model/*.c)
+SYS_SRCS      := $(wildcard testbed/sys/*.c)
+VIRT_SRCS     := $(wildcard testbed/virt/*.c)
+TRAFFIC_SRCS  := $(wildcard testbed/traffic/*.c)
+ANALYSIS_SRCS := $(wildcard testbed/analysis/*.c)
+BACKEND_SRCS  := $(wildcard testbed/backend/*.c)
+RUN_SRCS      := $(wildcard testbed/run/*.c)
+EXP_SRCS      := $(wildcard testbed/exp/*.c)
+LAB_SRCS      := $(wildcard testbed/lab/*.c)
+CLI_SRCS      := $(wildcard testbed/cli/*.c)
+TESTBED_SRCS := $(MODEL_SRCS) $(SYS_SRCS) $(VIRT_SRCS) $(TRAFFIC_SRCS) $(ANALYSIS_SRCS) \
+                $(BACKEND_SRCS) $(RUN_SRCS) $(EXP_SRCS) $(LAB_SRCS)
 TESTBED_OBJS := $(TESTBED_SRCS:%.c=$(BUILD)/obj/%.o)
 TESTBED_LIB  := $(BUILD)/libtestbed.a
+CLI_OBJS     := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 TEST_SRCS    := $(wildcard tests/test_*.c)
 TEST_BINS    := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRCS   := $(wildcard tests/bench/*.c)
 BENCH_BINS   := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-USER_HDRS    := $(wildcard stages/*.h stages/loader/*.h testbed/*.h)
+USER_HDRS    := $(wildcard stages/*.h stages/loader/*.h testbed/*/*.h)
 
 CADEIA_STAGE := $(BUILD)/cadeia-stage
 CADEIA_BENCH := $(BUILD)/cadeia-bench
@@ -83,7 +97,7 @@ $(CADEIA_STAGE): $(BUILD)/obj/stages/loader/main.o $(LOADER_LIB)
 
 # The guest helper: static, no libvirt; testbed/guest/ is outside TESTBED_SRCS.
 CADEIA_GUEST := $(BUILD)/cadeia-guest
-GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o probe.o fn.o nl.o netns.o errmsg.o)
+GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o traffic/probe.o traffic/fn.o sys/nl.o sys/netns.o sys/errmsg.o)
 $(CADEIA_GUEST): $(GUEST_OBJS) $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -static -o $@ $^ -lbpf -lelf -lz -ljansson -lm -lpthread
@@ -93,7 +107,7 @@ $(CADEIA_GUEST): $(GUEST_OBJS) $(LOADER_LIB)
 image: $(CADEIA_GUEST) $(CADEIA_STAGE)
 	$(Q)BUILD=$(BUILD) images/build.sh
 
-$(CADEIA_BENCH): $(BUILD)/obj/testbed/main.o $(TESTBED_LIB) $(LOADER_LIB)
+$(CADEIA_BENCH): $(CLI_OBJS) $(TESTBED_LIB) $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Service functions (testbed/fn.c) and their supervision (testbed/supervise.c)
+ * Service functions (testbed/traffic/fn.c) and their supervision (testbed/sys/supervise.c)
  * on a throw-away pair of namespaces:
  *
  *   netns cbtE-a-PID [cbtEa] <--veth--> [cbtEb] netns cbtE-b-PID
@@ -31,8 +31,8 @@
 
 #include "tap.h"
 #include "nsh.h"
-#include "fn.h"
-#include "supervise.h"
+#include "traffic/fn.h"
+#include "sys/supervise.h"
 
 #define DEV_A "cbtEa"
 #define DEV_B "cbtEb"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * testbed/loadgen.c and the NDR search on real wires: two throw-away netns
+ * testbed/traffic/loadgen.c and the NDR search on real wires: two throw-away netns
  * joined by a veth (names start with "cbtK" and carry our pid), with tc
  * qdiscs on the sender side for known limits and for reordering; removed
  * again at exit.
@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loadgen.h"
-#include "ndr.h"
+#include "traffic/loadgen.h"
+#include "exp/ndr.h"
 #include "tap.h"
 
 #define ADDR_A "10.231.75.1"

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* testbed/ndr.c against simulated paths whose limits are known. */
+/* testbed/exp/ndr.c against simulated paths whose limits are known. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ndr.h"
+#include "exp/ndr.h"
 #include "tap.h"
 
 /* A path that forwards up to limit_pps and drops the excess, optionally

@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "netns.h"
-#include "nl.h"
+#include "sys/netns.h"
+#include "sys/nl.h"
 #include "tap.h"
 
 #define PFX "cbtC"

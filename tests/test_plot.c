@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * testbed/plot.c: saved runs (summary.csv + summary.json) in a temp dir are
+ * testbed/analysis/plot.c: saved runs (summary.csv + summary.json) in a temp dir are
  * read back and drawn; the PNG, SVG and gnuplot script are checked on disk.
  */
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plot.h"
+#include "analysis/plot.h"
 #include "tap.h"
 
 static char tmp[64];

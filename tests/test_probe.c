@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * testbed/probe.c on a real wire: two throw-away netns joined by a veth
+ * testbed/traffic/probe.c on a real wire: two throw-away netns joined by a veth
  * (names start with "cbtD" and carry our pid), removed again at exit.
  */
 #include <arpa/inet.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "probe.h"
+#include "traffic/probe.h"
 #include "tap.h"
 
 #define ADDR_A "10.231.77.1"

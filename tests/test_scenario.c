@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "control.h"
-#include "scenario.h"
+#include "model/control.h"
+#include "model/scenario.h"
 #include "tap.h"
 
 #define NODES3 "\"nodes\": [{\"name\": \"src\", \"role\": \"src\"},\n" \

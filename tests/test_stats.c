@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* testbed/stats.c against numbers worked out by hand (arithmetic in comments). */
+/* testbed/analysis/stats.c against numbers worked out by hand (arithmetic in comments). */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
-#include "stats.h"
+#include "analysis/stats.h"
 #include "tap.h"
 
 static int near(double a, double b, double tol)

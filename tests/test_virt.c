@@ -21,9 +21,9 @@
 #include <jansson.h>
 #include <linux/neighbour.h>
 
-#include "nl.h"
+#include "sys/nl.h"
 #include "tap.h"
-#include "virt.h"
+#include "virt/virt.h"
 
 #include <libvirt/virterror.h>
 

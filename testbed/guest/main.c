@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "cadeia_stage.h"
-#include "fn.h"
-#include "nl.h"
-#include "probe.h"
+#include "traffic/fn.h"
+#include "sys/nl.h"
+#include "traffic/probe.h"
 
 static const char usage_main[] =
 	"usage: cadeia-guest COMMAND [OPTIONS]\n"

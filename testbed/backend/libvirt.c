@@ -1,0 +1,847 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The libvirt backend: every node a QEMU guest booted from the project's
+ * image (images/), on one Linux bridge, as in the paper. The host talks to
+ * guests only through qemu-guest-agent: stages are attached, rules installed
+ * and counters read with the static cadeia-stage inside the guest, and the
+ * prober runs in the source guest (cadeia-guest probe), sending its raw
+ * per-probe RTTs back.
+ *
+ * Star architectures add an SFF guest and a proxy guest per NSH-unaware SF,
+ * as the netns backend does. Each proxy has a second NIC (eth1) on a small
+ * bridge "<id>-p<N>" shared only with its SF's NIC: that SF is not on the
+ * main bridge. The ovs-nsh SFF is Open vSwitch in its guest, on the
+ * userspace datapath as on netns (the kernel datapath cannot set NSH
+ * fields: dec_nsh_ttl fails there); its flows are sff_ovs.h's, pushed
+ * through the agent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/arch.h"
+#include "backend/backend.h"
+#include "sys/netns.h"
+#include "sys/nl.h"
+#include "backend/sff_ovs.h"
+#include "virt/virt.h"
+
+#define LV_BOOT_PARALLEL 2      /* 2 cores: concurrent TCG boots distort everything */
+#define LV_BOOT_TIMEOUT_MS 90000
+#define LV_EXEC_TIMEOUT_MS 20000
+#define LV_RULES_PATH "/run/cadeia-rules.json"
+#define LV_FLOWS_PATH "/run/cadeia-flows.txt"
+
+struct lv {
+	virConnectPtr conn;
+	virDomainPtr dom[SC_MAX_NODES];
+	double boot_s[SC_MAX_NODES];
+	char console[SC_MAX_NODES][1200];
+	char kernel[PATH_MAX], initrd[PATH_MAX];
+	/* Proxies: eth1's tap and the bridge it shares with the SF. */
+	char tap2[SC_MAX_NODES][16], pair_br[SC_MAX_NODES][16];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct lv *lv_of(struct testbed *tb)
+{
+	return tb->priv;
+}
+
+static const char *guest_fn(const struct scenario *sc, int i)
+{
+	const struct sc_node *n = &sc->nodes[i];
+
+	switch (n->role) {
+	case SC_ROLE_SRC: return "none";
+	case SC_ROLE_DEST: return "none";
+	case SC_ROLE_SFF: return arch_ovs_sff(sc, i) ? "ovs-nsh" : "none";
+	case SC_ROLE_PROXY: return "none";
+	default: break;
+	}
+	switch (n->fn) {
+	case SC_FN_OVS: return "ovs";
+	case SC_FN_KWIRE: return "kwire";
+	case SC_FN_NSH_AWARE: return "nsh-aware";
+	case SC_FN_EXTERNAL: return "none";
+	default: return "wire";
+	}
+}
+
+/* What each guest runs on eth0 (arch_node_stages), with the kwire mode
+ * spelled as cadeia-stage's --kwire-mode takes it. */
+static unsigned guest_stages(const struct scenario *sc, int i, const char **kwire_mode,
+			     const char **kwire_peer)
+{
+	unsigned mode, mask = arch_node_stages(sc, i, &mode, kwire_peer);
+
+	if (kwire_mode)
+		*kwire_mode = mode == KWIRE_MODE_NSH_HOST ? "nsh-host" : "otherhost";
+	return mask;
+}
+
+static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
+{
+	if (sc->load.n_sizes > 0) {
+		snprintf(err, errlen, "%s: the load experiment runs on the netns backend only", sc->path);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Runs argv in node i's guest; non-zero exit is an error naming the node. */
+static int guest_run(struct testbed *tb, int i, const char *const argv[], char **out,
+		     char *err, size_t errlen)
+{
+	struct virt_exec_result res = { 0 };
+	int ret;
+
+	ret = virt_agent_exec(lv_of(tb)->dom[i], argv, LV_EXEC_TIMEOUT_MS, &res, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (res.exitcode != 0) {
+		snprintf(err, errlen, "guest %s: %s exited with %d: %s", tb->name[i], argv[0],
+			 res.exitcode, res.errout && *res.errout ? res.errout : "(no message)");
+		err[strcspn(err, "\n")] = '\0';
+		virt_exec_result_free(&res);
+		return -EIO;
+	}
+	if (out) {
+		*out = res.out;
+		res.out = NULL;
+	}
+	virt_exec_result_free(&res);
+	return 0;
+}
+
+/* build/cadeia-bench lives in build/: the image is build/image/. */
+static int find_image(struct lv *lv, char *err, size_t errlen)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot find the build directory: %s", strerror(errno));
+		return -errno;
+	}
+	exe[n] = '\0';
+	snprintf(lv->kernel, sizeof(lv->kernel), "%s/image/vmlinuz", dirname(exe));
+	snprintf(lv->initrd, sizeof(lv->initrd), "%s/image/initrd.img", exe);
+	if (access(lv->kernel, R_OK) < 0 || access(lv->initrd, R_OK) < 0) {
+		snprintf(err, errlen, "guest image %s is missing: run `make image` first", lv->kernel);
+		return -ENOENT;
+	}
+	/* The guests run the stages built into the image: a loader rebuilt
+	 * since would measure code the host no longer has. inputs.txt records
+	 * the digests the image was built from. */
+	for (const char *const *b = (const char *const[]){ "cadeia-stage", "cadeia-guest", NULL }; *b;
+	     b++) {
+		char cmd[PATH_MAX + 64], want[80] = "", line[256], path[PATH_MAX + 32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/image/inputs.txt", exe);
+		if (!(f = fopen(path, "r")))
+			break; /* an image without a record: nothing to compare */
+		while (fgets(line, sizeof(line), f)) {
+			char sha[80], name[64];
+
+			if (sscanf(line, "file %79s %63s", sha, name) == 2 && strcmp(name, *b) == 0)
+				snprintf(want, sizeof(want), "%s", sha);
+		}
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "sha256sum '%s/%s' 2>/dev/null", exe, *b);
+		if (*want && (f = popen(cmd, "r"))) {
+			bool stale = fgets(line, sizeof(line), f) && strncmp(line, want, strlen(want)) != 0;
+
+			pclose(f);
+			if (stale) {
+				snprintf(err, errlen, "guest image %s was built from another %s/%s: run `make image`",
+					 lv->initrd, exe, *b);
+				return -ESTALE;
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_bridge(const char *name, unsigned mtu, char *err, size_t errlen)
+{
+	struct nl_bridge_opts bo = { .forward_delay_cs = 0, .ageing_time_cs = 30000 };
+	int ret;
+
+	if ((ret = nl_bridge_add(NULL, name, &bo, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(NULL, name, mtu, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(NULL, name, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(NULL, name, true, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+/* A proxy's eth1: its own MAC with 01 in the fourth byte, nobody else's. */
+static void proxy_eth1_mac(const struct sc_node *n, uint8_t mac[6])
+{
+	memcpy(mac, n->mac, 6);
+	mac[3] = 0x01;
+}
+
+/* "--stages" for a stage mask: "dec,enc,fwd". */
+static void stage_list(unsigned mask, char *buf, size_t len)
+{
+	*buf = '\0';
+	for (unsigned bit = 1; bit <= CS_STAGE_KWIRE; bit <<= 1)
+		if (mask & bit)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", *buf ? "," : "",
+				 cs_stage_name(bit));
+}
+
+/* Node i's stages, through its agent, as the netns backend's attach_node. */
+static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	const struct sc_node *n = &sc->nodes[i];
+	const char *mode, *peer;
+	unsigned mask = guest_stages(sc, i, &mode, &peer);
+	char stages[64], pin[80], want[18], *mac = NULL;
+	const char *att[16] = { "/usr/bin/cadeia-stage", "attach", "--node", tb->name[i],
+				"--dev", n->ifname, "--stages", stages };
+	int k = 8, ret;
+
+	/* The frames its proxy hands it are addressed to others: QEMU's
+	 * virtio-net filters those unless the NIC is promiscuous. */
+	if (arch_behind_proxy(n)) {
+		const char *promisc[] = { "/bin/busybox", "ip", "link", "set", n->ifname, "promisc",
+					  "on", NULL };
+
+		if ((ret = guest_run(tb, i, promisc, NULL, err, errlen)) < 0)
+			return ret;
+	}
+	if (!mask)
+		return 0;
+	stage_list(mask, stages, sizeof(stages));
+	if (mask & CS_STAGE_KWIRE) {
+		att[k++] = "--kwire-mode";
+		att[k++] = mode;
+		if (peer) {
+			att[k++] = "--kwire-peer";
+			att[k++] = peer;
+		}
+	}
+	att[k] = NULL;
+	if ((ret = guest_run(tb, i, att, NULL, err, errlen)) < 0 || n->role != SC_ROLE_PROXY)
+		return ret;
+	/* eth1 must be the NIC on the pair bridge: guests name NICs in probe
+	 * order, which nothing here controls but the PCI slots. */
+	{
+		char path[64];
+		uint8_t m[6];
+		const char *cat[] = { "/bin/busybox", "cat", path, NULL };
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", n->peer_ifname);
+		if ((ret = guest_run(tb, i, cat, &mac, err, errlen)) < 0)
+			return ret;
+		proxy_eth1_mac(n, m);
+		cs_mac_format(m, want);
+		mac[strcspn(mac, "\n")] = '\0';
+		if (strcasecmp(mac, want) != 0) {
+			snprintf(err, errlen, "guest %s: %s has MAC %s, not %s (the pair bridge's NIC)",
+				 tb->name[i], n->peer_ifname, mac, want);
+			free(mac);
+			return -EIO;
+		}
+		free(mac);
+	}
+	/* The way back from the SF: straight to eth0's egress (enc, fwd). */
+	snprintf(pin, sizeof(pin), "%s_%s", tb->name[i], n->peer_ifname);
+	{
+		const char *back[] = { "/usr/bin/cadeia-stage", "attach", "--node", pin,
+				       "--dev", n->peer_ifname, "--stages", "kwire",
+				       "--kwire-mode", "otherhost", "--kwire-peer", n->ifname,
+				       NULL };
+
+		ret = guest_run(tb, i, back, NULL, err, errlen);
+	}
+	return ret;
+}
+
+static int lv_build(struct testbed *tb, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	struct virt_domain_spec specs[SC_MAX_NODES];
+	char cmdline[SC_MAX_NODES][512], accel[16], key[128], probe_name[64], probe_log[1200];
+	struct virt_probe_opts po = { 0 };
+	json_t *boot = json_object();
+	bool started, cached;
+	struct lv *lv;
+	int ret;
+
+	double t0 = now_s();
+
+	lv = calloc(1, sizeof(*lv));
+	if (!lv)
+		return -ENOMEM;
+	tb->priv = lv;
+	if ((ret = find_image(lv, err, errlen)) < 0 ||
+	    (ret = virt_daemons_ensure(60000, &started, err, errlen)) < 0 ||
+	    (ret = virt_connect(&lv->conn, err, errlen)) < 0)
+		return ret;
+	/* /dev/kvm existing proves nothing here: a tiny guest must boot. Named
+	 * after the run (teardown by prefix finds it); not a node name, which
+	 * has no '-'. */
+	rs_name(tb->rs, "kvm-probe", probe_name, sizeof(probe_name));
+	po.name = probe_name;
+	po.kernel = lv->kernel;
+	po.initrd = lv->initrd;
+	if (tb->log_dir) {
+		snprintf(probe_log, sizeof(probe_log), "%s/console-kvm-probe.log", tb->log_dir);
+		po.console_log = probe_log;
+	}
+	if ((ret = virt_probe_accel(lv->conn, &po, accel, sizeof(accel), &cached, key, sizeof(key),
+				    err, errlen)) < 0)
+		return ret;
+	snprintf(tb->accel, sizeof(tb->accel), "%s", accel);
+	rs_set(tb->rs, "accelerator", json_pack("{s:s, s:b, s:s}", "accel", accel, "cached", cached,
+						"key", key));
+
+	if ((ret = add_bridge(tb->bridge, sc->mtu, err, errlen)) < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+		char ip[32], pair[16];
+		struct in_addr a = { .s_addr = n->ip };
+
+		snprintf(ip, sizeof(ip), "%s/%d", inet_ntoa(a), sc->prefix_len);
+		/* An SF behind a proxy is addressed by nobody. */
+		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
+			     guest_fn(sc, i), arch_behind_proxy(n) ? NULL : ip, sc->mtu);
+		/* A comparison boots each architecture in turn: keep every log. */
+		if (tb->log_dir && sc->n_archs > 1)
+			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s-%s.log",
+				 tb->log_dir, sc_arch_name(sc->arch), n->name);
+		else if (tb->log_dir)
+			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s.log",
+				 tb->log_dir, n->name);
+		else
+			snprintf(lv->console[i], sizeof(lv->console[i]), RS_DIR "/%s-console.log",
+				 tb->name[i]);
+		specs[i] = (struct virt_domain_spec){
+			.name = tb->name[i], .accel = accel, .kernel = lv->kernel,
+			.initrd = lv->initrd, .cmdline = cmdline[i], .bridge = tb->bridge,
+			.tap = tb->hostif[i], .mtu = sc->mtu, .console_log = lv->console[i],
+		};
+		memcpy(specs[i].mac, n->mac, 6);
+		if (n->role != SC_ROLE_PROXY)
+			continue;
+		/* The proxy's eth1 and its SF share a bridge of their own: a
+		 * wire, as the netns backend's veth pair. */
+		snprintf(pair, sizeof(pair), "p%d", n->peer);
+		rs_name(tb->rs, pair, lv->pair_br[i], sizeof(lv->pair_br[i]));
+		snprintf(pair, sizeof(pair), "%sb", n->name);
+		rs_name(tb->rs, pair, lv->tap2[i], sizeof(lv->tap2[i]));
+		if (strlen(lv->tap2[i]) >= IF_NAMESIZE || strlen(lv->pair_br[i]) >= IF_NAMESIZE) {
+			snprintf(err, errlen, "node %s: interface name %s too long", n->name,
+				 lv->tap2[i]);
+			return -ENAMETOOLONG;
+		}
+		if ((ret = add_bridge(lv->pair_br[i], sc->mtu, err, errlen)) < 0)
+			return ret;
+		specs[i].bridge2 = lv->pair_br[i];
+		specs[i].tap2 = lv->tap2[i];
+		proxy_eth1_mac(n, specs[i].mac2);
+	}
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+
+		if (!arch_behind_proxy(n))
+			continue;
+		specs[i].bridge = lv->pair_br[n->peer];
+		specs[i].wire_port = true;
+	}
+	/* Bounded: the facts file saw 20 s boots and 90 ms RTT spikes when all
+	 * guests boot at once. Nothing is measured until all are ready. */
+	ret = virt_boot_many(lv->conn, specs, sc->n_nodes, LV_BOOT_PARALLEL, LV_BOOT_TIMEOUT_MS,
+			     lv->dom, lv->boot_s, err, errlen);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++)
+		json_object_set_new(boot, sc->nodes[i].name, json_real(lv->boot_s[i]));
+	rs_set(tb->rs, "boot_seconds", json_deep_copy(boot));
+	tb->info = json_pack("{s:s, s:o, s:f, s:i}", "accelerator", accel, "boot_seconds", boot,
+			     "boot_to_ready_s", now_s() - t0, "boot_parallel", LV_BOOT_PARALLEL);
+	/* Not the kernel datapath the SF wires use: say so beside the numbers. */
+	if (sc->arch == SC_ARCH_OVS_NSH)
+		json_object_set_new(tb->info, "ovs_sff_datapath", json_string("userspace (netdev)"));
+
+	/* Static neighbours (ARP never in an RTT), then the stages. */
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const char *argv[2 + 2 * SC_MAX_NODES + 1] = { "/usr/bin/cadeia-guest", "neigh" };
+		char ips[SC_MAX_NODES][20], macs[SC_MAX_NODES][18];
+		int k = 2;
+
+		if (arch_behind_proxy(&sc->nodes[i]))
+			continue;
+		for (int j = 0; j < sc->n_nodes; j++) {
+			struct in_addr a = { .s_addr = sc->nodes[j].ip };
+
+			if (j == i || arch_behind_proxy(&sc->nodes[j]))
+				continue;
+			snprintf(ips[j], sizeof(ips[j]), "%s", inet_ntoa(a));
+			cs_mac_format(sc->nodes[j].mac, macs[j]);
+			argv[k++] = ips[j];
+			argv[k++] = macs[j];
+		}
+		argv[k] = NULL;
+		if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0)
+			return ret;
+	}
+	for (int i = 0; i < sc->n_nodes; i++)
+		if ((ret = attach_node(tb, i, err, errlen)) < 0)
+			return ret;
+	return 0;
+}
+
+/* The rules file for node i, in the format cadeia-stage reads. */
+static json_t *rules_json(const struct cp_node_tables *nt, bool cls, bool fwd)
+{
+	json_t *o = json_object(), *a;
+
+	if (cls) {
+		a = json_array();
+		for (size_t k = 0; k < nt->n_cls; k++)
+			json_array_append_new(a, cs_cls_rule_json(&nt->cls[k]));
+		json_object_set_new(o, "classifier", a);
+	}
+	if (fwd) {
+		a = json_array();
+		for (size_t k = 0; k < nt->n_fwd; k++)
+			json_array_append_new(a, cs_fwd_rule_json(&nt->fwd[k]));
+		json_object_set_new(o, "forwarding", a);
+	}
+	return o;
+}
+
+/* Same entries, any order: the guest's maps do not keep insertion order. */
+static bool same_set(json_t *want, json_t *got)
+{
+	json_t *w, *g;
+	size_t i, j;
+
+	if (json_array_size(want) != json_array_size(got))
+		return false;
+	json_array_foreach(want, i, w) {
+		bool found = false;
+
+		json_array_foreach(got, j, g)
+			if (json_equal(w, g))
+				found = true;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Node i's classifier and/or fwd table through `cadeia-stage rules`, read
+ * back with `cadeia-stage show`. */
+static int install_rules(struct testbed *tb, int i, const struct cp_tables *t, bool cls, bool fwd,
+			 char *err, size_t errlen)
+{
+	json_t *want, *w, *show = NULL;
+	json_error_t jerr;
+	char *text, *out = NULL;
+	size_t k;
+	const char *key;
+	const char *rules[] = { "/usr/bin/cadeia-stage", "rules", "--node", tb->name[i],
+				LV_RULES_PATH, NULL };
+	const char *sh[] = { "/usr/bin/cadeia-stage", "show", "--node", tb->name[i], "--json",
+			     NULL };
+	int ret;
+
+	want = rules_json(&t->node[i], cls, fwd);
+	/* The file names interfaces, not indexes; ours are all 0. */
+	json_object_foreach(want, key, w) {
+		json_t *e;
+
+		json_array_foreach(w, k, e)
+			json_object_del(e, "ifindex");
+	}
+	text = json_dumps(want, JSON_COMPACT);
+	ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_RULES_PATH, text, strlen(text), err,
+				    errlen);
+	free(text);
+	if (ret == 0)
+		ret = guest_run(tb, i, rules, NULL, err, errlen);
+	if (ret == 0)
+		ret = guest_run(tb, i, sh, &out, err, errlen);
+	if (ret == 0 && !(show = json_loads(out, 0, &jerr))) {
+		snprintf(err, errlen, "guest %s: cadeia-stage show: %s", tb->name[i], jerr.text);
+		ret = -EIO;
+	}
+	/* Read back what the guest's kernel holds. */
+	json_object_foreach(want, key, w) {
+		json_t *got = json_object_get(show, key), *e;
+
+		if (ret < 0)
+			break;
+		json_array_foreach(got, k, e)
+			json_object_del(e, "ifindex");
+		if (!same_set(w, got)) {
+			snprintf(err, errlen,
+				 "guest %s: the %s table read back differs from the one installed for length %d",
+				 tb->name[i], key, t->length);
+			ret = -EIO;
+		}
+	}
+	json_decref(show);
+	json_decref(want);
+	free(out);
+	return ret;
+}
+
+static void ovs_of(struct testbed *tb, int i, struct sff_ovs *o)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->netns, sizeof(o->netns), "guest %s", tb->name[i]);
+	snprintf(o->ifname, sizeof(o->ifname), "%s", n->ifname);
+	memcpy(o->mac, n->mac, 6);
+}
+
+static bool same_fwd(const struct cs_fwd_rule *want, size_t nw, const struct cs_fwd_rule *got,
+		     size_t ng)
+{
+	if (nw != ng)
+		return false;
+	for (size_t i = 0; i < nw; i++) {
+		size_t j;
+
+		for (j = 0; j < ng; j++)
+			if (memcmp(&want[i], &got[j], sizeof(want[i])) == 0)
+				break;
+		if (j == ng)
+			return false;
+	}
+	return true;
+}
+
+/* The ovs-nsh SFF: sff_ovs.h's flows into the guest's br0 in one bundle,
+ * then read back. */
+static int install_ovs(struct testbed *tb, int i, const struct cp_tables *t, char *err,
+		       size_t errlen)
+{
+	static struct cs_fwd_rule back[CP_MAX_FWD];
+	const struct cp_node_tables *nt = &t->node[i];
+	const char *replace[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow14", "--bundle",
+				  "replace-flows", "br0", LV_FLOWS_PATH, NULL };
+	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "--no-stats",
+			       "dump-flows", "br0", NULL };
+	struct sff_ovs o;
+	char *text = NULL, *out = NULL;
+	size_t len = 0, n = CP_MAX_FWD;
+	FILE *f;
+	int ret = -1;
+
+	ovs_of(tb, i, &o);
+	if (!(f = open_memstream(&text, &len))) {
+		ret = -errno;
+		snprintf(err, errlen, "guest %s: flows: %s", tb->name[i], strerror(errno));
+		return ret;
+	}
+	ret = sff_ovs_write_flows(&o, f, nt->fwd, nt->n_fwd, err, errlen);
+	if (fclose(f) != 0 && ret == 0) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "guest %s: flows: %s", tb->name[i], strerror(ENOMEM));
+	}
+	if (ret < 0)
+		goto cleanup;
+	if ((ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_FLOWS_PATH, text, len, err,
+					 errlen)) < 0 ||
+	    (ret = guest_run(tb, i, replace, NULL, err, errlen)) < 0 ||
+	    (ret = guest_run(tb, i, dump, &out, err, errlen)) < 0 ||
+	    (ret = sff_ovs_parse_flows(&o, out, back, &n, err, errlen)) < 0)
+		goto cleanup;
+	if (!same_fwd(nt->fwd, nt->n_fwd, back, n)) {
+		snprintf(err, errlen, "guest %s: the OpenFlow rules read back differ from the table installed for length %d",
+			 tb->name[i], t->length);
+		ret = -EIO;
+	}
+cleanup:
+	free(text);
+	free(out);
+	return ret;
+}
+
+static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	int ret = 0;
+
+	/* Fwd tables first: a classified frame must never meet an old table. */
+	for (int pass = 0; pass < 2 && ret == 0; pass++) {
+		for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
+			unsigned mask = guest_stages(sc, i, NULL, NULL);
+			bool cls = mask & CS_STAGE_CLASSIFIER, fwd = mask & CS_STAGE_FWD;
+
+			if (pass == 0 && arch_ovs_sff(sc, i))
+				ret = install_ovs(tb, i, t, err, errlen);
+			else if ((pass == 0 && fwd && !cls) || (pass == 1 && cls))
+				ret = install_rules(tb, i, t, cls, fwd, err, errlen);
+		}
+	}
+	/* OVS 3.1.0 can silently lose every upcall (see the facts file): a wire
+	 * or SFF that drops misses would read as chain loss. Check before
+	 * measuring. */
+	for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
+		const char *dpctl[] = { "/usr/bin/ovs-dpctl", "show", NULL };
+		/* The SFF's datapath is OVS's userspace one (images/init). */
+		const char *appctl[] = { "/usr/bin/ovs-appctl", "dpctl/show", NULL };
+		char *out = NULL, *lost;
+
+		if (!arch_ovs_sff(sc, i) &&
+		    (sc->nodes[i].role != SC_ROLE_SF || sc->nodes[i].fn != SC_FN_OVS))
+			continue;
+		if ((ret = guest_run(tb, i, arch_ovs_sff(sc, i) ? appctl : dpctl, &out, err, errlen)) < 0)
+			break;
+		lost = strstr(out, "lost:");
+		if (!lost || strtoull(lost + 5, NULL, 10) != 0) {
+			snprintf(err, errlen, "guest %s: Open vSwitch is losing upcalls (%.40s)",
+				 tb->name[i], lost ? lost : "no lost: counter in ovs-dpctl show");
+			ret = -EIO;
+		}
+		free(out);
+	}
+	if (ret == 0)
+		tb->length = t->length;
+	return ret;
+}
+
+/* The ovs-nsh SFF's forwarded frames: its forwarding rules' packet counts,
+ * once the datapath's pending statistics are in. */
+static int ovs_forwarded(struct testbed *tb, int i, unsigned long long *count, char *err,
+			 size_t errlen)
+{
+	const char *wait[] = { "/usr/bin/ovs-appctl", "revalidator/wait", NULL };
+	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "br0",
+			       NULL };
+	char *out = NULL;
+	int ret;
+
+	if ((ret = guest_run(tb, i, wait, NULL, err, errlen)) < 0 ||
+	    (ret = guest_run(tb, i, dump, &out, err, errlen)) < 0)
+		return ret;
+	*count = sff_ovs_count_forwarded(out);
+	free(out);
+	return 0;
+}
+
+static int lv_sf_counts(struct testbed *tb, unsigned long long *counts, char *err,
+			size_t errlen)
+{
+	static const char *const fields[] = { "forwarded", "end_of_chain", "redirected" };
+	const struct scenario *sc = tb->sc;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const char *argv[] = { "/usr/bin/cadeia-stage", "stats", "--node", tb->name[i],
+				       "--json", NULL };
+		json_error_t jerr;
+		json_t *st, *fwd;
+		char *out = NULL;
+		int ret;
+
+		counts[i] = 0;
+		if (arch_ovs_sff(sc, i)) {
+			if ((ret = ovs_forwarded(tb, i, &counts[i], err, errlen)) < 0)
+				return ret;
+			continue;
+		}
+		if (!(guest_stages(sc, i, NULL, NULL) & CS_STAGE_FWD))
+			continue;
+		if ((ret = guest_run(tb, i, argv, &out, err, errlen)) < 0)
+			return ret;
+		st = json_loads(out, 0, &jerr);
+		free(out);
+		if (!st) {
+			snprintf(err, errlen, "guest %s: cadeia-stage stats: %s", tb->name[i], jerr.text);
+			return -EIO;
+		}
+		fwd = json_object_get(st, "fwd");
+		if (!fwd)
+			fwd = json_object_get(json_object_get(st, "counters"), "fwd");
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			counts[i] += json_integer_value(json_object_get(fwd, fields[f]));
+		json_decref(st);
+	}
+	return 0;
+}
+
+/* Every guest still running, and its function still alive. */
+static int lv_check(struct testbed *tb, char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		if (virDomainIsActive(lv_of(tb)->dom[i]) != 1) {
+			char tail[600];
+
+			virt_console_tail(lv_of(tb)->console[i], 5, tail, sizeof(tail));
+			snprintf(err, errlen, "guest %s is no longer running; its console ends with: %s",
+				 tb->name[i], tail);
+			return -ESRCH;
+		}
+		if (sc->nodes[i].role == SC_ROLE_SF &&
+		    (sc->nodes[i].fn == SC_FN_WIRE || sc->nodes[i].fn == SC_FN_NSH_AWARE)) {
+			const char *argv[] = { "/bin/sh", "-c", "kill -0 $(cat /run/fn.pid)", NULL };
+			int ret = guest_run(tb, i, argv, NULL, err, errlen);
+
+			if (ret < 0) {
+				snprintf(err, errlen, "function %s on guest %s died (see its /run/fn.log)",
+					 sc_fn_name(sc->nodes[i].fn), tb->name[i]);
+				return -ESRCH;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The prober runs in the source guest; one CSV line per probe comes back. */
+static int lv_probe(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
+		    struct probe_report *rep, char *err, size_t errlen)
+{
+	char dst[20], srcip[20], size[16], rate[32], count[16], warm[16], grace[16];
+	struct in_addr a;
+	const char *argv[] = { "/usr/bin/cadeia-guest", "probe", "--dst", dst, "--src", srcip,
+			       "--size", size, "--rate", rate, "--count", count, "--warmup", warm,
+			       "--grace-ms", grace, NULL };
+	struct virt_exec_result res = { 0 };
+	int timeout_ms = (int)((po->count + po->warmup) / po->rate_pps * 1000) + po->grace_ms + 30000;
+	unsigned n = 0;
+	char *line, *save = NULL;
+	int ret;
+
+	a.s_addr = po->dst;
+	snprintf(dst, sizeof(dst), "%s", inet_ntoa(a));
+	a.s_addr = po->src;
+	snprintf(srcip, sizeof(srcip), "%s", inet_ntoa(a));
+	snprintf(size, sizeof(size), "%u", po->icmp_size ? po->icmp_size : 64);
+	snprintf(rate, sizeof(rate), "%g", po->rate_pps);
+	snprintf(count, sizeof(count), "%u", po->count);
+	snprintf(warm, sizeof(warm), "%u", po->warmup);
+	snprintf(grace, sizeof(grace), "%u", po->grace_ms);
+	memset(rep, 0, sizeof(*rep));
+	ret = virt_agent_exec(lv_of(tb)->dom[src], argv, timeout_ms, &res, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (res.exitcode != 0) {
+		snprintf(err, errlen, "guest %s: cadeia-guest probe exited with %d: %s", tb->name[src],
+			 res.exitcode, res.errout ? res.errout : "");
+		virt_exec_result_free(&res);
+		return -EIO;
+	}
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned seq, ts;
+		long long tx, rtt;
+
+		if (strncmp(line, "report ", 7) == 0) {
+			json_t *r = json_loads(line + 7, 0, NULL);
+
+			rep->sent = json_integer_value(json_object_get(r, "sent"));
+			rep->received = json_integer_value(json_object_get(r, "received"));
+			rep->duplicates = json_integer_value(json_object_get(r, "duplicates"));
+			rep->kernel_ts = json_integer_value(json_object_get(r, "kernel_ts"));
+			rep->user_ts = json_integer_value(json_object_get(r, "user_ts"));
+			rep->achieved_pps = json_number_value(json_object_get(r, "achieved_pps"));
+			rep->interrupted = json_is_true(json_object_get(r, "interrupted"));
+			rep->ts_source = rep->kernel_ts && rep->user_ts ? "mixed"
+					 : rep->kernel_ts		  ? "kernel"
+									  : "user";
+			json_decref(r);
+			continue;
+		}
+		if (n < po->count &&
+		    sscanf(line, "%u,%lld,%lld,%u", &seq, &tx, &rtt, &ts) == 4) {
+			out[n].seq = seq;
+			out[n].tx_ns = tx;
+			out[n].rtt_ns = rtt;
+			out[n].ts_kernel = ts;
+			n++;
+		}
+	}
+	virt_exec_result_free(&res);
+	if (n != rep->sent) {
+		snprintf(err, errlen, "guest %s: the prober reported %u probes but sent back %u rows",
+			 tb->name[src], rep->sent, n);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A failed element: its interface (and a proxy's SF-side one) goes down. */
+static int lv_node_link(struct testbed *tb, int i, bool up, char *err, size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	const char *argv[] = { "/bin/busybox", "ip", "link", "set", n->ifname, up ? "up" : "down",
+			       NULL };
+	int ret;
+
+	if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0 || n->role != SC_ROLE_PROXY)
+		return ret;
+	argv[4] = n->peer_ifname;
+	return guest_run(tb, i, argv, NULL, err, errlen);
+}
+
+static void lv_stop(struct testbed *tb)
+{
+	struct lv *lv = lv_of(tb);
+
+	if (!lv)
+		return;
+	/* Peak host memory of each guest's QEMU, for the benchmark. */
+	if (tb->info) {
+		json_t *mem = json_object();
+
+		for (int i = 0; i < tb->sc->n_nodes; i++) {
+			struct virt_mem m;
+			char e[256];
+
+			if (lv->dom[i] && virt_domain_mem(tb->name[i], &m, e, sizeof(e)) == 0)
+				json_object_set_new(mem, tb->sc->nodes[i].name,
+						    json_pack("{s:I, s:I}", "rss_kib", (json_int_t)m.rss_kib,
+							      "peak_kib", (json_int_t)m.hwm_kib));
+		}
+		json_object_set_new(tb->info, "guest_memory", mem);
+	}
+	for (int i = 0; i < SC_MAX_NODES; i++)
+		if (lv->dom[i])
+			virDomainFree(lv->dom[i]);
+	if (lv->conn)
+		virt_disconnect(lv->conn);
+	free(lv);
+	tb->priv = NULL;
+}
+
+const struct backend_ops libvirt_backend = {
+	.name = "libvirt",
+	.supports = lv_supports,
+	.build = lv_build,
+	.install = lv_install,
+	.sf_counts = lv_sf_counts,
+	.check = lv_check,
+	.probe = lv_probe,
+	.node_link = lv_node_link,
+	.stop = lv_stop,
+	.teardown = virt_teardown_prefix,
+};

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The run's report: summary.csv, summary.json, meta.json, the plots, and
+ * the tables printed at the end. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/plot.h"
+#include "run/run_priv.h"
+
+static double nan_or(double v) { return isfinite(v) ? v : NAN; }
+
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Fits mean (the paper's figure) and median (robust here) against SFs. */
+static void fit_chain(struct run *r, int ai, int c, struct stats_fit *mean_fit, struct stats_fit *med_fit,
+		      bool *ok_mean, bool *ok_med)
+{
+	double x[SC_MAX_LENGTHS], ym[SC_MAX_LENGTHS], yd[SC_MAX_LENGTHS];
+	size_t n = 0;
+	char err[256];
+
+	for (int li = 0; li < r->sc0->n_lengths; li++) {
+		struct point *p = &r->pt[ai][c][li];
+
+		if (!p->measured || p->st.received == 0)
+			continue;
+		x[n] = p->sfs;
+		ym[n] = p->st.mean_us;
+		yd[n] = p->st.median_us;
+		n++;
+	}
+	*ok_mean = stats_linfit(x, ym, n, mean_fit, err, sizeof(err)) == 0;
+	*ok_med = stats_linfit(x, yd, n, med_fit, err, sizeof(err)) == 0;
+}
+
+static json_t *fit_json(bool ok, const struct stats_fit *f, const char *of)
+{
+	if (!ok)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:s}", "slope_us", f->slope, "intercept_us",
+			 f->intercept, "r2", f->r2, "of", of);
+}
+
+/* One (architecture, chain) series: CSV rows, JSON points, plot points. */
+static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_series *s,
+			  struct plot_point *pts, double *slope_out)
+{
+	const struct scenario *sc = r->sc0;
+	const char *arch = sc_arch_name(sc->archs[ai]);
+	struct stats_fit mf = { 0 }, df = { 0 };
+	json_t *pts_json = json_array();
+	bool okm, okd;
+
+	memset(s, 0, sizeof(*s));
+	for (int li = 0; li < sc->n_lengths; li++) {
+		struct point *p = &r->pt[ai][c][li];
+		struct stats_length *st = &p->st;
+
+		if (!p->measured)
+			continue;
+		fprintf(csv, "%s,%s,%d,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", arch,
+			sc->chains[c].name, p->sfs, st->probes, st->received, st->lost, st->loss_pct,
+			st->mean_us, st->sem_us, st->median_us, st->p99_us, st->min_us, st->max_us);
+		json_array_append_new(pts_json,
+			json_pack("{s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:f}",
+				  "chain_length", p->sfs, "probes", st->probes, "received",
+				  st->received, "lost", st->lost, "loss_pct", st->loss_pct, "mean_us",
+				  num(st->mean_us), "sem_us", num(st->sem_us), "median_us",
+				  num(st->median_us), "p99_us", num(st->p99_us), "min_us",
+				  num(st->min_us), "max_us", num(st->max_us), "kernel_timestamps",
+				  p->kernel_ts, "user_timestamps", p->user_ts, "achieved_pps",
+				  p->achieved_pps));
+		pts[s->n] = (struct plot_point){ .length = p->sfs, .mean_us = nan_or(st->mean_us),
+						 .sem_us = nan_or(st->sem_us),
+						 .median_us = nan_or(st->median_us) };
+		s->n++;
+	}
+	fit_chain(r, ai, c, &mf, &df, &okm, &okd);
+	*slope_out = okm ? mf.slope : NAN;
+	snprintf(s->label, sizeof(s->label), "%s%s%s%s%s", sc->n_archs > 1 ? arch : sc->name,
+		 sc->n_chains > 1 ? " chain " : "", sc->n_chains > 1 ? sc->chains[c].name : "",
+		 "", "");
+	snprintf(s->backend, sizeof(s->backend), "%s", sc_backend_name(sc->backend));
+	snprintf(s->accel, sizeof(s->accel), "%s", r->tb.accel);
+	snprintf(s->scenario, sizeof(s->scenario), "%s", sc->name);
+	s->pts = pts;
+	s->slope_us = okm ? mf.slope : NAN;
+	s->intercept_us = okm ? mf.intercept : NAN;
+	s->r2 = okm ? mf.r2 : NAN;
+	return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}", "architecture", arch, "chain",
+			 sc->chains[c].name, "spi", sc->chains[c].spi, "points", pts_json, "fit",
+			 fit_json(okm, &mf, "mean"), "fit_median", fit_json(okd, &df, "median"));
+}
+
+/* The first element of arr whose fields match; NULL if none. */
+static json_t *find_obj(json_t *arr, const char *k1, const char *v1, const char *k2, double v2,
+			const char *k3, double v3)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, k1)) ?: "", v1) != 0)
+			continue;
+		if (k2 && json_number_value(json_object_get(e, k2)) != v2)
+			continue;
+		if (k3 && json_number_value(json_object_get(e, k3)) != v3)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/*
+ * The comparison in one line per architecture: slope and R² of the first
+ * chain, p99 at 90 % load, and the 64-byte no-drop rate at the longest
+ * chain length the load experiment measured.
+ */
+static json_t *per_arch_summary(struct run *r, json_t *chains)
+{
+	const struct scenario *sc = r->sc0;
+	json_t *out = json_array();
+
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		const char *arch = sc_arch_name(sc->archs[ai]);
+		json_t *ch = find_obj(chains, "architecture", arch, NULL, 0, NULL, 0);
+		json_t *fit = json_object_get(ch, "fit");
+		json_t *p99 = NULL, *ndr = NULL, *e;
+
+		if (r->latency && (e = find_obj(r->latency, "architecture", arch, "level_pct", 90,
+						NULL, 0)))
+			p99 = json_object_get(e, "p99_us");
+		if (r->ndr && sc->load.n_sizes > 0 &&
+		    (e = find_obj(r->ndr, "architecture", arch, "chain_length",
+				  sc->load.lengths[sc->load.n_lengths - 1], "frame_size",
+				  sc->load.sizes[0])))
+			ndr = json_object_get(e, "ndr_pps");
+		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O, s:i, s:O}", "architecture",
+						     arch, "slope_us",
+						     json_object_get(fit, "slope_us") ?: json_null(),
+						     "r2", json_object_get(fit, "r2") ?: json_null(),
+						     "p99_us_at_90pct_load", p99 ?: json_null(),
+						     "ndr_chain_length",
+						     sc->load.n_sizes ? sc->load.lengths[sc->load.n_lengths - 1] : -1,
+						     "ndr_pps_64B", ndr ?: json_null()));
+	}
+	return out;
+}
+
+int report_write(struct run *r, const char *status, const char *reason,
+			 json_t **summary_out, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc0;
+	static struct plot_series series[SC_ARCH__COUNT * SC_MAX_CHAINS];
+	static struct plot_point pts[SC_ARCH__COUNT * SC_MAX_CHAINS][SC_MAX_LENGTHS];
+	double slope[SC_ARCH__COUNT][SC_MAX_CHAINS];
+	json_t *summary, *chains, *meta, *archs, *cmp;
+	char path[1300], ended[40];
+	size_t ns = 0;
+	FILE *f;
+	int ret;
+
+	res_utc_now(ended, sizeof(ended));
+	res_path(&r->res, "summary.csv", path, sizeof(path));
+	f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, errlen, "creating %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "architecture,chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n");
+	chains = json_array();
+	archs = json_array();
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		json_array_append_new(archs, json_string(sc_arch_name(sc->archs[ai])));
+		for (int c = 0; c < sc->n_chains; c++) {
+			json_array_append_new(chains, series_out(r, ai, c, f, &series[ns], pts[ns],
+								 &slope[ai][c]));
+			if (series[ns].n > 0)
+				ns++;
+		}
+	}
+	fclose(f);
+	/* The paper's claim in one number: per-SF slope against Cadeia-Aberta's. */
+	cmp = json_array();
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		int base = -1;
+
+		for (int k = 0; k < sc->n_archs; k++)
+			if (sc->archs[k] == SC_ARCH_CADEIA_ABERTA)
+				base = k;
+		for (int c = 0; c < sc->n_chains && base >= 0; c++)
+			json_array_append_new(cmp, json_pack("{s:s, s:s, s:o, s:o}", "architecture",
+							     sc_arch_name(sc->archs[ai]), "chain",
+							     sc->chains[c].name, "slope_us",
+							     num(slope[ai][c]), "slope_ratio_to_cadeia_aberta",
+							     num(slope[ai][c] / slope[base][c])));
+	}
+	summary = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "scenario", sc->name,
+			    "backend", sc_backend_name(sc->backend), "architecture",
+			    sc_arch_name(sc->archs[0]), "architectures", archs, "accelerator",
+			    r->tb.accel, "status", status, "chains", chains, "fit",
+			    json_deep_copy(json_object_get(json_array_get(chains, 0), "fit")),
+			    "comparison", cmp);
+	if (r->faults)
+		json_object_set(summary, "fault", r->faults);
+	if (r->ndr)
+		json_object_set_new(summary, "load", json_pack("{s:O, s:O}", "ndr", r->ndr,
+							       "latency_under_load", r->latency));
+	json_object_set_new(summary, "per_architecture", per_arch_summary(r, chains));
+	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
+			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
+			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
+			 r->tb.accel, "start", r->started, "end", ended, "environment",
+			 res_environment(), "scenario", json_deep_copy(sc->json));
+	if (r->tb.info)
+		json_object_set(meta, "testbed", r->tb.info);
+	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
+	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
+		goto cleanup;
+	if (ns > 0) {
+		char outdir[1300], title[256];
+		struct plot_opts po = { .outdir = outdir, .title = title };
+
+		res_path(&r->res, "plots", outdir, sizeof(outdir));
+		snprintf(title, sizeof(title), "%s: ping RTT against chain length%s", sc->name,
+			 strcmp(status, "complete") ? " (incomplete)" : "");
+		if ((ret = plot_fig6(&po, series, ns, err, errlen)) < 0)
+			goto cleanup;
+	}
+	if (r->latency && json_array_size(r->latency) > 0) {
+		size_t n = json_array_size(r->latency), i;
+		struct plot_load_point *lp = calloc(n, sizeof(*lp));
+		char outdir[1300], title[256];
+		struct plot_opts po = { .outdir = outdir, .name = "load", .title = title };
+		json_t *e;
+
+		if (!lp) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		json_array_foreach(r->latency, i, e) {
+			snprintf(lp[i].series, sizeof(lp[i].series), "%s",
+				 json_string_value(json_object_get(e, "architecture")));
+			lp[i].level_pct = json_number_value(json_object_get(e, "level_pct"));
+			lp[i].p50_us = json_number_value(json_object_get(e, "p50_us"));
+			lp[i].p99_us = json_number_value(json_object_get(e, "p99_us"));
+		}
+		res_path(&r->res, "plots", outdir, sizeof(outdir));
+		snprintf(title, sizeof(title), "%s: RTT under background load (chain length %d)",
+			 sc->name, sc->load.latency_length);
+		ret = plot_load(&po, lp, n, err, errlen);
+		free(lp);
+		if (ret < 0)
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret == 0 && summary_out)
+		*summary_out = json_incref(summary);
+	json_decref(summary);
+	json_decref(meta);
+	return ret;
+}
+
+void report_print(const struct run *r, json_t *summary)
+{
+	const struct scenario *sc = r->sc0;
+	size_t k = 0;
+
+	for (int ai = 0; ai < sc->n_archs; ai++) {
+		for (int c = 0; c < sc->n_chains; c++, k++) {
+			json_t *ch = json_array_get(json_object_get(summary, "chains"), k);
+			json_t *fit = json_object_get(ch, "fit"), *fitm = json_object_get(ch, "fit_median");
+
+			printf("%s, chain %s (SPI %u)\n", sc_arch_name(sc->archs[ai]), sc->chains[c].name,
+			       sc->chains[c].spi);
+			printf("  %3s %7s %5s %10s %9s %10s %10s\n", "SFs", "probes", "lost", "mean ms",
+			       "sem ms", "median ms", "p99 ms");
+			for (int li = 0; li < sc->n_lengths; li++) {
+				const struct point *p = &r->pt[ai][c][li];
+
+				if (!p->measured)
+					continue;
+				printf("  %3d %7u %5u %10.4f %9.4f %10.4f %10.4f\n", p->sfs,
+				       p->st.probes, p->st.lost, p->st.mean_us / 1000,
+				       p->st.sem_us / 1000, p->st.median_us / 1000,
+				       p->st.p99_us / 1000);
+			}
+			if (json_is_object(fit))
+				printf("  fit of the means:   %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
+				       json_real_value(json_object_get(fit, "slope_us")) / 1000,
+				       json_real_value(json_object_get(fit, "intercept_us")) / 1000,
+				       json_real_value(json_object_get(fit, "r2")));
+			if (json_is_object(fitm))
+				printf("  fit of the medians: %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
+				       json_real_value(json_object_get(fitm, "slope_us")) / 1000,
+				       json_real_value(json_object_get(fitm, "intercept_us")) / 1000,
+				       json_real_value(json_object_get(fitm, "r2")));
+		}
+	}
+	if (sc->n_archs > 1 || json_object_get(summary, "load")) {
+		json_t *e;
+		size_t i;
+
+		printf("per architecture: slope (first chain), R^2, p99 at 90 %% load, 64-byte no-drop rate\n");
+		json_array_foreach(json_object_get(summary, "per_architecture"), i, e) {
+			json_t *v;
+
+			printf("  %-14s", json_string_value(json_object_get(e, "architecture")));
+			v = json_object_get(e, "slope_us");
+			if (json_is_number(v))
+				printf("  %8.2f us/SF", json_number_value(v));
+			else
+				printf("  %8s us/SF", "n/a");
+			v = json_object_get(e, "r2");
+			if (json_is_number(v))
+				printf("  R^2 %5.3f", json_number_value(v));
+			else
+				printf("  R^2 %5s", "n/a");
+			v = json_object_get(e, "p99_us_at_90pct_load");
+			if (json_is_number(v))
+				printf("  p99 %8.1f us", json_number_value(v));
+			v = json_object_get(e, "ndr_pps_64B");
+			if (json_is_number(v))
+				printf("  NDR(length %d) %9.0f pps",
+				       (int)json_integer_value(json_object_get(e, "ndr_chain_length")),
+				       json_number_value(v));
+			printf("\n");
+		}
+	}
+	if (json_object_get(summary, "load")) {
+		json_t *load = json_object_get(summary, "load"), *e;
+		size_t i;
+
+		printf("no-drop rate (loss <= threshold), first chain:\n");
+		json_array_foreach(json_object_get(load, "ndr"), i, e)
+			printf("  %-14s length %2d  %4d B  %10.0f pps%s%s\n",
+			       json_string_value(json_object_get(e, "architecture")),
+			       (int)json_integer_value(json_object_get(e, "chain_length")),
+			       (int)json_integer_value(json_object_get(e, "frame_size")),
+			       json_number_value(json_object_get(e, "ndr_pps")),
+			       json_is_true(json_object_get(e, "at_least")) ? " (at least: the upper bound passed)" : "",
+			       json_is_true(json_object_get(e, "generator_limited")) ? " (generator-limited trials)" : "");
+		printf("RTT under background load:\n");
+		json_array_foreach(json_object_get(load, "latency_under_load"), i, e)
+			printf("  %-14s length %2d  load %3.0f %% (%8.0f pps)  p50 %8.1f us  p99 %8.1f us\n",
+			       json_string_value(json_object_get(e, "architecture")),
+			       (int)json_integer_value(json_object_get(e, "chain_length")),
+			       json_number_value(json_object_get(e, "level_pct")),
+			       json_number_value(json_object_get(e, "offered_pps")),
+			       json_number_value(json_object_get(e, "p50_us")),
+			       json_number_value(json_object_get(e, "p99_us")));
+	}
+	if (json_object_get(summary, "fault")) {
+		json_t *e, *ch;
+		size_t i, j;
+
+		printf("fault: each element's link down in turn, every chain probed:\n");
+		json_array_foreach(json_object_get(summary, "fault"), i, e) {
+			if (json_object_get(e, "skipped")) {
+				printf("  %-14s %-6s skipped: %s\n",
+				       json_string_value(json_object_get(e, "architecture")),
+				       json_string_value(json_object_get(e, "failed")),
+				       json_string_value(json_object_get(e, "skipped")));
+				continue;
+			}
+			json_array_foreach(json_object_get(e, "chains"), j, ch)
+				printf("  %-14s %-6s down: chain %-6s %-18s loss %5.1f %%%s\n",
+				       json_string_value(json_object_get(e, "architecture")),
+				       json_string_value(json_object_get(e, "failed")),
+				       json_string_value(json_object_get(ch, "chain")),
+				       json_is_true(json_object_get(ch, "through_failed")) ? "(through it)"
+											    : "(not through it)",
+				       json_number_value(json_object_get(ch, "loss_pct_during")),
+				       json_is_true(json_object_get(ch, "as_expected")) ? "" : "  UNEXPECTED");
+		}
+	}
+	if (sc->n_archs > 1) {
+		json_t *e;
+		size_t i;
+
+		printf("per-SF slope against cadeia-aberta:\n");
+		json_array_foreach(json_object_get(summary, "comparison"), i, e) {
+			json_t *slope = json_object_get(e, "slope_us");
+			json_t *ratio = json_object_get(e, "slope_ratio_to_cadeia_aberta");
+
+			printf("  %-14s chain %-8s ", json_string_value(json_object_get(e, "architecture")),
+			       json_string_value(json_object_get(e, "chain")));
+			if (json_is_number(slope) && json_is_number(ratio))
+				printf("%8.2f us/SF  x%.2f\n", json_number_value(slope),
+				       json_number_value(ratio));
+			else
+				printf("     n/a (not measured)\n");
+		}
+	}
+}

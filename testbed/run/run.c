@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/arch.h"
+#include "model/control.h"
+#include "exp/load_exp.h"
+#include "traffic/probe.h"
+#include "run/run_priv.h"
+#include "backend/sff_ovs.h"
+
+volatile sig_atomic_t run_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	run_stop = 1;
+}
+
+void run_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void progress(void *arg, unsigned sent, unsigned recv, double last_rtt_us)
+{
+	struct run *r = arg;
+	const struct scenario *sc = r->sc;
+
+	if (last_rtt_us > 0) {
+		r->sum_rtt_us += last_rtt_us;
+		r->n_rtt++;
+	}
+	fprintf(stderr,
+		"\r\033[K%s %s: length %d (%d/%d) chain %s round %d/%u probe %u/%u  last %.3f ms  mean %.3f ms",
+		sc->name, sc_arch_name(sc->arch), sc->lengths[r->li], r->li + 1, sc->n_lengths,
+		sc->chains[r->c].name,
+		r->round + 1, sc->measure.rounds, sent, sc->measure.per_round,
+		last_rtt_us / 1000.0, r->n_rtt ? r->sum_rtt_us / r->n_rtt / 1000.0 : 0.0);
+}
+
+void run_note(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Quiet when not on a terminal: logs get the final table only. */
+	if (r->o->json || !r->o->progress)
+		return;
+	fprintf(stderr, "\r\033[K");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * Proves the installed tables are the ones in effect: a few probes per
+ * chain must make every node give exactly the fwd verdicts the control
+ * plane expects (each SF as often as it appears, the SFF once per hop), and
+ * no other node any.
+ */
+static int verify_path(struct run *r, const struct cp_tables *t, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc;
+	unsigned long long before[SC_MAX_NODES], after[SC_MAX_NODES];
+	const unsigned probes = 3;
+	int ret;
+
+	/* A function the user starts (labs) may not run yet: the read-back of
+	 * the tables is all that can be checked. */
+	for (int c = 0; c < sc->n_chains; c++)
+		for (int k = 0; k < cp_chain_length(sc, c, t->length); k++)
+			if (sc->nodes[sc->chains[c].sfs[k]].fn == SC_FN_EXTERNAL)
+				return 0;
+	if ((ret = r->tb.ops->sf_counts(&r->tb, before, err, errlen)) < 0)
+		return ret;
+	for (int c = 0; c < sc->n_chains; c++) {
+		const struct sc_chain *ch = &sc->chains[c];
+		struct probe_sample s[3];
+		struct probe_report rep;
+		struct probe_opts po = {
+			.src = sc->nodes[ch->src].ip,
+			.dst = sc->nodes[ch->dest].ip, .icmp_size = sc->measure.icmp_size,
+			.rate_pps = 100, .count = probes, .grace_ms = 500, .stop = &run_stop,
+		};
+
+		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
+			return ret;
+		if (rep.interrupted)
+			return -EINTR;
+		if (rep.received != probes) {
+			snprintf(err, errlen,
+				 "%s, length %d, chain %s: only %u of %u check probes from %s reached %s and came back",
+				 sc_arch_name(sc->arch), t->length, ch->name, rep.received, probes,
+				 sc->nodes[ch->src].name, sc->nodes[ch->dest].name);
+			return -EHOSTUNREACH;
+		}
+	}
+	if ((ret = r->tb.ops->sf_counts(&r->tb, after, err, errlen)) < 0)
+		return ret;
+	for (int i = 0; i < sc->n_nodes; i++) {
+		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes) {
+			snprintf(err, errlen,
+				 "%s, length %d: node %s forwarded %llu check frames, expected %u: the installed rules are not in effect",
+				 sc_arch_name(sc->arch), t->length, sc->nodes[i].name,
+				 after[i] - before[i], t->expect[i] * probes);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc;
+	const struct sc_chain *ch = &sc->chains[c];
+	const struct sc_measure *m = &sc->measure;
+	struct point *p = &r->pt[r->ai][c][li];
+	size_t total = (size_t)m->rounds * m->per_round;
+	struct probe_sample *s;
+	int ret = 0;
+
+	p->sfs = cp_chain_length(sc, c, sc->lengths[li]);
+	p->rtt_ns = calloc(total, sizeof(*p->rtt_ns));
+	p->round = calloc(total, sizeof(*p->round));
+	s = calloc(m->per_round, sizeof(*s));
+	if (!p->rtt_ns || !p->round || !s) {
+		free(s);
+		snprintf(err, errlen, "out of memory for %zu probes", total);
+		return -ENOMEM;
+	}
+	r->li = li;
+	r->c = c;
+	r->sum_rtt_us = 0;
+	r->n_rtt = 0;
+	for (unsigned rd = 0; rd < m->rounds && !run_stop; rd++) {
+		struct probe_report rep;
+		struct probe_opts po = {
+			.src = sc->nodes[ch->src].ip,
+			.dst = sc->nodes[ch->dest].ip, .icmp_size = m->icmp_size,
+			.rate_pps = m->rate_pps, .count = m->per_round,
+			.warmup = rd == 0 ? m->warmup : 0, .grace_ms = m->grace_ms,
+			.stop = &run_stop,
+			.progress = r->o->progress ? progress : NULL, .progress_arg = r,
+		};
+
+		r->round = rd;
+		if ((ret = r->tb.ops->check(&r->tb, err, errlen)) < 0)
+			break;
+		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
+			break;
+		for (unsigned k = 0; k < rep.sent; k++) {
+			p->rtt_ns[p->n] = s[k].rtt_ns;
+			p->round[p->n] = rd;
+			p->n++;
+			fprintf(r->res.raw, "%s,%s,%d,%u,%u,%lld,", sc_arch_name(sc->arch), ch->name,
+				p->sfs, rd, s[k].seq, (long long)s[k].tx_ns);
+			if (s[k].rtt_ns >= 0)
+				fprintf(r->res.raw, "%.3f,0,%s\n", s[k].rtt_ns / 1000.0,
+					s[k].ts_kernel ? "kernel" : "user");
+			else
+				fprintf(r->res.raw, ",1,\n");
+		}
+		fflush(r->res.raw);
+		p->kernel_ts += rep.kernel_ts;
+		p->user_ts += rep.user_ts;
+		p->achieved_pps = rep.achieved_pps;
+		if (rep.interrupted)
+			break;
+	}
+	free(s);
+	if (p->n > 0) {
+		char serr[256];
+
+		if (stats_length_compute(p->rtt_ns, p->round, p->n, &p->st, serr, sizeof(serr)) == 0)
+			p->measured = true;
+	}
+	return ret;
+}
+
+static void log_teardown(const char *what, void *arg)
+{
+	(void)what;
+	(void)arg;
+}
+
+int run_set_length(void *arg, int length, char *err, size_t errlen)
+{
+	struct run *r = arg;
+	static struct cp_tables t;
+	int ret;
+
+	if ((ret = cp_compute(r->sc, length, &t, err, errlen)) < 0 ||
+	    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+	    (ret = verify_path(r, &t, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+static int run_load(struct run *r, char *err, size_t errlen)
+{
+	struct load_exp_ctx x = { .tb = &r->tb, .stop = &run_stop, .progress = r->o->progress,
+				  .set_length = run_set_length, .arg = r };
+
+	if (!r->ndr) {
+		r->ndr = json_array();
+		r->latency = json_array();
+	}
+	return load_exp_run(&x, r->ndr, r->latency, err, errlen);
+}
+
+/* Builds one architecture's testbed and sweeps it. */
+static int run_arch(struct run *r, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc;
+	int ret;
+
+	run_note(r, "run %s: building the %s testbed for %s, %s (%d nodes)", r->rs.id,
+	     sc_backend_name(sc->backend), sc->name, sc_arch_name(sc->arch), sc->n_nodes);
+	if ((ret = tb_build(&r->tb, sc, &r->rs, err, errlen)) < 0)
+		return ret;
+	if (r->o->up_only) {
+		static struct cp_tables t;
+		int len = r->o->length >= 0 ? r->o->length : sc_max_length(sc);
+
+		if ((ret = cp_compute(sc, len, &t, err, errlen)) < 0 ||
+		    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+		    (ret = verify_path(r, &t, err, errlen)) < 0)
+			return ret;
+		return 0;
+	}
+	for (int li = 0; li < sc->n_lengths && !run_stop; li++) {
+		static struct cp_tables t;
+
+		if ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
+		    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+		    (ret = verify_path(r, &t, err, errlen)) < 0)
+			return ret;
+		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
+			struct point *p = &r->pt[r->ai][c][li];
+
+			if ((ret = measure_point(r, li, c, err, errlen)) < 0)
+				return ret;
+			if (p->measured)
+				run_note(r, "%s length %d chain %s: mean %.4f ms, median %.4f ms, lost %u",
+				     sc_arch_name(sc->arch), p->sfs, sc->chains[c].name,
+				     p->st.mean_us / 1000, p->st.median_us / 1000, p->st.lost);
+		}
+	}
+	if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
+		return ret;
+	if (sc->fault.n > 0 && !run_stop)
+		return fault_exp_run(r, err, errlen);
+	return 0;
+}
+
+int run_scenario(const struct scenario *sc, const struct run_opts *o)
+{
+	static struct run r;
+	char err[1024] = "", fnlogs[1300];
+	const char *status = "complete";
+	char reason[1100] = "";
+	json_t *summary = NULL;
+	int ret = 0, rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.sc0 = sc;
+	r.o = o;
+	res_utc_now(r.started, sizeof(r.started));
+	r.tb.ops = backend_for(sc->backend);
+	if (sc->load.n_sizes > 0 && sc->backend != SC_BACKEND_NETNS) {
+		fprintf(stderr, "%s: the load experiment runs on the netns backend only\n", sc->path);
+		return 2;
+	}
+	if (!r.tb.ops) {
+		fprintf(stderr, "%s: backend '%s' is not available yet; use \"backend\": \"netns\"\n",
+			sc->path, sc_backend_name(sc->backend));
+		return 2;
+	}
+	if (r.tb.ops->supports && r.tb.ops->supports(sc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cadeia-bench: %s\n", err);
+		return 2;
+	}
+	if ((ret = rs_create(&r.rs, sc->path, o->up_only ? "up" : "run", err, sizeof(err))) < 0) {
+		fprintf(stderr, "cadeia-bench: %s\n", err);
+		return 1;
+	}
+	/* Refuse an unavailable architecture before measuring any other. */
+	for (int k = 0; k < sc->n_archs; k++) {
+		if (sc->archs[k] == SC_ARCH_OVS_NSH && sc->backend == SC_BACKEND_NETNS &&
+		    sff_ovs_available(r.rs.id, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cadeia-bench: %s\n", err);
+			rs_teardown(&r.rs, NULL, NULL);
+			rs_close(&r.rs);
+			return 2;
+		}
+	}
+	if (!o->up_only) {
+		if ((ret = res_open(&r.res, o->results_root, sc->name, r.rs.id, err, sizeof(err))) < 0) {
+			fprintf(stderr, "cadeia-bench: %s\n", err);
+			rs_teardown(&r.rs, NULL, NULL);
+			rs_close(&r.rs);
+			return 1;
+		}
+		rs_set(&r.rs, "results", json_string(r.res.stage));
+		res_path(&r.res, ".", fnlogs, sizeof(fnlogs));
+		r.tb.log_dir = fnlogs;
+	}
+	r.tb.detach_functions = o->up_only;
+	if (o->up_only) {
+		/* Detached functions must not hold the caller's stdout open (a
+		 * shell's $(cadeia-bench up ...) would wait for them forever). */
+		snprintf(fnlogs, sizeof(fnlogs), RS_DIR "/%s", r.rs.id);
+		mkdir(fnlogs, 0755);
+		r.tb.log_dir = fnlogs;
+	}
+	/* `up` builds the first architecture only. */
+	for (r.ai = 0; r.ai < (o->up_only ? 1 : sc->n_archs) && !run_stop; r.ai++) {
+		const struct backend_ops *ops = r.tb.ops;
+		const char *log_dir = r.tb.log_dir;
+		bool detach = r.tb.detach_functions;
+
+		if (r.ai > 0) {
+			ops->stop(&r.tb);
+			rs_clear(&r.rs, log_teardown, NULL);
+		}
+		memset(&r.tb, 0, sizeof(r.tb));
+		r.tb.ops = ops;
+		r.tb.log_dir = log_dir;
+		r.tb.detach_functions = detach;
+		r.scx = *sc;
+		if ((ret = arch_expand(&r.scx, sc->archs[r.ai], err, sizeof(err))) < 0)
+			break;
+		r.sc = &r.scx;
+		if ((ret = run_arch(&r, err, sizeof(err))) < 0)
+			break;
+	}
+	if (ret == 0 && o->up_only) {
+		rs_set(&r.rs, "pid", json_integer(0)); /* owned by `down` now */
+		printf("%s\n", r.rs.id);
+		run_note(&r, "run %s is up; `cadeia-bench down %s` removes it", r.rs.id, r.rs.id);
+		rs_close(&r.rs);
+		return 0;
+	}
+	if (ret == -EINTR)
+		ret = 0;
+	if (ret < 0)
+		goto fail;
+	if (run_stop) {
+		status = "incomplete";
+		snprintf(reason, sizeof(reason), "interrupted by a signal");
+		rc = 3;
+	}
+	goto finish;
+fail:
+	status = run_stop ? "incomplete" : "failed";
+	snprintf(reason, sizeof(reason), "%s", run_stop ? "interrupted by a signal" : err);
+	fprintf(stderr, "\ncadeia-bench: %s\n", err);
+	rc = run_stop ? 3 : 1;
+finish:
+	if (!o->up_only) {
+		char werr[1024];
+
+		r.tb.ops->stop(&r.tb);
+		if (report_write(&r, status, *reason ? reason : NULL, &summary, werr, sizeof(werr)) < 0)
+			fprintf(stderr, "cadeia-bench: %s\n", werr);
+		if (res_finish(&r.res, *reason ? reason : NULL, werr, sizeof(werr)) < 0) {
+			/* The measurements stay in the staging directory. */
+			fprintf(stderr, "cadeia-bench: %s\n", werr);
+			if (!rc)
+				rc = 1;
+		}
+	}
+	if (rs_teardown(&r.rs, log_teardown, NULL) > 0) {
+		fprintf(stderr, "cadeia-bench: teardown of run %s left something behind; `cadeia-bench down %s` retries\n",
+			r.rs.id, r.rs.id);
+		if (!rc)
+			rc = 1;
+	}
+	rs_close(&r.rs);
+	if (!o->up_only) {
+		if (o->json && summary) {
+			json_object_set_new(summary, "results", json_string(r.res.final));
+			json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			printf("\n");
+		} else if (summary) {
+			report_print(&r, summary);
+			printf("results: %s%s\n", r.res.final, rc ? " (incomplete)" : "");
+			printf("plot:    %s/plots/fig6.png\n", r.res.final);
+			if (r.latency)
+				printf("load:    %s/plots/load.png\n", r.res.final);
+		}
+	}
+	json_decref(summary);
+	json_decref(r.faults);
+	json_decref(r.tb.info);
+	json_decref(r.ndr);
+	json_decref(r.latency);
+	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
+		for (int c = 0; c < SC_MAX_CHAINS; c++)
+			for (int li = 0; li < SC_MAX_LENGTHS; li++) {
+				free(r.pt[ai][c][li].rtt_ns);
+				free(r.pt[ai][c][li].round);
+			}
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What the run loop (run.c), its report (report.c) and the fault experiment
+ * (fault_exp.c) share. */
+#ifndef CADEIA_RUN_PRIV_H
+#define CADEIA_RUN_PRIV_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "run/results.h"
+#include "run/run.h"
+#include "run/runstate.h"
+#include "analysis/stats.h"
+
+/* Measurements of one (chain, length) point. */
+struct point {
+	bool measured;
+	int sfs; /* effective chain length: the x of figure 6 */
+	size_t n;
+	int64_t *rtt_ns;
+	unsigned *round;
+	struct stats_length st;
+	unsigned kernel_ts, user_ts;
+	double achieved_pps;
+};
+
+struct run {
+	const struct scenario *sc0; /* as loaded */
+	const struct scenario *sc;  /* sc0 expanded for the architecture being run */
+	struct scenario scx;
+	int ai;                     /* index into sc0->archs */
+	const struct run_opts *o;
+	struct runstate rs;
+	struct testbed tb;
+	struct results res;
+	struct point pt[SC_ARCH__COUNT][SC_MAX_CHAINS][SC_MAX_LENGTHS];
+	char started[40];
+	json_t *faults; /* fault experiment results, all architectures */
+	json_t *ndr, *latency; /* load experiment results, all architectures */
+	/* progress */
+	int li, c, round;
+	double sum_rtt_us;
+	unsigned n_rtt;
+};
+
+/* Progress line on a terminal; nothing otherwise. */
+void run_note(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Installs one chain length's tables and proves they are in effect. */
+int run_set_length(void *arg, int length, char *err, size_t errlen);
+
+/* summary.csv, summary.json, meta.json and the plots of the run. */
+int report_write(struct run *r, const char *status, const char *reason, json_t **summary_out,
+		 char *err, size_t errlen);
+/* The human-readable tables printed at the end of `run`. */
+void report_print(const struct run *r, json_t *summary);
+
+/* Each listed element fails in turn while every chain is probed. */
+int fault_exp_run(struct run *r, char *err, size_t errlen);
+
+#endif
