@@ -2,6 +2,7 @@
 /* testbed/analysis/stats.c against numbers worked out by hand (arithmetic in comments). */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analysis/stats.h"
@@ -191,10 +192,192 @@ static void test_fit(void)
 	}
 }
 
+/* Deterministic N(0, 1) for the synthetic rounds: an LCG and Box-Muller. */
+static double test_normal(uint64_t *s)
+{
+	double u1, u2;
+
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	u1 = ((double)(*s >> 11) + 1.0) / 9007199254740993.0;
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	u2 = (double)(*s >> 11) / 9007199254740992.0;
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+#define BL 9  /* lengths 0..8, as chain8 */
+#define BR 20 /* rounds */
+#define BP 5  /* probes per round */
+
+struct bseries {
+	int64_t rtt[BL][BR * BP];
+	unsigned round[BL][BR * BP];
+	struct stats_series_len len[BL];
+};
+
+/*
+ * RTT (µs) of probe j of round r at length l: a + b l + drift[r] + noise
+ * sd * N(0,1) drawn once per (round, length) + a fixed within-round spread
+ * of j (0..4 µs) that is the same everywhere.
+ */
+static void bseries_fill(struct bseries *s, double a, double b, const double *drift,
+			 double sd, uint64_t seed)
+{
+	for (int l = 0; l < BL; l++) {
+		for (int r = 0; r < BR; r++) {
+			double e = sd ? sd * test_normal(&seed) : 0;
+
+			for (int j = 0; j < BP; j++) {
+				double us = a + b * l + (drift ? drift[r] : 0) + e + j;
+
+				s->rtt[l][r * BP + j] = (int64_t)llround(us * 1000.0);
+				s->round[l][r * BP + j] = r;
+			}
+		}
+		s->len[l] = (struct stats_series_len){ .x = l, .rtt_ns = s->rtt[l],
+						       .round = s->round[l], .n = BR * BP };
+	}
+}
+
+static void test_boot(void)
+{
+	static struct bseries s, t;
+	struct stats_boot_opts o = { .resamples = 2000, .seed = 42 };
+	struct stats_slope_ci m, d, m2, d2;
+	struct stats_ratio_ci q;
+	double drift[BR];
+	char err[256];
+	int r;
+
+	/*
+	 * Perfectly linear rounds: every round at length l holds the same five
+	 * values 100 + 10 l + 0..4, so any draw pools copies of one set: mean and
+	 * median 102 + 10 l, slope 10 in every resample, interval [10, 10].
+	 */
+	bseries_fill(&s, 100, 10, NULL, 0, 1);
+	r = stats_slope_boot(s.len, BL, &o, &m, &d, err, sizeof(err));
+	CHECK(r == 0, "boot linear: computes (%d %s)", r, r ? err : "");
+	CHECK(near(m.slope, 10, 1e-9) && near(m.lo, 10, 1e-9) && near(m.hi, 10, 1e-9),
+	      "boot linear: means slope 10, zero-width interval [%.9f, %.9f]", m.lo, m.hi);
+	CHECK(near(d.slope, 10, 1e-9) && near(d.lo, 10, 1e-9) && near(d.hi, 10, 1e-9),
+	      "boot linear: medians slope 10, zero-width interval [%.9f, %.9f]", d.lo, d.hi);
+	CHECK(m.rounds == BR && m.resamples == 2000 && d.resamples == 2000,
+	      "boot linear: %u rounds, 2000 resamples (%u %u)", m.rounds, m.resamples, d.resamples);
+
+	/*
+	 * A drift shared by every length of a round (round r is 50 r µs slower:
+	 * another tenant arriving) moves the whole line, not its slope: the draw
+	 * keeps round r of every length together, so the interval stays [10, 10].
+	 */
+	for (int i = 0; i < BR; i++)
+		drift[i] = 50.0 * i;
+	bseries_fill(&s, 100, 10, drift, 0, 1);
+	r = stats_slope_boot(s.len, BL, &o, &m, &d, err, sizeof(err));
+	CHECK(r == 0 && near(m.lo, 10, 1e-6) && near(m.hi, 10, 1e-6) && near(d.lo, 10, 1e-6) &&
+	      near(d.hi, 10, 1e-6),
+	      "boot drift: paired rounds cancel a per-round drift [%.6f, %.6f] [%.6f, %.6f]",
+	      m.lo, m.hi, d.lo, d.hi);
+
+	/*
+	 * Noisy rounds: each (round, length) is off by sd 20 µs. The mean at
+	 * length l averages 20 rounds: sd 20 / sqrt(20); OLS over x = 0..8
+	 * (Sxx = 60) gives SE(b) = 20 / sqrt(20 * 60) = 0.577 µs, so a 95 %
+	 * interval about 2 * 1.96 * 0.577 = 2.26 µs wide. Check it holds the
+	 * true 10 and is within a factor 2 of that width.
+	 */
+	bseries_fill(&s, 100, 10, NULL, 20, 7);
+	r = stats_slope_boot(s.len, BL, &o, &m, &d, err, sizeof(err));
+	CHECK(r == 0 && m.lo < 10 && 10 < m.hi, "boot noisy: means interval [%.3f, %.3f] holds 10 (slope %.3f)",
+	      m.lo, m.hi, m.slope);
+	CHECK(m.hi - m.lo > 2.26 / 2 && m.hi - m.lo < 2.26 * 2,
+	      "boot noisy: means interval width %.3f within 2x of 2.26", m.hi - m.lo);
+	CHECK(d.lo < 10 && 10 < d.hi && d.lo <= d.slope && d.slope <= d.hi,
+	      "boot noisy: medians interval [%.3f, %.3f] holds 10 and its slope %.3f", d.lo, d.hi,
+	      d.slope);
+	CHECK(d.hi - d.lo > 2.26 / 4 && d.hi - d.lo < 2.26 * 4,
+	      "boot noisy: medians interval width %.3f within 4x of 2.26", d.hi - d.lo);
+
+	/* The point slopes are the plain fits of the pooled means and medians. */
+	{
+		double x[BL], ym[BL], yd[BL];
+		struct stats_length st;
+		struct stats_fit fm, fd;
+
+		for (int l = 0; l < BL; l++) {
+			stats_length_compute(s.rtt[l], s.round[l], BR * BP, &st, NULL, 0);
+			x[l] = l;
+			ym[l] = st.mean_us;
+			yd[l] = st.median_us;
+		}
+		stats_linfit(x, ym, BL, &fm, NULL, 0);
+		stats_linfit(x, yd, BL, &fd, NULL, 0);
+		CHECK(near(m.slope, fm.slope, 1e-9) && near(d.slope, fd.slope, 1e-9),
+		      "boot: point slopes equal the fits of means %.6f and medians %.6f", fm.slope,
+		      fd.slope);
+	}
+
+	/* Same seed, same interval; another seed, a slightly different one. */
+	r = stats_slope_boot(s.len, BL, &o, &m2, &d2, err, sizeof(err));
+	CHECK(r == 0 && m2.lo == m.lo && m2.hi == m.hi && d2.lo == d.lo && d2.hi == d.hi,
+	      "boot: seed 42 twice gives the same intervals");
+	o.seed = 43;
+	r = stats_slope_boot(s.len, BL, &o, &m2, &d2, err, sizeof(err));
+	CHECK(r == 0 && (m2.lo != m.lo || m2.hi != m.hi) && fabs(m2.lo - m.lo) < 0.5,
+	      "boot: seed 43 moves the ends a little ([%.3f, %.3f])", m2.lo, m2.hi);
+	o.seed = 42;
+
+	/* One round: nothing to resample, the interval is the point. */
+	{
+		struct stats_series_len one[BL];
+
+		for (int l = 0; l < BL; l++)
+			one[l] = (struct stats_series_len){ .x = l, .rtt_ns = s.rtt[l], .n = BP };
+		r = stats_slope_boot(one, BL, &o, &m2, &d2, err, sizeof(err));
+		CHECK(r == 0 && m2.rounds == 1 && m2.lo == m2.slope && m2.hi == m2.slope,
+		      "boot one round: rounds 1, interval [%.3f, %.3f] is the slope", m2.lo, m2.hi);
+	}
+
+	/* One length: no line. */
+	err[0] = '\0';
+	r = stats_slope_boot(s.len, 1, &o, &m2, &d2, err, sizeof(err));
+	CHECK(r == -EINVAL && strstr(err, "fewer than 2"), "boot one length: -EINVAL \"%s\"", err);
+
+	/*
+	 * Ratio: t has slope 20 with its own noise (sd 20), s slope 10: the ratio
+	 * is about 2 (SE about 0.6 / 10 relative on each), the interval holds 2
+	 * and excludes 1: significant.
+	 */
+	bseries_fill(&t, 100, 20, NULL, 20, 99);
+	r = stats_ratio_boot(t.len, BL, s.len, BL, 0, &o, &q, err, sizeof(err));
+	CHECK(r == 0 && q.lo < 2 && 2 < q.hi && q.significant && q.resamples == 2000,
+	      "ratio 20/10: %.3f in [%.3f, %.3f], significant", q.ratio, q.lo, q.hi);
+	r = stats_ratio_boot(t.len, BL, s.len, BL, 1, &o, &q, err, sizeof(err));
+	CHECK(r == 0 && q.lo < 2 && 2 < q.hi && q.significant,
+	      "ratio 20/10 of medians: %.3f in [%.3f, %.3f], significant", q.ratio, q.lo, q.hi);
+	/* Same true slope, different noise: the interval holds 1, not significant. */
+	bseries_fill(&t, 100, 10, NULL, 20, 123);
+	r = stats_ratio_boot(t.len, BL, s.len, BL, 0, &o, &q, err, sizeof(err));
+	CHECK(r == 0 && q.lo < 1 && 1 < q.hi && !q.significant,
+	      "ratio 10/10: %.3f in [%.3f, %.3f], not significant", q.ratio, q.lo, q.hi);
+	/* A flat reference: no ratio. */
+	bseries_fill(&t, 100, 0, NULL, 0, 1);
+	err[0] = '\0';
+	r = stats_ratio_boot(s.len, BL, t.len, BL, 0, &o, &q, err, sizeof(err));
+	CHECK(r == -EINVAL && strstr(err, "slope is 0"), "ratio over a flat slope: -EINVAL \"%s\"", err);
+}
+
+/* The TAP plan: every CHECK above, counted. */
+#define STATS_PLAN 51
+
 int main(void)
 {
+	printf("1..%d\n", STATS_PLAN);
 	test_length();
 	test_percentiles();
 	test_fit();
+	test_boot();
+	if (tap_passed + tap_failed != STATS_PLAN) {
+		printf("not ok - plan: %d checks ran, %d planned\n", tap_passed + tap_failed, STATS_PLAN);
+		tap_failed++;
+	}
 	return tap_done();
 }

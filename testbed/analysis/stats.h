@@ -64,4 +64,79 @@ struct stats_fit {
 int stats_linfit(const double *x, const double *y, size_t n,
 		 struct stats_fit *fit, char *err, size_t errlen);
 
+/*
+ * Bootstrap over rounds: how sure is the per-SF slope?
+ *
+ * A round is the unit that resampling draws, because probes within a round
+ * share whatever the machine was doing at the time (another tenant, a
+ * compiler): they are not independent, rounds are closer to it. Each
+ * resample draws as many round labels as there are, with replacement, from
+ * the labels found in the series; every length then pools the replies of
+ * the drawn rounds (a round drawn twice counts twice), the mean and the
+ * median of each length are refitted against x, and the slopes of all
+ * resamples give the 95 % percentile interval (2.5th and 97.5th percentile,
+ * type 7 as stats_percentile_sorted).
+ *
+ * The same draw serves every length of the series: round r of length 0 and
+ * round r of length 8 stay together, so a drift common to one round (the
+ * interleaved design visits every length in each round) moves the whole
+ * line, not single points.
+ *
+ * The generator is a fixed-seed splitmix64, so the same data and seed give
+ * the same interval on every machine; callers record the seed.
+ */
+#define STATS_BOOT_RESAMPLES 2000       /* enough for a stable 2.5 % tail */
+#define STATS_BOOT_SEED 0x63616465696aULL /* "cadeij": the default seed */
+#define STATS_BOOT_LEVEL 95.0
+
+/* One length of one series: the probes measured there, as stats_length_compute. */
+struct stats_series_len {
+	double x;               /* SFs */
+	const int64_t *rtt_ns;  /* negative: lost */
+	const unsigned *round;  /* round label of each probe; NULL: all one round */
+	size_t n;
+};
+
+struct stats_boot_opts {
+	unsigned resamples;     /* 0: STATS_BOOT_RESAMPLES */
+	uint64_t seed;          /* used as given (0 is a valid seed) */
+};
+
+struct stats_slope_ci {
+	double slope;           /* on all rounds, as stats_linfit of the pooled means/medians */
+	double lo, hi;          /* 95 % percentile interval; NaN when not computable */
+	unsigned rounds;        /* distinct round labels resampled */
+	unsigned resamples;     /* resamples whose fit succeeded (used for lo, hi) */
+};
+
+/*
+ * Slope of the means and of the medians with their intervals. -EINVAL when
+ * the series has fewer than two lengths with replies (no line), -ENOMEM.
+ * With a single round the interval is [slope, slope] and rounds says 1:
+ * nothing to resample, the caller should say so rather than trust it.
+ */
+int stats_slope_boot(const struct stats_series_len *len, size_t n_len,
+		     const struct stats_boot_opts *o, struct stats_slope_ci *mean_ci,
+		     struct stats_slope_ci *median_ci, char *err, size_t errlen);
+
+struct stats_ratio_ci {
+	double ratio;           /* slope(a) / slope(b) on all rounds */
+	double lo, hi;          /* 95 % percentile interval of the resampled ratio */
+	int significant;        /* 1 when [lo, hi] excludes 1 */
+	unsigned resamples;
+};
+
+/*
+ * Ratio of per-SF slopes of series a over series b (median fit when
+ * use_median, mean fit otherwise), both resampled with the same draw of
+ * round labels so that round r of a stays paired with round r of b. Labels
+ * are the union of both series'; a label missing from one side simply
+ * contributes nothing there. -EINVAL as stats_slope_boot, or when b's slope
+ * on all rounds is 0.
+ */
+int stats_ratio_boot(const struct stats_series_len *a, size_t na,
+		     const struct stats_series_len *b, size_t nb, int use_median,
+		     const struct stats_boot_opts *o, struct stats_ratio_ci *out,
+		     char *err, size_t errlen);
+
 #endif /* CADEIA_STATS_H */
