@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "model/jsonpos.h"
+#include "model/num.h"
 #include "nsh.h"
 #include "model/scenario.h"
 
@@ -44,7 +46,7 @@ static int check_keys(struct ctx *c, json_t *obj, const char *path, const char *
 
 	json_object_foreach(obj, key, v) {
 		const char *const *a;
-		char sub[512];
+		char sub[SC_MAX_STRING + 512]; /* a key may be that long */
 
 		for (a = allowed; *a; a++)
 			if (strcmp(*a, key) == 0)
@@ -189,6 +191,30 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/*
+ * An interface name the kernel takes as it is: dev_valid_name() refuses "",
+ * ".", "..", over IFNAMSIZ - 1 bytes, '/', ':' and blanks; '%' would make
+ * the kernel pick a name of its own (eth%d); "lo" is already in every node.
+ */
+static int check_ifname(struct ctx *c, const char *path, const char *s)
+{
+	if (!*s)
+		return fail(c, path, "must not be empty");
+	if (strlen(s) > SC_IFNAME_MAX)
+		return fail(c, path, "'%s' is %zu bytes long, over the kernel's limit of %d", s,
+			    strlen(s), SC_IFNAME_MAX);
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return fail(c, path, "'%s' is not a valid interface name", s);
+	for (const char *p = s; *p; p++)
+		if (strchr("/:% \t\n\v\f\r", *p))
+			return fail(c, path, "'%s' has '%s' at byte %td, which the kernel does not take in an interface name",
+				    s, *p == '/' ? "/" : *p == ':' ? ":" : *p == '%' ? "%" : "a blank",
+				    p - s + 1);
+	if (strcmp(s, "lo") == 0)
+		return fail(c, path, "'lo' is the node's loopback interface; choose another name");
+	return 0;
+}
+
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
@@ -260,9 +286,8 @@ static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const s
 		snprintf(n->ifname, sizeof(n->ifname), "eth0");
 		if (ifname) {
 			snprintf(sub, sizeof(sub), "%s.ifname", path);
-			if (strlen(ifname) > SC_IFNAME_MAX || !*ifname)
-				return fail(c, sub, "'%s' is %zu bytes long, over the kernel's limit of %d",
-					    ifname, strlen(ifname), SC_IFNAME_MAX);
+			if ((ret = check_ifname(c, sub, ifname)))
+				return ret;
 			snprintf(n->ifname, sizeof(n->ifname), "%s", ifname);
 		}
 		v = n->cpu;
@@ -582,6 +607,15 @@ static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 	return 0;
 }
 
+static int sc_longest_chain(const struct scenario *sc)
+{
+	int maxlen = 0;
+
+	for (int k = 0; k < sc->n_chains; k++)
+		maxlen = sc->chains[k].n_sfs > maxlen ? sc->chains[k].n_sfs : maxlen;
+	return maxlen;
+}
+
 static int parse_fault(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "nodes", "length", "probes", NULL };
@@ -620,7 +654,7 @@ static int parse_fault(struct ctx *c, json_t *root, struct scenario *sc)
 	}
 	sc->fault.n = json_array_size(arr);
 	v = -1;
-	if ((ret = get_int(c, o, "fault", "length", 1, SC_MAX_CHAIN_LEN, &v, false)))
+	if ((ret = get_int(c, o, "fault", "length", 1, sc_longest_chain(sc), &v, false)))
 		return ret;
 	sc->fault.length = v;
 	v = sc->fault.probes;
@@ -763,15 +797,15 @@ static int parse_network(struct ctx *c, json_t *root, struct scenario *sc)
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash = '\0';
-	if (!slash || inet_pton(AF_INET, buf, &a) != 1 || atoi(slash + 1) < 8 ||
-	    atoi(slash + 1) > 30)
+	/* inet_pton takes only a.b.c.d; the length only digits (no "+24", " 24", "24x"). */
+	if (strlen(subnet) >= sizeof(buf) || !slash || inet_pton(AF_INET, buf, &a) != 1 ||
+	    num_parse_int(slash + 1, 8, 30, &sc->prefix_len) < 0)
 		return fail(c, "network.subnet", "'%s' is not an IPv4 prefix a.b.c.d/8..30", subnet);
 	/* Only private space: the testbed must never look like outside hosts. */
 	if (!((ntohl(a.s_addr) >> 24) == 10 || (ntohl(a.s_addr) >> 20) == 0xAC1 ||
 	      (ntohl(a.s_addr) >> 16) == 0xC0A8))
 		return fail(c, "network.subnet", "'%s' is not in private address space (RFC 1918)",
 			    subnet);
-	sc->prefix_len = atoi(slash + 1);
 	sc->subnet = htonl(ntohl(a.s_addr) & (0xFFFFFFFFu << (32 - sc->prefix_len)));
 	/* Star architectures add an SFF and a proxy per SF. */
 	if ((1u << (32 - sc->prefix_len)) - 2 < (unsigned)(2 * sc->n_nodes + 1))
@@ -901,7 +935,7 @@ static void default_name(struct scenario *sc, const char *file)
 int scenario_load_string(const char *name, const char *text, struct scenario *sc,
 			 struct sc_err *err)
 {
-	struct ctx c = { .file = name, .err = err };
+	struct ctx c = { .file = name, .err = err, .pos = { .max_string = SC_MAX_STRING } };
 	json_error_t jerr;
 	json_t *root;
 	int ret;
@@ -910,12 +944,20 @@ int scenario_load_string(const char *name, const char *text, struct scenario *sc
 	snprintf(sc->path, sizeof(sc->path), "%s", name);
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: %s", name, jerr.line, jerr.column,
-			 jerr.text);
+		/* jansson says column 0 at the start of a line (e.g. at the end of "{\n"). */
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: %s", name, jerr.line > 0 ? jerr.line : 1,
+			 jerr.column > 0 ? jerr.column : 1, jerr.text);
 		return -EINVAL;
 	}
-	if ((ret = jpos_index(&c.pos, text, strlen(text))) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", name, strerror(-ret));
+	ret = jpos_index(&c.pos, text, strlen(text));
+	if (ret == -E2BIG) {
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: string longer than %d bytes, the limit in a scenario",
+			 name, c.pos.err_line, c.pos.err_col, SC_MAX_STRING);
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	if (ret < 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s:1:1: %s", name, strerror(-ret));
 		goto cleanup;
 	}
 	default_name(sc, name);
@@ -930,28 +972,82 @@ cleanup:
 	return ret;
 }
 
-int scenario_load(const char *path, struct scenario *sc, struct sc_err *err)
+/* Reads at most SC_MAX_FILE_BYTES of path into *text (NUL-terminated, *len
+ * bytes). Errors about the file as a whole are reported at 1:1. */
+static int read_capped(const char *path, char **text, size_t *len, struct sc_err *err)
 {
-	char *text = NULL;
-	size_t len = 0;
+	size_t cap = SC_MAX_FILE_BYTES + 1, n = 0, r;
+	char *buf = NULL;
+	int ret = -1, line, col;
+	struct stat st;
 	FILE *f;
-	int ret;
 
 	f = fopen(path, "r");
 	if (!f) {
 		ret = -errno;
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "%s:1:1: cannot open: %s", path, strerror(errno));
 		return ret;
 	}
-	if (getdelim(&text, &len, '\0', f) < 0) {
-		ret = ferror(f) ? -EIO : -EINVAL;
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
-			 ret == -EIO ? "read error" : "file is empty");
-		fclose(f);
-		free(text);
-		return ret;
+	/* A directory opens fine and fails only at read time, with EISDIR. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		snprintf(err->msg, sizeof(err->msg), "%s:1:1: cannot read: %s", path, strerror(EISDIR));
+		goto cleanup;
 	}
+	buf = malloc(cap + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "%s:1:1: %s", path, strerror(ENOMEM));
+		goto cleanup;
+	}
+	/* One byte past the cap tells "exactly the cap" from "more". */
+	while (n < cap && (r = fread(buf + n, 1, cap - n, f)) > 0)
+		n += r;
+	if (ferror(f)) {
+		ret = -EIO;
+		snprintf(err->msg, sizeof(err->msg), "%s:1:1: cannot read: %s", path,
+			 strerror(errno ? errno : EIO));
+		goto cleanup;
+	}
+	buf[n] = '\0';
+	if (n > SC_MAX_FILE_BYTES) {
+		ret = -EFBIG;
+		jpos_at(buf, SC_MAX_FILE_BYTES, &line, &col);
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: file longer than %d bytes, the limit for a scenario",
+			 path, line, col, SC_MAX_FILE_BYTES);
+		goto cleanup;
+	}
+	if (n == 0) {
+		ret = -EINVAL;
+		snprintf(err->msg, sizeof(err->msg), "%s:1:1: file is empty", path);
+		goto cleanup;
+	}
+	/* A NUL would end the text early: jansson would never see what follows. */
+	if (strlen(buf) < n) {
+		ret = -EINVAL;
+		jpos_at(buf, strlen(buf), &line, &col);
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: NUL byte in the file", path, line, col);
+		goto cleanup;
+	}
+	*text = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
+cleanup:
+	free(buf);
 	fclose(f);
+	return ret;
+}
+
+int scenario_load(const char *path, struct scenario *sc, struct sc_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(sc, 0, sizeof(*sc));
+	if ((ret = read_capped(path, &text, &len, err)) < 0)
+		return ret;
 	ret = scenario_load_string(path, text, sc, err);
 	free(text);
 	return ret;

@@ -19,6 +19,10 @@
 /* Host-side links are "<prefix>-<node>", prefix "cb" + 4 hex digits. */
 #define SC_RUN_PREFIX_LEN 6
 #define SC_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+/* Input caps: a scenario is a few KiB; these stop a runaway input (a pipe
+ * from `yes`, a wrong file) with a message instead of exhausting memory. */
+#define SC_MAX_FILE_BYTES (1024 * 1024)
+#define SC_MAX_STRING 4096 /* bytes between the quotes of any key or value */
 
 enum sc_backend { SC_BACKEND_NETNS, SC_BACKEND_LIBVIRT };
 enum sc_arch {
@@ -142,8 +146,9 @@ struct sc_err {
 	char msg[1024];
 };
 
-/* Loads and validates; on error fills err ("file:line:col: field: what") and
- * returns -EINVAL (or -errno for I/O). */
+/* Loads and validates; on error fills err ("file:line:col: field: what";
+ * errors about the whole file are at 1:1) and returns -EINVAL (or -errno for
+ * I/O, -EFBIG over SC_MAX_FILE_BYTES). */
 int scenario_load(const char *path, struct scenario *sc, struct sc_err *err);
 /* Same, from memory; name is used in messages in place of the file. */
 int scenario_load_string(const char *name, const char *text,
