@@ -121,6 +121,13 @@ static int write_data(const char *path, const struct plot_series *s, size_t ns,
 	return 0;
 }
 
+/* A slope interval to draw (see plot.h). */
+static int has_band(const struct plot_series *s)
+{
+	return isfinite(s->slope_us) && isfinite(s->slope_lo_us) && isfinite(s->slope_hi_us) &&
+	       s->slope_hi_us > s->slope_lo_us;
+}
+
 static void plot_cmd(FILE *f, const char *dat, const struct plot_series *s, size_t ns,
 		     int shared)
 {
@@ -141,7 +148,15 @@ static void plot_cmd(FILE *f, const char *dat, const struct plot_series *s, size
 		fprintf(f, ", \\\n  '%s' index %zu using 1:4 with points lt %zu pt 6 ps 0.9 title ",
 			dat, i, i + 1);
 		gp_fmt(f, "%s: median", label);
-		if (isfinite(s[i].slope_us) && isfinite(s[i].intercept_us)) {
+		if (has_band(&s[i]))
+			fprintf(f, ", \\\n  '+' using 1:(lo%zu($1)):(hi%zu($1)) with filledcurves lt %zu fs transparent solid 0.15 noborder notitle",
+				i, i, i + 1);
+		if (has_band(&s[i]) && isfinite(s[i].intercept_us)) {
+			fprintf(f, ", \\\n  f%zu(x) with lines lt %zu dt 2 lw 1.5 title ", i, i + 1);
+			gp_fmt(f, "fit: %.3f ms/SF (%.1f µs/SF, 95%% CI %.1f to %.1f), R² = %.3f",
+			       s[i].slope_us / 1000.0, s[i].slope_us, s[i].slope_lo_us,
+			       s[i].slope_hi_us, s[i].r2);
+		} else if (isfinite(s[i].slope_us) && isfinite(s[i].intercept_us)) {
 			fprintf(f, ", \\\n  f%zu(x) with lines lt %zu dt 2 lw 1.5 title ", i, i + 1);
 			gp_fmt(f, "fit: %.3f ms/SF (%.1f µs/SF), R² = %.3f",
 			       s[i].slope_us / 1000.0, s[i].slope_us, s[i].r2);
@@ -189,6 +204,23 @@ static int write_script(const char *path, const char *name, const char *title,
 		fprintf(f, "a%zu = %.9g; b%zu = %.9g  # %s, R² = %.4f\n", i,
 			s[i].intercept_us / 1000.0, i, s[i].slope_us / 1000.0, s[i].label, s[i].r2);
 		fprintf(f, "f%zu(x) = a%zu + b%zu * x\n", i, i, i);
+		if (has_band(&s[i])) {
+			double cx = 0;
+			size_t nx = 0;
+
+			/* The fit goes through the centroid: slopes lo and hi pivot there. */
+			for (j = 0; j < s[i].n; j++)
+				if (isfinite(s[i].pts[j].mean_us)) {
+					cx += s[i].pts[j].length;
+					nx++;
+				}
+			cx = nx ? cx / (double)nx : 0;
+			fprintf(f, "# 95 %% interval of the slope: lines through (%g, f%zu(%g))\n"
+				   "lo%zu(x) = f%zu(%g) + %.9g * (x - %g)\n"
+				   "hi%zu(x) = f%zu(%g) + %.9g * (x - %g)\n",
+				cx, i, cx, i, i, cx, s[i].slope_lo_us / 1000.0, cx, i, i, cx,
+				s[i].slope_hi_us / 1000.0, cx);
+		}
 	}
 
 	fputs("\nset title ", f);
@@ -595,13 +627,18 @@ static int take_fit(struct plot_series *s, json_t *fit)
 {
 	json_t *slope = json_object_get(fit, "slope_us");
 	json_t *icpt = json_object_get(fit, "intercept_us");
-	json_t *r2 = json_object_get(fit, "r2");
+	json_t *r2 = json_object_get(fit, "r2"), *ci;
 
 	if (!json_is_number(slope) || !json_is_number(icpt))
 		return 0;
 	s->slope_us = json_number_value(slope);
 	s->intercept_us = json_number_value(icpt);
 	s->r2 = json_is_number(r2) ? json_number_value(r2) : NAN;
+	ci = json_object_get(fit, "slope_ci95_us");
+	if (json_array_size(ci) == 2) {
+		s->slope_lo_us = json_number_value(json_array_get(ci, 0));
+		s->slope_hi_us = json_number_value(json_array_get(ci, 1));
+	}
 	return 1;
 }
 

@@ -34,6 +34,9 @@ struct plot_series {
 	double slope_us;        /* per SF; NaN: no fit line */
 	double intercept_us;
 	double r2;
+	/* 95 % interval of slope_us (bootstrap over rounds): drawn as a band of
+	 * lines through the centroid when both are finite and hi > lo. */
+	double slope_lo_us, slope_hi_us;
 };
 
 struct plot_opts {

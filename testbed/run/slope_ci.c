@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The slope intervals of a run's series; see slope_ci.h. */
+#include <math.h>
+#include <string.h>
+
+#include "run/run_priv.h"
+#include "run/slope_ci.h"
+
+static const struct stats_boot_opts boot_opts = {
+	.resamples = STATS_BOOT_RESAMPLES, .seed = STATS_BOOT_SEED,
+};
+
+/* The measured lengths of one series, as the bootstrap takes them. */
+static size_t series_lens(const struct run *r, int ai, int c, struct stats_series_len *len)
+{
+	size_t n = 0;
+
+	for (int li = 0; li < r->sc0->n_lengths; li++) {
+		const struct point *p = &r->pt[ai][c][li];
+
+		if (!p->measured || p->st.received == 0)
+			continue;
+		len[n++] = (struct stats_series_len){ .x = p->sfs, .rtt_ns = p->rtt_ns,
+						      .round = p->round, .n = p->n };
+	}
+	return n;
+}
+
+int slope_ci_series(const struct run *r, int ai, int c, struct stats_slope_ci *mean,
+		    struct stats_slope_ci *median)
+{
+	struct stats_series_len len[SC_MAX_LENGTHS];
+	size_t n = series_lens(r, ai, c, len);
+
+	return stats_slope_boot(len, n, &boot_opts, mean, median, NULL, 0);
+}
+
+int slope_ci_ratio(const struct run *r, int ai, int base, int c, int use_median,
+		   struct stats_ratio_ci *out)
+{
+	struct stats_series_len a[SC_MAX_LENGTHS], b[SC_MAX_LENGTHS];
+	size_t na = series_lens(r, ai, c, a), nb = series_lens(r, base, c, b);
+
+	return stats_ratio_boot(a, na, b, nb, use_median, &boot_opts, out, NULL, 0);
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+void slope_ci_annotate(json_t *fit, const struct stats_slope_ci *ci)
+{
+	if (!json_is_object(fit) || !isfinite(ci->lo) || !isfinite(ci->hi))
+		return;
+	json_object_set_new(fit, "slope_ci95_us", json_pack("[f, f]", ci->lo, ci->hi));
+	json_object_set_new(fit, "bootstrap_rounds", json_integer(ci->rounds));
+}
+
+void slope_ci_annotate_ratio(json_t *obj, const char *prefix, const struct stats_ratio_ci *q)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s_ci95", prefix);
+	json_object_set_new(obj, key, json_pack("[o, o]", num_or_null(q->lo), num_or_null(q->hi)));
+	snprintf(key, sizeof(key), "%s_significant", prefix);
+	json_object_set_new(obj, key, q->resamples ? json_boolean(q->significant) : json_null());
+}
+
+json_t *slope_ci_method(void)
+{
+	return json_pack("{s:s, s:i, s:I, s:f, s:s}", "method",
+			 "percentile bootstrap over rounds (a drawn round brings every chain length of that round)",
+			 "resamples", STATS_BOOT_RESAMPLES, "seed", (json_int_t)STATS_BOOT_SEED,
+			 "level_pct", STATS_BOOT_LEVEL, "generator", "splitmix64");
+}
+
+const char *slope_ci_text(json_t *fit)
+{
+	static char buf[96];
+	json_t *ci = json_object_get(fit, "slope_ci95_us");
+
+	buf[0] = '\0';
+	if (json_array_size(ci) == 2 && json_is_number(json_array_get(ci, 0)))
+		snprintf(buf, sizeof(buf), " [95%% CI %+.4f, %+.4f]",
+			 json_number_value(json_array_get(ci, 0)) / 1000,
+			 json_number_value(json_array_get(ci, 1)) / 1000);
+	return buf;
+}
+
+const char *slope_ratio_text(json_t *cmp)
+{
+	static char buf[128];
+	json_t *ci = json_object_get(cmp, "slope_ratio_ci95");
+	json_t *sig = json_object_get(cmp, "slope_ratio_significant");
+
+	buf[0] = '\0';
+	if (json_array_size(ci) == 2 && json_is_number(json_array_get(ci, 0)) &&
+	    json_is_number(json_array_get(ci, 1)))
+		snprintf(buf, sizeof(buf), " [95%% CI %.2f, %.2f], %s", json_number_value(json_array_get(ci, 0)),
+			 json_number_value(json_array_get(ci, 1)),
+			 json_is_true(sig) ? "significant (the interval excludes 1)"
+					   : "not significant (the interval holds 1)");
+	return buf;
+}
