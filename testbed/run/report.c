@@ -170,8 +170,10 @@ int report_write(struct run *r, const char *status, const char *reason,
 	res_path(&r->res, "summary.csv", path, sizeof(path));
 	f = fopen(path, "w");
 	if (!f) {
-		snprintf(err, errlen, "creating %s: %s", path, strerror(errno));
-		return -errno;
+		ret = -errno;
+		snprintf(err, errlen, "creating %s: %s", path, strerror(-ret));
+		res_failed(&r->res, -ret, err);
+		return ret;
 	}
 	fprintf(f, "architecture,chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n");
 	chains = json_array();
@@ -185,7 +187,11 @@ int report_write(struct run *r, const char *status, const char *reason,
 				ns++;
 		}
 	}
-	fclose(f);
+	if ((ret = res_close_file(&r->res, f, path, err, errlen)) < 0) {
+		json_decref(chains);
+		json_decref(archs);
+		return ret;
+	}
 	/* The paper's claim in one number: per-SF slope against Cadeia-Aberta's. */
 	cmp = json_array();
 	for (int ai = 0; ai < sc->n_archs; ai++) {
@@ -261,6 +267,9 @@ int report_write(struct run *r, const char *status, const char *reason,
 	}
 	ret = 0;
 cleanup:
+	/* Whatever failed, the run directory lacks a file it should have. */
+	if (ret < 0)
+		res_failed(&r->res, -ret, err);
 	if (ret == 0 && summary_out)
 		*summary_out = json_incref(summary);
 	json_decref(summary);
@@ -268,7 +277,18 @@ cleanup:
 	return ret;
 }
 
-void report_print(const struct run *r, json_t *summary)
+static void print_fit(const char *what, json_t *fit)
+{
+	if (!json_is_object(fit))
+		return;
+	printf("  fit of the %s %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n", what,
+	       json_real_value(json_object_get(fit, "slope_us")) / 1000,
+	       json_real_value(json_object_get(fit, "intercept_us")) / 1000,
+	       json_real_value(json_object_get(fit, "r2")));
+}
+
+/* One table per (architecture, chain): a row per chain length, then the fits. */
+static void print_chains(const struct run *r, json_t *summary)
 {
 	const struct scenario *sc = r->sc0;
 	size_t k = 0;
@@ -276,7 +296,6 @@ void report_print(const struct run *r, json_t *summary)
 	for (int ai = 0; ai < sc->n_archs; ai++) {
 		for (int c = 0; c < sc->n_chains; c++, k++) {
 			json_t *ch = json_array_get(json_object_get(summary, "chains"), k);
-			json_t *fit = json_object_get(ch, "fit"), *fitm = json_object_get(ch, "fit_median");
 
 			printf("%s, chain %s (SPI %u)\n", sc_arch_name(sc->archs[ai]), sc->chains[c].name,
 			       sc->chains[c].spi);
@@ -292,111 +311,123 @@ void report_print(const struct run *r, json_t *summary)
 				       p->st.sem_us / 1000, p->st.median_us / 1000,
 				       p->st.p99_us / 1000);
 			}
-			if (json_is_object(fit))
-				printf("  fit of the means:   %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
-				       json_real_value(json_object_get(fit, "slope_us")) / 1000,
-				       json_real_value(json_object_get(fit, "intercept_us")) / 1000,
-				       json_real_value(json_object_get(fit, "r2")));
-			if (json_is_object(fitm))
-				printf("  fit of the medians: %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n",
-				       json_real_value(json_object_get(fitm, "slope_us")) / 1000,
-				       json_real_value(json_object_get(fitm, "intercept_us")) / 1000,
-				       json_real_value(json_object_get(fitm, "r2")));
+			print_fit("means:  ", json_object_get(ch, "fit"));
+			print_fit("medians:", json_object_get(ch, "fit_median"));
 		}
 	}
-	if (sc->n_archs > 1 || json_object_get(summary, "load")) {
-		json_t *e;
-		size_t i;
+}
 
-		printf("per architecture: slope (first chain), R^2, p99 at 90 %% load, 64-byte no-drop rate\n");
-		json_array_foreach(json_object_get(summary, "per_architecture"), i, e) {
-			json_t *v;
+static void print_per_arch(json_t *summary)
+{
+	json_t *e, *v;
+	size_t i;
 
-			printf("  %-14s", json_string_value(json_object_get(e, "architecture")));
-			v = json_object_get(e, "slope_us");
-			if (json_is_number(v))
-				printf("  %8.2f us/SF", json_number_value(v));
-			else
-				printf("  %8s us/SF", "n/a");
-			v = json_object_get(e, "r2");
-			if (json_is_number(v))
-				printf("  R^2 %5.3f", json_number_value(v));
-			else
-				printf("  R^2 %5s", "n/a");
-			v = json_object_get(e, "p99_us_at_90pct_load");
-			if (json_is_number(v))
-				printf("  p99 %8.1f us", json_number_value(v));
-			v = json_object_get(e, "ndr_pps_64B");
-			if (json_is_number(v))
-				printf("  NDR(length %d) %9.0f pps",
-				       (int)json_integer_value(json_object_get(e, "ndr_chain_length")),
-				       json_number_value(v));
-			printf("\n");
-		}
+	printf("per architecture: slope (first chain), R^2, p99 at 90 %% load, 64-byte no-drop rate\n");
+	json_array_foreach(json_object_get(summary, "per_architecture"), i, e) {
+		printf("  %-14s", json_string_value(json_object_get(e, "architecture")));
+		v = json_object_get(e, "slope_us");
+		if (json_is_number(v))
+			printf("  %8.2f us/SF", json_number_value(v));
+		else
+			printf("  %8s us/SF", "n/a");
+		v = json_object_get(e, "r2");
+		if (json_is_number(v))
+			printf("  R^2 %5.3f", json_number_value(v));
+		else
+			printf("  R^2 %5s", "n/a");
+		v = json_object_get(e, "p99_us_at_90pct_load");
+		if (json_is_number(v))
+			printf("  p99 %8.1f us", json_number_value(v));
+		v = json_object_get(e, "ndr_pps_64B");
+		if (json_is_number(v))
+			printf("  NDR(length %d) %9.0f pps",
+			       (int)json_integer_value(json_object_get(e, "ndr_chain_length")),
+			       json_number_value(v));
+		printf("\n");
 	}
-	if (json_object_get(summary, "load")) {
-		json_t *load = json_object_get(summary, "load"), *e;
-		size_t i;
+}
 
-		printf("no-drop rate (loss <= threshold), first chain:\n");
-		json_array_foreach(json_object_get(load, "ndr"), i, e)
-			printf("  %-14s length %2d  %4d B  %10.0f pps%s%s\n",
+static void print_load(json_t *load)
+{
+	json_t *e;
+	size_t i;
+
+	printf("no-drop rate (loss <= threshold), first chain:\n");
+	json_array_foreach(json_object_get(load, "ndr"), i, e)
+		printf("  %-14s length %2d  %4d B  %10.0f pps%s%s\n",
+		       json_string_value(json_object_get(e, "architecture")),
+		       (int)json_integer_value(json_object_get(e, "chain_length")),
+		       (int)json_integer_value(json_object_get(e, "frame_size")),
+		       json_number_value(json_object_get(e, "ndr_pps")),
+		       json_is_true(json_object_get(e, "at_least")) ? " (at least: the upper bound passed)" : "",
+		       json_is_true(json_object_get(e, "generator_limited")) ? " (generator-limited trials)" : "");
+	printf("RTT under background load:\n");
+	json_array_foreach(json_object_get(load, "latency_under_load"), i, e)
+		printf("  %-14s length %2d  load %3.0f %% (%8.0f pps)  p50 %8.1f us  p99 %8.1f us\n",
+		       json_string_value(json_object_get(e, "architecture")),
+		       (int)json_integer_value(json_object_get(e, "chain_length")),
+		       json_number_value(json_object_get(e, "level_pct")),
+		       json_number_value(json_object_get(e, "offered_pps")),
+		       json_number_value(json_object_get(e, "p50_us")),
+		       json_number_value(json_object_get(e, "p99_us")));
+}
+
+static void print_fault(json_t *fault)
+{
+	json_t *e, *ch;
+	size_t i, j;
+
+	printf("fault: each element's link down in turn, every chain probed:\n");
+	json_array_foreach(fault, i, e) {
+		if (json_object_get(e, "skipped")) {
+			printf("  %-14s %-6s skipped: %s\n",
 			       json_string_value(json_object_get(e, "architecture")),
-			       (int)json_integer_value(json_object_get(e, "chain_length")),
-			       (int)json_integer_value(json_object_get(e, "frame_size")),
-			       json_number_value(json_object_get(e, "ndr_pps")),
-			       json_is_true(json_object_get(e, "at_least")) ? " (at least: the upper bound passed)" : "",
-			       json_is_true(json_object_get(e, "generator_limited")) ? " (generator-limited trials)" : "");
-		printf("RTT under background load:\n");
-		json_array_foreach(json_object_get(load, "latency_under_load"), i, e)
-			printf("  %-14s length %2d  load %3.0f %% (%8.0f pps)  p50 %8.1f us  p99 %8.1f us\n",
+			       json_string_value(json_object_get(e, "failed")),
+			       json_string_value(json_object_get(e, "skipped")));
+			continue;
+		}
+		json_array_foreach(json_object_get(e, "chains"), j, ch)
+			printf("  %-14s %-6s down: chain %-6s %-18s loss %5.1f %%%s\n",
 			       json_string_value(json_object_get(e, "architecture")),
-			       (int)json_integer_value(json_object_get(e, "chain_length")),
-			       json_number_value(json_object_get(e, "level_pct")),
-			       json_number_value(json_object_get(e, "offered_pps")),
-			       json_number_value(json_object_get(e, "p50_us")),
-			       json_number_value(json_object_get(e, "p99_us")));
+			       json_string_value(json_object_get(e, "failed")),
+			       json_string_value(json_object_get(ch, "chain")),
+			       json_is_true(json_object_get(ch, "through_failed")) ? "(through it)"
+										    : "(not through it)",
+			       json_number_value(json_object_get(ch, "loss_pct_during")),
+			       json_is_true(json_object_get(ch, "as_expected")) ? "" : "  UNEXPECTED");
 	}
-	if (json_object_get(summary, "fault")) {
-		json_t *e, *ch;
-		size_t i, j;
+}
 
-		printf("fault: each element's link down in turn, every chain probed:\n");
-		json_array_foreach(json_object_get(summary, "fault"), i, e) {
-			if (json_object_get(e, "skipped")) {
-				printf("  %-14s %-6s skipped: %s\n",
-				       json_string_value(json_object_get(e, "architecture")),
-				       json_string_value(json_object_get(e, "failed")),
-				       json_string_value(json_object_get(e, "skipped")));
-				continue;
-			}
-			json_array_foreach(json_object_get(e, "chains"), j, ch)
-				printf("  %-14s %-6s down: chain %-6s %-18s loss %5.1f %%%s\n",
-				       json_string_value(json_object_get(e, "architecture")),
-				       json_string_value(json_object_get(e, "failed")),
-				       json_string_value(json_object_get(ch, "chain")),
-				       json_is_true(json_object_get(ch, "through_failed")) ? "(through it)"
-											    : "(not through it)",
-				       json_number_value(json_object_get(ch, "loss_pct_during")),
-				       json_is_true(json_object_get(ch, "as_expected")) ? "" : "  UNEXPECTED");
-		}
+static void print_comparison(json_t *summary)
+{
+	json_t *e;
+	size_t i;
+
+	printf("per-SF slope against cadeia-aberta:\n");
+	json_array_foreach(json_object_get(summary, "comparison"), i, e) {
+		json_t *slope = json_object_get(e, "slope_us");
+		json_t *ratio = json_object_get(e, "slope_ratio_to_cadeia_aberta");
+
+		printf("  %-14s chain %-8s ", json_string_value(json_object_get(e, "architecture")),
+		       json_string_value(json_object_get(e, "chain")));
+		if (json_is_number(slope) && json_is_number(ratio))
+			printf("%8.2f us/SF  x%.2f\n", json_number_value(slope), json_number_value(ratio));
+		else
+			printf("     n/a (not measured)\n");
 	}
-	if (sc->n_archs > 1) {
-		json_t *e;
-		size_t i;
+}
 
-		printf("per-SF slope against cadeia-aberta:\n");
-		json_array_foreach(json_object_get(summary, "comparison"), i, e) {
-			json_t *slope = json_object_get(e, "slope_us");
-			json_t *ratio = json_object_get(e, "slope_ratio_to_cadeia_aberta");
+void report_print(const struct run *r, json_t *summary)
+{
+	const struct scenario *sc = r->sc0;
 
-			printf("  %-14s chain %-8s ", json_string_value(json_object_get(e, "architecture")),
-			       json_string_value(json_object_get(e, "chain")));
-			if (json_is_number(slope) && json_is_number(ratio))
-				printf("%8.2f us/SF  x%.2f\n", json_number_value(slope),
-				       json_number_value(ratio));
-			else
-				printf("     n/a (not measured)\n");
-		}
-	}
+	print_chains(r, summary);
+	if (sc->n_archs > 1 || json_object_get(summary, "load"))
+		print_per_arch(summary);
+	if (json_object_get(summary, "load"))
+		print_load(json_object_get(summary, "load"));
+	if (json_object_get(summary, "fault"))
+		print_fault(json_object_get(summary, "fault"));
+	if (sc->n_archs > 1)
+		print_comparison(summary);
 }

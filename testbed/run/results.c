@@ -60,7 +60,55 @@ int res_open(struct results *r, const char *root, const char *scenario, const ch
 		return ret;
 	}
 	fprintf(r->raw, "architecture,chain,length,round,seq,tx_ns,rtt_us,lost,timestamps\n");
-	fflush(r->raw);
+	return res_raw_flush(r, err, errlen);
+}
+
+void res_failed(struct results *r, int errnum, const char *msg)
+{
+	if (r->write_errno)
+		return;
+	r->write_errno = errnum ? errnum : EIO;
+	snprintf(r->write_msg, sizeof(r->write_msg), "%s", msg);
+}
+
+/* Records and reports "writing PATH: reason". */
+static int write_failed(struct results *r, const char *path, int errnum, char *err, size_t errlen)
+{
+	char msg[1400];
+
+	if (!errnum)
+		errnum = EIO;
+	snprintf(msg, sizeof(msg), "writing %s: %s", path, strerror(errnum));
+	res_failed(r, errnum, msg);
+	snprintf(err, errlen, "%s", msg);
+	return -errnum;
+}
+
+int res_raw_flush(struct results *r, char *err, size_t errlen)
+{
+	char path[1300];
+
+	/* stdio keeps a short write's errno only until the next call: check
+	 * both the flush and the stream's error flag. */
+	if (fflush(r->raw) == 0 && !ferror(r->raw))
+		return 0;
+	res_path(r, "raw.csv", path, sizeof(path));
+	return write_failed(r, path, errno, err, errlen);
+}
+
+int res_close_file(struct results *r, FILE *f, const char *path, char *err, size_t errlen)
+{
+	int e = 0;
+
+	if (fflush(f) != 0 || ferror(f))
+		e = errno ? errno : EIO;
+	/* tmpfs and friends accept fsync; a real disk reports late errors here. */
+	if (!e && fsync(fileno(f)) < 0 && errno != EINVAL)
+		e = errno;
+	if (fclose(f) != 0 && !e)
+		e = errno;
+	if (e)
+		return write_failed(r, path, e, err, errlen);
 	return 0;
 }
 
@@ -69,37 +117,79 @@ void res_path(const struct results *r, const char *file, char *out, size_t len)
 	snprintf(out, len, "%s/%s", r->stage, file);
 }
 
-int res_write_json(const struct results *r, const char *file, json_t *doc, char *err,
+int res_write_json(struct results *r, const char *file, json_t *doc, char *err,
 		   size_t errlen)
 {
 	char path[1300];
+	FILE *f;
 
 	res_path(r, file, path, sizeof(path));
-	if (json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		snprintf(err, errlen, "writing %s: %s", path, strerror(errno ? errno : EIO));
-		return -EIO;
+	f = fopen(path, "w");
+	if (!f)
+		return write_failed(r, path, errno, err, errlen);
+	errno = 0;
+	if (json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+		int e = errno ? errno : EIO;
+
+		fclose(f);
+		return write_failed(r, path, e, err, errlen);
 	}
-	return 0;
+	return res_close_file(r, f, path, err, errlen);
+}
+
+/*
+ * A write failed: the files may be cut and meta.json may be missing, so the
+ * run never takes its final name. The staging directory becomes
+ * "<final>.incomplete" (or keeps its hidden name if even that fails) with an
+ * INCOMPLETE file naming the failure, written as far as the disk allows: an
+ * empty file still needs no data block.
+ */
+static int finish_cut(struct results *r, const char *reason, char *err, size_t errlen)
+{
+	char path[1300], cut[1300];
+	FILE *f;
+
+	res_path(r, "INCOMPLETE", path, sizeof(path));
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s%s%s\n", r->write_msg, reason ? "; " : "", reason ? reason : "");
+		fclose(f);
+	}
+	snprintf(cut, sizeof(cut), "%.1200s.incomplete", r->final);
+	if (renameat2(AT_FDCWD, r->stage, AT_FDCWD, cut, RENAME_NOREPLACE) == 0)
+		snprintf(r->final, sizeof(r->final), "%s", cut);
+	else
+		snprintf(r->final, sizeof(r->final), "%s", r->stage);
+	snprintf(err, errlen, "results incomplete: %s; the partial results are in %s (not a complete run)",
+		 r->write_msg, r->final);
+	return -r->write_errno;
 }
 
 int res_finish(struct results *r, const char *incomplete_reason, char *err, size_t errlen)
 {
-	char path[1300];
+	char path[1300], werr[1400];
 	int ret;
 
 	if (r->raw) {
-		fclose(r->raw);
+		res_path(r, "raw.csv", path, sizeof(path));
+		res_close_file(r, r->raw, path, werr, sizeof(werr));
 		r->raw = NULL;
 	}
+	if (r->write_errno)
+		return finish_cut(r, incomplete_reason, err, errlen);
 	if (incomplete_reason) {
 		FILE *f;
 
 		res_path(r, "INCOMPLETE", path, sizeof(path));
 		f = fopen(path, "w");
-		if (f) {
+		if (!f) {
+			write_failed(r, path, errno, werr, sizeof(werr));
+		} else {
 			fprintf(f, "%s\n", incomplete_reason);
-			fclose(f);
+			res_close_file(r, f, path, werr, sizeof(werr));
 		}
+		if (r->write_errno)
+			return finish_cut(r, incomplete_reason, err, errlen);
 	}
 	/* Two runs of one scenario in the same second: keep both. NOREPLACE
 	 * makes the check and the rename one step, so concurrent runs cannot

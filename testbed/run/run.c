@@ -175,7 +175,9 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 			else
 				fprintf(r->res.raw, ",1,\n");
 		}
-		fflush(r->res.raw);
+		/* A full disk stops the sweep: nothing measured later could be kept. */
+		if ((ret = res_raw_flush(&r->res, err, errlen)) < 0)
+			break;
 		p->kernel_ts += rep.kernel_ts;
 		p->user_ts += rep.user_ts;
 		p->achieved_pps = rep.achieved_pps;
@@ -376,10 +378,13 @@ finish:
 		char werr[1024];
 
 		r.tb.ops->stop(&r.tb);
-		if (report_write(&r, status, *reason ? reason : NULL, &summary, werr, sizeof(werr)) < 0)
+		if (report_write(&r, status, *reason ? reason : NULL, &summary, werr, sizeof(werr)) < 0) {
 			fprintf(stderr, "cadeia-bench: %s\n", werr);
+			if (!rc)
+				rc = 1;
+		}
 		if (res_finish(&r.res, *reason ? reason : NULL, werr, sizeof(werr)) < 0) {
-			/* The measurements stay in the staging directory. */
+			/* Renamed "<final>.incomplete", or left in the staging directory. */
 			fprintf(stderr, "cadeia-bench: %s\n", werr);
 			if (!rc)
 				rc = 1;
