@@ -26,7 +26,7 @@ int cmd_plot(int argc, char **argv)
 	char err[1024];
 	int c, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': po.outdir = optarg; break;
 		case 'n': po.name = optarg; break;

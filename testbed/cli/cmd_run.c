@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "model/num.h"
 #include "model/scenario.h"
 #include "run/run.h"
 
@@ -46,20 +47,18 @@ int cmd_run(int argc, char **argv, bool up)
 	struct sc_err err;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 'r': o.results_root = optarg; break;
 		case 'b': backend = optarg; break;
 		case 'q': quiet = true; break;
-		case 'l': {
-			char *end;
-
-			o.length = strtol(optarg, &end, 10);
-			if (!up || *end || o.length < 0)
-				return usage_error(usage, "bad --length '%s'", optarg);
+		case 'l':
+			if (!up)
+				return usage_error(usage, "%s", "--length belongs to `up` (run measures every length of the sweep)");
+			if (num_parse_int(optarg, 0, SC_MAX_CHAIN_LEN, &o.length) < 0)
+				return usage_error(usage, "bad --length '%s' (a chain length, 0 or more)", optarg);
 			break;
-		}
 		default:
 			return usage_error(usage, "%s", "unknown option");
 		}

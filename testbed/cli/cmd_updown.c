@@ -11,46 +11,98 @@
 #include "run/runstate.h"
 
 const char usage_down[] =
-	"usage: cadeia-bench down [--force] [RUN...]\n"
+	"usage: cadeia-bench down [--force] [--json] [RUN...]\n"
 	"\n"
 	"Removes everything a run created (function processes, stages and pins,\n"
 	"namespaces, links, bridge) and nothing else: resources are found by the\n"
 	"run's prefix. Without RUN: every run whose owning process is gone (left by\n"
 	"`up`, or by a run killed with kill -9). A run whose owner still lives is\n"
-	"skipped unless named with --force.\n";
+	"skipped unless named with --force. A RUN that matches nothing (no state\n"
+	"file, nothing with its prefix) is an error.\n"
+	"\n"
+	"  --force   remove a named run even though its owner still lives\n"
+	"  --json    print what was removed as JSON: [{\"id\", \"removed\": [...],\n"
+	"            \"failures\"} or {\"id\", \"skipped\" or \"error\"}]\n";
 
 const char usage_status[] =
 	"usage: cadeia-bench status [--json]\n"
 	"\n"
 	"Lists known runs: id, owner, scenario, start time and nodes.\n";
 
-static void print_teardown(const char *what, void *arg)
+/* What `down` reports: a line per removed thing, or with --json one object
+ * per run: {"id", "removed": [...], "failures"} or {"id", "skipped"/"error"}. */
+struct down_out {
+	bool json;
+	json_t *runs;
+	json_t *removed; /* the current run's "removed" */
+	const char *id;  /* the current run */
+	int n_removed;
+};
+
+static void note_removed(const char *what, void *arg)
 {
-	(void)arg;
-	printf("  %s\n", what);
+	struct down_out *o = arg;
+
+	if (o->json)
+		json_array_append_new(o->removed, json_string(what));
+	else
+		printf("%s%s%s  %s\n", o->n_removed ? "" : "run ", o->n_removed ? "" : o->id,
+		       o->n_removed ? "" : ":\n", what);
+	o->n_removed++;
 }
 
-static int down_one(const char *id, bool force)
+/* A run that was not torn down: why, on stderr (or stdout when skipped), and in the JSON. */
+static void down_not_done(struct down_out *o, const char *id, const char *key, const char *why)
+{
+	if (o->json)
+		json_array_append_new(o->runs, json_pack("{s:s, s:s}", "id", id, key, why));
+	else if (strcmp(key, "skipped") == 0)
+		printf("run %s: skipped, %s\n", id, why);
+	if (strcmp(key, "skipped") != 0)
+		fprintf(stderr, "cadeia-bench: %s\n", why);
+}
+
+/* named: the user gave this id, so an id that matches nothing is an error. */
+static int down_one(const char *id, bool force, bool named, struct down_out *o)
 {
 	struct runstate rs;
 	char err[512];
+	bool had_state;
 	pid_t owner;
 	int failures;
 
 	if (rs_open(&rs, id, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cadeia-bench: %s\n", err);
+		down_not_done(o, id, "error", err);
 		return 1;
 	}
 	owner = rs_owner(&rs);
 	if (rs_pid_alive(owner) && owner != getpid() && !force) {
-		fprintf(stderr, "cadeia-bench: run %s is still owned by live process %d; stop it (Ctrl-C) or use --force\n",
-			id, (int)owner);
+		snprintf(err, sizeof(err), "run %s is still owned by live process %d; stop it (Ctrl-C) or use --force",
+			 id, (int)owner);
+		down_not_done(o, id, "error", err);
 		rs_close(&rs);
 		return 1;
 	}
-	printf("run %s:\n", id);
-	failures = rs_teardown(&rs, print_teardown, NULL);
+	had_state = access(rs.path, F_OK) == 0;
+	o->removed = json_array();
+	o->n_removed = 0;
+	o->id = id;
+	failures = rs_teardown(&rs, note_removed, o);
 	rs_close(&rs);
+	if (named && !had_state && o->n_removed == 0 && failures == 0) {
+		json_decref(o->removed);
+		snprintf(err, sizeof(err), "no run %s: no state file %s/%s.json and nothing left with its prefix",
+			 id, RS_DIR, id);
+		down_not_done(o, id, "error", err);
+		return 1;
+	}
+	if (o->json)
+		json_array_append_new(o->runs, json_pack("{s:s, s:o, s:i}", "id", id, "removed",
+							 o->removed, "failures", failures));
+	else
+		json_decref(o->removed);
+	if (!o->json && o->n_removed == 0)
+		printf("run %s: nothing left to remove\n", id);
 	if (failures) {
 		fprintf(stderr, "cadeia-bench: run %s: %d thing%s could not be removed\n", id,
 			failures, failures == 1 ? "" : "s");
@@ -59,25 +111,13 @@ static int down_one(const char *id, bool force)
 	return 0;
 }
 
-int cmd_down(int argc, char **argv)
+/* Without ids: every run whose owner is gone. */
+static int down_orphans(struct down_out *o)
 {
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
-	bool force = false;
 	char **ids;
 	size_t n;
-	int c, rc = 0;
+	int rc = 0;
 
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (c == 'f')
-			force = true;
-		else
-			return usage_error(usage_down, "%s", "unknown option");
-	}
-	if (optind < argc) {
-		for (int i = optind; i < argc; i++)
-			rc |= down_one(argv[i], force);
-		return rc;
-	}
 	if (rs_list(&ids, &n) < 0) {
 		fprintf(stderr, "cadeia-bench: reading %s: %s\n", RS_DIR, strerror(errno));
 		return 1;
@@ -92,14 +132,45 @@ int cmd_down(int argc, char **argv)
 		live = rs_pid_alive(rs_owner(&rs));
 		rs_close(&rs);
 		if (live) {
-			printf("run %s: skipped, its owner is running\n", ids[i]);
+			down_not_done(o, ids[i], "skipped", "its owner is running");
 			continue;
 		}
-		rc |= down_one(ids[i], false);
+		rc |= down_one(ids[i], false, false, o);
 	}
-	if (n == 0)
+	if (n == 0 && !o->json)
 		printf("no runs to remove\n");
 	rs_list_free(ids, n);
+	return rc;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					      { "json", no_argument, NULL, 'j' }, { 0 } };
+	struct down_out o = { 0 };
+	bool force = false;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "fj", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'j')
+			o.json = true;
+		else
+			return usage_error(usage_down, "%s", "unknown option");
+	}
+	o.runs = json_array();
+	if (optind < argc) {
+		for (int i = optind; i < argc; i++)
+			rc |= down_one(argv[i], force, true, &o);
+	} else {
+		rc = down_orphans(&o);
+	}
+	if (o.json) {
+		json_dumpf(o.runs, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	json_decref(o.runs);
 	return rc;
 }
 
@@ -112,7 +183,7 @@ int cmd_status(int argc, char **argv)
 	size_t n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else

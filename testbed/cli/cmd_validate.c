@@ -20,7 +20,7 @@ int cmd_validate(int argc, char **argv)
 	json_t *out = json_array();
 	int c, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else

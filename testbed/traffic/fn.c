@@ -776,10 +776,10 @@ int fn_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!kind) {
+	if (!kind) { /* a usage error: status 2, as every cadeia-bench command */
 		fprintf(stderr, "cadeia-bench fn: missing KIND\n");
 		fn_usage(stderr);
-		return 1;
+		return 2;
 	}
 	if (fn_kind_parse(kind, &o.kind) < 0) {
 		fprintf(stderr, "cadeia-bench fn: unknown kind '%s' (wire, nsh-aware)\n", kind);

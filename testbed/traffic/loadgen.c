@@ -921,6 +921,11 @@ static int cli_sink(int argc, char **argv)
 		fprintf(stderr, "load-sink: unexpected argument '%s'\n%s", argv[optind], usage_sink);
 		return 2;
 	}
+	/* Without them it would listen in the root namespace until killed. */
+	if (!o.netns || !o.port) {
+		fprintf(stderr, "load-sink: --netns and --port are required\n%s", usage_sink);
+		return 2;
+	}
 	signal(SIGINT, cli_on_signal);
 	signal(SIGTERM, cli_on_signal);
 	if (loadgen_sink_start(&o, &sk, err, sizeof(err)) < 0) {
