@@ -9,6 +9,7 @@
 
 #include "analysis/plot.h"
 #include "run/run_priv.h"
+#include "run/slope_ci.h"
 
 static double nan_or(double v) { return isfinite(v) ? v : NAN; }
 
@@ -54,8 +55,9 @@ static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_s
 	const struct scenario *sc = r->sc0;
 	const char *arch = sc_arch_name(sc->archs[ai]);
 	struct stats_fit mf = { 0 }, df = { 0 };
-	json_t *pts_json = json_array();
-	bool okm, okd;
+	json_t *pts_json = json_array(), *out;
+	struct stats_slope_ci cim, cid;
+	bool okm, okd, okci;
 
 	memset(s, 0, sizeof(*s));
 	for (int li = 0; li < sc->n_lengths; li++) {
@@ -93,9 +95,18 @@ static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_s
 	s->slope_us = okm ? mf.slope : NAN;
 	s->intercept_us = okm ? mf.intercept : NAN;
 	s->r2 = okm ? mf.r2 : NAN;
-	return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}", "architecture", arch, "chain",
-			 sc->chains[c].name, "spi", sc->chains[c].spi, "points", pts_json, "fit",
-			 fit_json(okm, &mf, "mean"), "fit_median", fit_json(okd, &df, "median"));
+	/* The slope's 95 % interval, bootstrap over rounds (slope_ci.h): a band on the figure. */
+	okci = slope_ci_series(r, ai, c, &cim, &cid) == 0;
+	s->slope_lo_us = okci && okm ? cim.lo : NAN;
+	s->slope_hi_us = okci && okm ? cim.hi : NAN;
+	out = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}", "architecture", arch, "chain",
+			sc->chains[c].name, "spi", sc->chains[c].spi, "points", pts_json, "fit",
+			fit_json(okm, &mf, "mean"), "fit_median", fit_json(okd, &df, "median"));
+	if (okci) {
+		slope_ci_annotate(json_object_get(out, "fit"), &cim);
+		slope_ci_annotate(json_object_get(out, "fit_median"), &cid);
+	}
+	return out;
 }
 
 /* The first element of arr whose fields match; NULL if none. */
@@ -200,12 +211,23 @@ int report_write(struct run *r, const char *status, const char *reason,
 		for (int k = 0; k < sc->n_archs; k++)
 			if (sc->archs[k] == SC_ARCH_CADEIA_ABERTA)
 				base = k;
-		for (int c = 0; c < sc->n_chains && base >= 0; c++)
-			json_array_append_new(cmp, json_pack("{s:s, s:s, s:o, s:o}", "architecture",
-							     sc_arch_name(sc->archs[ai]), "chain",
-							     sc->chains[c].name, "slope_us",
-							     num(slope[ai][c]), "slope_ratio_to_cadeia_aberta",
-							     num(slope[ai][c] / slope[base][c])));
+		for (int c = 0; c < sc->n_chains && base >= 0; c++) {
+			json_t *e = json_pack("{s:s, s:s, s:o, s:o}", "architecture",
+					      sc_arch_name(sc->archs[ai]), "chain", sc->chains[c].name,
+					      "slope_us", num(slope[ai][c]),
+					      "slope_ratio_to_cadeia_aberta",
+					      num(slope[ai][c] / slope[base][c]));
+			struct stats_ratio_ci q;
+
+			/* Rounds paired by number; "significant": the interval excludes 1. */
+			if (ai != base && slope_ci_ratio(r, ai, base, c, 0, &q) == 0)
+				slope_ci_annotate_ratio(e, "slope_ratio", &q);
+			if (ai != base && slope_ci_ratio(r, ai, base, c, 1, &q) == 0) {
+				json_object_set_new(e, "median_slope_ratio", num(q.ratio));
+				slope_ci_annotate_ratio(e, "median_slope_ratio", &q);
+			}
+			json_array_append_new(cmp, e);
+		}
 	}
 	summary = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "scenario", sc->name,
 			    "backend", sc_backend_name(sc->backend), "architecture",
@@ -219,6 +241,7 @@ int report_write(struct run *r, const char *status, const char *reason,
 		json_object_set_new(summary, "load", json_pack("{s:O, s:O}", "ndr", r->ndr,
 							       "latency_under_load", r->latency));
 	json_object_set_new(summary, "per_architecture", per_arch_summary(r, chains));
+	json_object_set_new(summary, "slope_interval", slope_ci_method());
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -281,8 +304,8 @@ static void print_fit(const char *what, json_t *fit)
 {
 	if (!json_is_object(fit))
 		return;
-	printf("  fit of the %s %+.4f ms per SF, intercept %.4f ms, R^2 %.3f\n", what,
-	       json_real_value(json_object_get(fit, "slope_us")) / 1000,
+	printf("  fit of the %s %+.4f ms per SF%s, intercept %.4f ms, R^2 %.3f\n", what,
+	       json_real_value(json_object_get(fit, "slope_us")) / 1000, slope_ci_text(fit),
 	       json_real_value(json_object_get(fit, "intercept_us")) / 1000,
 	       json_real_value(json_object_get(fit, "r2")));
 }
@@ -411,7 +434,8 @@ static void print_comparison(json_t *summary)
 		printf("  %-14s chain %-8s ", json_string_value(json_object_get(e, "architecture")),
 		       json_string_value(json_object_get(e, "chain")));
 		if (json_is_number(slope) && json_is_number(ratio))
-			printf("%8.2f us/SF  x%.2f\n", json_number_value(slope), json_number_value(ratio));
+			printf("%8.2f us/SF  x%.2f%s\n", json_number_value(slope), json_number_value(ratio),
+			       slope_ratio_text(e));
 		else
 			printf("     n/a (not measured)\n");
 	}
