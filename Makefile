@@ -17,8 +17,13 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
+# override: `make CFLAGS=...` adds to the project's flags instead of dropping them.
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
               -Istages -Istages/loader -Itestbed -I$(BUILD)/skel
+# SANITIZE=1: ASan and UBSan, any UB finding fatal (make asan).
+ifeq ($(SANITIZE),1)
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I$(ARCH_INC) -Istages
 LIBS       := -lbpf -lelf -lz -ljansson -lvirt-qemu -lvirt -lm -lpthread
 STATIC_LIBS:= -Wl,-Bstatic -lbpf -lelf -lz -ljansson -Wl,-Bdynamic
@@ -139,8 +144,17 @@ SCENARIO ?= scenarios/chain8.json
 run: deps all
 	$(CADEIA_BENCH) run $(SCENARIO)
 
+# Both suites run even when the first fails; either failing fails the target.
 test: deps all
-	tests/run.sh
+	@rc=0; tests/run.sh || rc=1; $(MAKE) --no-print-directory asan || rc=1; exit $$rc
+
+# The unit tests (tests/test_*.c, the scenario fuzz among them) built with
+# ASan and UBSan into their own directory, and run.
+ASAN_BUILD ?= build-asan
+.PHONY: asan
+asan:
+	$(MAKE) BUILD=$(ASAN_BUILD) SANITIZE=1 tests
+	BUILD=$(ASAN_BUILD) TESTS=test_ tests/run.sh
 
 bench: deps all
 	tests/bench/run.sh

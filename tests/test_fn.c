@@ -926,6 +926,7 @@ int main(int argc, char **argv)
 	}
 
 	main_pid = getpid();
+	tap_plan(77);
 	if (geteuid() != 0) {
 		CHECK(0, "test_fn needs root (network namespaces)");
 		return tap_done();

@@ -28,6 +28,7 @@ int main(void)
 	struct cs_err err;
 	ino_t before, inside = 0, after;
 
+	tap_plan(22);
 	CHECK(cs_mac_parse("02:00:00:00:00:0a", mac) == 0 && mac[0] == 0x02 &&
 	      mac[5] == 0x0a, "cs_mac_parse accepts 02:00:00:00:00:0a");
 	CHECK(cs_mac_parse("02:AB:cd:00:00:ff", mac) == 0 && mac[1] == 0xab &&

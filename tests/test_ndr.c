@@ -305,6 +305,7 @@ static void test_judge(void)
 
 int main(void)
 {
+	tap_plan(34);
 	test_ndr_zero_loss();
 	test_pdr_threshold();
 	test_base_loss();

@@ -339,6 +339,7 @@ int main(void)
 	struct plot_series s[2];
 	char d1[128], d2[128], d3[128], d4[128], out1[128], out2[128], out3[128];
 
+	tap_plan(43);
 	snprintf(tmp, sizeof(tmp), "/tmp/cbtD-plot.XXXXXX");
 	if (!CHECK(mkdtemp(tmp), "temp dir %s", tmp)) {
 		tmp[0] = '\0';

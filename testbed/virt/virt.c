@@ -33,6 +33,7 @@
 
 #include "sys/netns.h"
 #include "sys/nl.h"
+#include "sys/ownmark.h"
 
 #define LIBVIRTD		"/usr/sbin/libvirtd"
 #define VIRTLOGD		"/usr/sbin/virtlogd"
@@ -165,6 +166,11 @@ static bool sock_answers(const char *path)
 	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return ok;
+}
+
+bool virt_daemon_answers(void)
+{
+	return sock_answers(VIRT_SOCK);
 }
 
 static int read_pidfile(const char *path)
@@ -517,7 +523,15 @@ int virt_domain_xml(const struct virt_domain_spec *s, char **xml, char *err, siz
 	}
 	fprintf(f, "<domain type='%s'>\n  <name>", kvm ? "kvm" : "qemu");
 	xml_esc(f, s->name);
-	fprintf(f, "</name>\n"
+	fputs("</name>\n", f);
+	/* The run's ownership mark (sys/ownmark.h): teardown destroys only
+	 * domains that carry it. */
+	if (ownmark()) {
+		fputs("  <metadata>\n    <cb:owner xmlns:cb='" OWNMARK_URI "'>", f);
+		xml_esc(f, ownmark());
+		fputs("</cb:owner>\n  </metadata>\n", f);
+	}
+	fprintf(f, ""
 		"  <memory unit='MiB'>%u</memory>\n"
 		"  <currentMemory unit='MiB'>%u</currentMemory>\n"
 		"  <vcpu placement='static'>%u</vcpu>\n",
@@ -607,6 +621,38 @@ int virt_port_wire(const char *tap, char *err, size_t errlen)
 	return netns_if_no_ipv6(NULL, tap, err, errlen);
 }
 
+/*
+ * Besides the <metadata> mark: the domain's UUID in the run's directory, so
+ * its libvirt log can be removed even once the domain is gone, and the mark
+ * as alias of its taps, which libvirt leaves behind if its daemon dies.
+ */
+static int mark_domain(virDomainPtr dom, const struct virt_domain_spec *spec, char *err,
+		       size_t errlen)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN], msg[512];
+	int ret = 0;
+
+	if (!ownmark())
+		return 0;
+	if (virDomainGetUUIDString(dom, uuid) < 0) {
+		ret = virt_errno();
+		set_err(err, errlen, "starting domain %s: its UUID: %s", spec->name, virt_msg());
+		return ret;
+	}
+	if (ownmark_dir() && (ret = ownmark_file_write("domain", spec->name, uuid)) < 0) {
+		set_err(err, errlen, "starting domain %s: recording it in %s: %s", spec->name,
+			ownmark_dir(), strerror(-ret));
+		return ret;
+	}
+	if (spec->bridge)
+		ret = nl_link_set_alias(NULL, spec->tap, ownmark(), msg, sizeof(msg));
+	if (ret == 0 && spec->bridge2)
+		ret = nl_link_set_alias(NULL, spec->tap2, ownmark(), msg, sizeof(msg));
+	if (ret < 0)
+		set_err(err, errlen, "starting domain %s: %s", spec->name, msg);
+	return ret;
+}
+
 int virt_domain_start(virConnectPtr conn, const struct virt_domain_spec *spec,
 		      virDomainPtr *domp, char *err, size_t errlen)
 {
@@ -630,6 +676,10 @@ int virt_domain_start(virConnectPtr conn, const struct virt_domain_spec *spec,
 	if (!dom) {
 		ret = virt_errno();
 		set_err(err, errlen, "starting domain %s: %s", spec->name, virt_msg());
+		goto cleanup;
+	}
+	if ((ret = mark_domain(dom, spec, err, errlen)) < 0) {
+		virDomainDestroy(dom);
 		goto cleanup;
 	}
 	if (spec->bridge && !spec->keep_port_flags) {
@@ -1365,6 +1415,11 @@ int virt_boot_many(virConnectPtr conn, const struct virt_domain_spec *specs, int
 	bool *done = NULL;
 	char tail[1536];
 
+	/* n sizes the allocations below: a negative one is an error, not 16 EiB. */
+	if (n < 0) {
+		set_err(err, errlen, "booting %d domains: not a count", n);
+		return -EINVAL;
+	}
 	if (max_booting <= 0)
 		max_booting = VIRT_DEF_MAX_BOOTING;
 	if (timeout_ms <= 0)
@@ -1510,6 +1565,12 @@ int virt_probe_accel(virConnectPtr conn, const struct virt_probe_opts *o, char *
 		 hv / 1000 % 1000, hv % 1000);
 	if (key)
 		snprintf(key, keylen, "%s", k);
+	/* CADEIA_KVM_PROBE=fail: the probe fails as if KVM could not boot, so
+	 * tests can see the TCG fallback on any host; the cache is left alone. */
+	if (getenv("CADEIA_KVM_PROBE") && !strcmp(getenv("CADEIA_KVM_PROBE"), "fail")) {
+		snprintf(accel, len, "tcg");
+		return 0;
+	}
 
 	root = o->force ? NULL : json_load_file(cache, 0, NULL);
 	if (root) {
