@@ -37,10 +37,10 @@ static const struct bad {
 	{ "unknown top-level key",
 	  "{\"nodes\": [], \"chainz\": []}",
 	  "t.json:1:15: chainz: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load)" },
-	{ "unknown key in a node",
+	{ "unknown key in a section",
 	  "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": 1, \"sfs\": [\"sf1\"]}],\n"
-	  " \"measure\": {\"rate\": 5}}",
-	  "t.json:5:14: measure.rate: unknown key (expected one of: icmp_size, rate_pps, rounds, per_round, warmup, grace_ms)" },
+	  " \"sweep\": {\"length\": 5}}",
+	  "t.json:5:12: sweep.length: unknown key (expected one of: lengths, from, to)" },
 	{ "duplicate JSON key (jansson)",
 	  "{\"name\": \"a\", \"name\": \"b\"}",
 	  "t.json:1:20: duplicate object key near '\"name\"'" },

@@ -43,14 +43,20 @@ static int mkdir_p(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-/* gnuplot single-quoted string: '' is the only escape; drop control chars. */
+/*
+ * The only way text from outside (a run's scenario name, its directory's
+ * name, a title, a file name) reaches a gnuplot script: as a single-quoted
+ * string, where gnuplot expands neither `backquotes`, @macros nor
+ * backslashes, '' is the only escape, and control characters (a newline
+ * would end the command) are dropped. Never print such text in a comment.
+ */
 static void gp_str(FILE *f, const char *s)
 {
 	fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '\'')
 			fputs("''", f);
-		else if ((unsigned char)*s >= 0x20)
+		else if ((unsigned char)*s >= 0x20 && *s != 0x7f)
 			fputc(*s, f);
 	}
 	fputc('\'', f);
@@ -65,6 +71,23 @@ static void gp_fmt(FILE *f, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	gp_str(f, buf);
+}
+
+/* Text for a comment of a data file: control characters dropped. */
+static void put_clean(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+			fputc(*s, f);
+}
+
+/* An output name becomes file names inside the script: no '/', no control characters. */
+static int bad_name(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if (*c == '/' || (unsigned char)*c < 0x20 || *c == 0x7f)
+			return 1;
+	return !*name;
 }
 
 static int same_context(const struct plot_series *s, size_t ns)
@@ -98,12 +121,8 @@ static int write_data(const char *path, const struct plot_series *s, size_t ns,
 	fprintf(f, "# cadeia-bench figure 6 data: one block per series (gnuplot index).\n"
 		   "# chain_length mean_ms sem_ms median_ms\n");
 	for (i = 0; i < ns; i++) {
-		const char *c;
-
 		fprintf(f, "%s# series %zu: ", i ? "\n\n" : "", i);
-		for (c = s[i].label; *c; c++)
-			if ((unsigned char)*c >= 0x20)
-				fputc(*c, f);
+		put_clean(f, s[i].label);
 		fputc('\n', f);
 		for (j = 0; j < s[i].n; j++) {
 			const struct plot_point *p = &s[i].pts[j];
@@ -142,11 +161,13 @@ static void plot_cmd(FILE *f, const char *dat, const struct plot_series *s, size
 		else
 			snprintf(label, sizeof(label), "%s [%s, %s]", s[i].label,
 				 or_unknown(s[i].backend), or_unknown(s[i].accel));
-		fprintf(f, "  '%s' index %zu using 1:2:3 with yerrorbars lt %zu pt 7 ps 1.1 title ",
-			dat, i, i + 1);
+		fputs("  ", f);
+		gp_str(f, dat);
+		fprintf(f, " index %zu using 1:2:3 with yerrorbars lt %zu pt 7 ps 1.1 title ", i, i + 1);
 		gp_fmt(f, "%s: mean ± SE", label);
-		fprintf(f, ", \\\n  '%s' index %zu using 1:4 with points lt %zu pt 6 ps 0.9 title ",
-			dat, i, i + 1);
+		fputs(", \\\n  ", f);
+		gp_str(f, dat);
+		fprintf(f, " index %zu using 1:4 with points lt %zu pt 6 ps 0.9 title ", i, i + 1);
 		gp_fmt(f, "%s: median", label);
 		if (has_band(&s[i]))
 			fprintf(f, ", \\\n  '+' using 1:(lo%zu($1)):(hi%zu($1)) with filledcurves lt %zu fs transparent solid 0.15 noborder notitle",
@@ -193,16 +214,16 @@ static int write_script(const char *path, const char *name, const char *title,
 		return r;
 	}
 	fprintf(f, "# Figure 6 (Cadeia-Aberta, SBRC 2019): mean RTT against chain length.\n"
-		   "# Written by cadeia-bench; edit and rerun \"gnuplot %s.gp\" in this directory.\n"
-		   "# Data: %s, one block per series: chain_length mean_ms sem_ms median_ms\n"
+		   "# Written by cadeia-bench; edit and rerun gnuplot on it in this directory.\n"
+		   "# Data: the .dat beside it, one block per series (its comments name them):\n"
+		   "# chain_length mean_ms sem_ms median_ms\n"
 		   "set encoding utf8\n\n"
-		   "# Least-squares fit per series, in ms: f<i>(x) = a<i> + b<i> * x\n",
-		name, dat);
+		   "# Least-squares fit per series, in ms: f<i>(x) = a<i> + b<i> * x\n");
 	for (i = 0; i < ns; i++) {
 		if (!isfinite(s[i].slope_us) || !isfinite(s[i].intercept_us))
 			continue;
-		fprintf(f, "a%zu = %.9g; b%zu = %.9g  # %s, R² = %.4f\n", i,
-			s[i].intercept_us / 1000.0, i, s[i].slope_us / 1000.0, s[i].label, s[i].r2);
+		fprintf(f, "a%zu = %.9g; b%zu = %.9g  # series %zu, R² = %.4f\n", i,
+			s[i].intercept_us / 1000.0, i, s[i].slope_us / 1000.0, i, s[i].r2);
 		fprintf(f, "f%zu(x) = a%zu + b%zu * x\n", i, i, i);
 		if (has_band(&s[i])) {
 			double cx = 0;
@@ -247,13 +268,15 @@ static int write_script(const char *path, const char *name, const char *title,
 		   "} else {\n"
 		   "  set terminal png size 1024,720 noenhanced\n"
 		   "}\n"
-		   "set output '%s.png'\n", name);
+		   "set output ");
+	gp_fmt(f, "%s.png", name);
+	fputs("\n", f);
 	plot_cmd(f, dat, s, ns, shared);
 	fprintf(f, "unset output\n\n"
 		   "set terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
-		   "set output '%s.svg'\n"
-		   "replot\n"
-		   "unset output\n", name);
+		   "set output ");
+	gp_fmt(f, "%s.svg", name);
+	fputs("\nreplot\nunset output\n", f);
 
 	if (ferror(f) | fclose(f)) {
 		set_err(err, errlen, "plot script %s: write failed", path);
@@ -355,7 +378,7 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	char path[PATH_MAX];
 	int r;
 
-	if (!ns || !o->outdir || strchr(name, '/') || strchr(name, '\'')) {
+	if (!ns || !o->outdir || bad_name(name)) {
 		set_err(err, errlen, "plot %s: need an output directory, a plain file name and "
 			"at least one series (%zu given)", name, ns);
 		return -EINVAL;
@@ -386,7 +409,7 @@ int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t
 	FILE *f;
 	int r;
 
-	if (!n || !o->outdir || strchr(name, '/') || strchr(name, '\'')) {
+	if (!n || !o->outdir || bad_name(name)) {
 		set_err(err, errlen, "plot %s: need an output directory, a plain file name and points",
 			name);
 		return -EINVAL;
@@ -409,7 +432,9 @@ int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t
 	}
 	fprintf(f, "# level_pct p50_us p99_us, one block per series\n");
 	for (size_t k = 0; k < ns; k++) {
-		fprintf(f, "# %s\n", series[k]);
+		fputs("# ", f);
+		put_clean(f, series[k]);
+		fputs("\n", f);
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(p[i].series, series[k]))
 				fprintf(f, "%g %.3f %.3f\n", p[i].level_pct, p[i].p50_us, p[i].p99_us);
@@ -434,17 +459,23 @@ int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t
 		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
 		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
 		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
-		   "set output '%s.png'\nplot ", name);
+		   "set output ");
+	gp_fmt(f, "%s.png", name);
+	fputs("\nplot ", f);
 	for (size_t k = 0; k < ns; k++) {
-		fprintf(f, "%s'%s.dat' index %zu using 1:2 with linespoints lc %zu lw 2 title ",
-			k ? ", \\\n     " : "", name, k, k + 1);
+		fputs(k ? ", \\\n     " : "", f);
+		gp_fmt(f, "%s.dat", name);
+		fprintf(f, " index %zu using 1:2 with linespoints lc %zu lw 2 title ", k, k + 1);
 		gp_fmt(f, "%s p50", series[k]);
-		fprintf(f, ", \\\n     '%s.dat' index %zu using 1:3 with linespoints lc %zu dt 2 title ",
-			name, k, k + 1);
+		fputs(", \\\n     ", f);
+		gp_fmt(f, "%s.dat", name);
+		fprintf(f, " index %zu using 1:3 with linespoints lc %zu dt 2 title ", k, k + 1);
 		gp_fmt(f, "%s p99", series[k]);
 	}
-	fprintf(f, "\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
-		   "set output '%s.svg'\nreplot\nunset output\n", name);
+	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
+	      "set output ", f);
+	gp_fmt(f, "%s.svg", name);
+	fputs("\nreplot\nunset output\n", f);
 	if (ferror(f) | fclose(f)) {
 		set_err(err, errlen, "plot script %s: write failed", path);
 		return -EIO;
