@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "model/control.h"
@@ -19,6 +20,7 @@
 #include "sys/supervise.h"
 
 struct backend_ops;
+struct sff_ovs;
 
 struct testbed {
 	const struct backend_ops *ops;
@@ -36,33 +38,102 @@ struct testbed {
 	void *priv;            /* the backend's own state */
 };
 
+/* One attachment: these stages on dev, pinned under the name pin. */
+struct node_attach {
+	const char *pin;
+	const char *dev;
+	unsigned stages;        /* enum cs_stage_bit mask */
+	unsigned kwire_mode;    /* KWIRE_MODE_* */
+	const char *kwire_peer; /* NULL = kwire reflects on dev */
+};
+
+/* A static neighbour entry: IPv4 (network order) and its MAC. */
+struct node_neigh {
+	uint32_t ip;
+	uint8_t mac[6];
+};
+
+/*
+ * What a backend does on one node i, in this process (netns) or through
+ * the node's guest agent (libvirt). backend/common.c builds everything the
+ * run loop needs from these, once for both backends: attach, neighbour
+ * priming, the two-pass install and its read-back, fwd counters, the OVS
+ * SFF, a node's link going down. Errors: negative errno, err names the node.
+ */
+struct node_ops {
+	/* Optional: before node i's stages are attached (NIC settings). */
+	int (*prepare)(struct testbed *tb, int i, char *err, size_t errlen);
+	int (*attach)(struct testbed *tb, int i, const struct node_attach *a, char *err,
+		      size_t errlen);
+	/* Static neighbours on node i's main interface. */
+	int (*neigh)(struct testbed *tb, int i, const struct node_neigh *nb, size_t n, char *err,
+		     size_t errlen);
+	/* Replaces node i's classifier and/or fwd table with nt's. */
+	int (*tables_write)(struct testbed *tb, int i, const struct cp_node_tables *nt, bool cls,
+			    bool fwd, char *err, size_t errlen);
+	/* Node i's attached tables as `cadeia-stage show --json` prints them. */
+	int (*tables_read)(struct testbed *tb, int i, json_t **show, char *err, size_t errlen);
+	/* One stage's counters (*n in: capacity, out: count). */
+	int (*counters)(struct testbed *tb, int i, unsigned stage, struct cs_counter *c, size_t *n,
+			char *err, size_t errlen);
+	/* The ovs-nsh SFF (descriptor from backend_ovs_sff). ovs_start NULL:
+	 * it starts with its node. */
+	int (*ovs_start)(struct testbed *tb, int i, const struct sff_ovs *o, char *err,
+			 size_t errlen);
+	int (*ovs_write)(struct testbed *tb, int i, const struct sff_ovs *o,
+			 const struct cs_fwd_rule *r, size_t n, char *err, size_t errlen);
+	int (*ovs_read)(struct testbed *tb, int i, const struct sff_ovs *o, struct cs_fwd_rule *r,
+			size_t *n, char *err, size_t errlen);
+	int (*ovs_forwarded)(struct testbed *tb, int i, const struct sff_ovs *o,
+			     unsigned long long *count, char *err, size_t errlen);
+	/* Optional: node i still forwards correctly once its tables are in. */
+	int (*healthy)(struct testbed *tb, int i, char *err, size_t errlen);
+	/* Starts SF i's user-space function; NULL: it starts with its node. */
+	int (*start_fn)(struct testbed *tb, int i, char *err, size_t errlen);
+	/* Runs the prober at node src; po->netns is set by the backend. */
+	int (*probe)(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
+		     struct probe_report *rep, char *err, size_t errlen);
+	/* Sets one of node i's interfaces up or down. */
+	int (*link)(struct testbed *tb, int i, const char *ifname, bool up, char *err,
+		    size_t errlen);
+};
+
 struct backend_ops {
 	const char *name;
 	/* Can this backend run the scenario at all? Asked before anything is
 	 * created; NULL = yes. */
 	int (*supports)(const struct scenario *sc, char *err, size_t errlen);
-	/* Builds every node with the longest chain's stages. All or nothing:
-	 * on failure the caller tears down by prefix. */
+	/* Makes every node and link exist, then calls tb_bring_up. All or
+	 * nothing: on failure the caller tears down by prefix. */
 	int (*build)(struct testbed *tb, char *err, size_t errlen);
-	/* Installs one sweep point's tables and reads them back. */
-	int (*install)(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen);
-	/* Per node: fwd verdicts (forwarded + end_of_chain + redirected). */
-	int (*sf_counts)(struct testbed *tb, unsigned long long *counts, char *err, size_t errlen);
-	/* Every function still alive; names the dead one. */
+	/* Every node and function still alive; names the dead one. */
 	int (*check)(struct testbed *tb, char *err, size_t errlen);
-	/* Runs the prober at node po->src's node (index src); po->netns is set
-	 * by the backend. */
-	int (*probe)(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
-		     struct probe_report *rep, char *err, size_t errlen);
-	/* Takes a node's link(s) down or up: the fault experiment's failure. */
-	int (*node_link)(struct testbed *tb, int node, bool up, char *err, size_t errlen);
 	/* Stops what this process supervises (before teardown by prefix). */
 	void (*stop)(struct testbed *tb);
 	/* Removes this backend's resources named "<prefix>..." (domains, taps,
 	 * files); used by rs_teardown, so it must work without a testbed.
 	 * Returns the number of failures. NULL: nothing beyond netns/links. */
 	int (*teardown)(const char *prefix, void (*log)(const char *what, void *arg), void *arg);
+	const struct node_ops *node;
 };
+
+/* ---- backend/common.c: the same on every backend ---- */
+
+/* Node i is the ovs-nsh SFF; fills o (may be NULL) for it. */
+bool backend_ovs_sff(const struct testbed *tb, int i, struct sff_ovs *o);
+/* Once nodes and links exist: static neighbours, stages, the OVS SFF,
+ * the functions. */
+int tb_bring_up(struct testbed *tb, char *err, size_t errlen);
+/* Installs one sweep point's tables (fwd before classifier) and reads them
+ * back. */
+int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen);
+/* Per node: fwd verdicts (forwarded + end_of_chain + redirected). */
+int tb_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size_t errlen);
+/* Runs the prober at node src (index into the scenario's nodes). */
+int tb_probe(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
+	     struct probe_report *rep, char *err, size_t errlen);
+/* Takes a node's link(s) down or up: the fault experiment's failure. */
+int tb_node_link(struct testbed *tb, int node, bool up, char *err, size_t errlen);
 
 extern const struct backend_ops netns_backend;
 extern const struct backend_ops libvirt_backend;

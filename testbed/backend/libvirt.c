@@ -83,18 +83,6 @@ static const char *guest_fn(const struct scenario *sc, int i)
 	}
 }
 
-/* What each guest runs on eth0 (arch_node_stages), with the kwire mode
- * spelled as cadeia-stage's --kwire-mode takes it. */
-static unsigned guest_stages(const struct scenario *sc, int i, const char **kwire_mode,
-			     const char **kwire_peer)
-{
-	unsigned mode, mask = arch_node_stages(sc, i, &mode, kwire_peer);
-
-	if (kwire_mode)
-		*kwire_mode = mode == KWIRE_MODE_NSH_HOST ? "nsh-host" : "otherhost";
-	return mask;
-}
-
 static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 {
 	if (sc->load.n_sizes > 0) {
@@ -209,87 +197,207 @@ static void stage_list(unsigned mask, char *buf, size_t len)
 				 cs_stage_name(bit));
 }
 
-/* Node i's stages, through its agent, as the netns backend's attach_node. */
-static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
+/* Node i's NICs before its stages: the frames a proxy hands its SF are
+ * addressed to others, which QEMU's virtio-net filters unless the NIC is
+ * promiscuous; a proxy's eth1 must be the NIC on the pair bridge, and
+ * guests name NICs in probe order, which nothing here controls but the PCI
+ * slots. */
+static int lv_prepare(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	const char *promisc[] = { "/bin/busybox", "ip", "link", "set", n->ifname, "promisc", "on",
+				  NULL };
+	char path[64], want[18], *mac = NULL;
+	const char *cat[] = { "/bin/busybox", "cat", path, NULL };
+	uint8_t m[6];
+	int ret;
+
+	if (arch_behind_proxy(n))
+		return guest_run(tb, i, promisc, NULL, err, errlen);
+	if (n->role != SC_ROLE_PROXY)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", n->peer_ifname);
+	if ((ret = guest_run(tb, i, cat, &mac, err, errlen)) < 0)
+		return ret;
+	proxy_eth1_mac(n, m);
+	cs_mac_format(m, want);
+	mac[strcspn(mac, "\n")] = '\0';
+	if (strcasecmp(mac, want) != 0) {
+		snprintf(err, errlen, "guest %s: %s has MAC %s, not %s (the pair bridge's NIC)",
+			 tb->name[i], n->peer_ifname, mac, want);
+		ret = -EIO;
+	}
+	free(mac);
+	return ret;
+}
+
+/* cadeia-stage attach in the guest. */
+static int lv_attach(struct testbed *tb, int i, const struct node_attach *a, char *err,
+		     size_t errlen)
+{
+	char stages[64];
+	const char *argv[16] = { "/usr/bin/cadeia-stage", "attach", "--node", a->pin, "--dev",
+				 a->dev, "--stages", stages };
+	int k = 8;
+
+	stage_list(a->stages, stages, sizeof(stages));
+	if (a->stages & CS_STAGE_KWIRE) {
+		argv[k++] = "--kwire-mode";
+		argv[k++] = a->kwire_mode == KWIRE_MODE_NSH_HOST ? "nsh-host" : "otherhost";
+		if (a->kwire_peer) {
+			argv[k++] = "--kwire-peer";
+			argv[k++] = a->kwire_peer;
+		}
+	}
+	argv[k] = NULL;
+	return guest_run(tb, i, argv, NULL, err, errlen);
+}
+
+/* cadeia-guest neigh IP MAC ... */
+static int lv_neigh(struct testbed *tb, int i, const struct node_neigh *nb, size_t n, char *err,
+		    size_t errlen)
+{
+	const char *argv[2 + 2 * SC_MAX_NODES + 1] = { "/usr/bin/cadeia-guest", "neigh" };
+	char ips[SC_MAX_NODES][20], macs[SC_MAX_NODES][18];
+	int k = 2;
+
+	for (size_t j = 0; j < n && j < SC_MAX_NODES; j++) {
+		struct in_addr a = { .s_addr = nb[j].ip };
+
+		snprintf(ips[j], sizeof(ips[j]), "%s", inet_ntoa(a));
+		cs_mac_format(nb[j].mac, macs[j]);
+		argv[k++] = ips[j];
+		argv[k++] = macs[j];
+	}
+	argv[k] = NULL;
+	return guest_run(tb, i, argv, NULL, err, errlen);
+}
+
+/* /dev/kvm existing proves nothing here: a tiny guest must boot. Named
+ * after the run (teardown by prefix finds it); not a node name, which has
+ * no '-'. */
+static int lv_accel(struct testbed *tb, char *accel, size_t len, char *err, size_t errlen)
+{
+	struct lv *lv = lv_of(tb);
+	char key[128], probe_name[64], probe_log[1200];
+	struct virt_probe_opts po = { .name = probe_name, .kernel = lv->kernel,
+				      .initrd = lv->initrd };
+	bool cached;
+	int ret;
+
+	rs_name(tb->rs, "kvm-probe", probe_name, sizeof(probe_name));
+	if (tb->log_dir) {
+		snprintf(probe_log, sizeof(probe_log), "%s/console-kvm-probe.log", tb->log_dir);
+		po.console_log = probe_log;
+	}
+	if ((ret = virt_probe_accel(lv->conn, &po, accel, len, &cached, key, sizeof(key), err,
+				    errlen)) < 0)
+		return ret;
+	snprintf(tb->accel, sizeof(tb->accel), "%s", accel);
+	rs_set(tb->rs, "accelerator", json_pack("{s:s, s:b, s:s}", "accel", accel, "cached", cached,
+						"key", key));
+	return 0;
+}
+
+/* Where node i's console goes: a comparison boots each architecture in
+ * turn, so every log is kept. */
+static void console_path(struct testbed *tb, int i, char *buf, size_t len)
 {
 	const struct scenario *sc = tb->sc;
-	const struct sc_node *n = &sc->nodes[i];
-	const char *mode, *peer;
-	unsigned mask = guest_stages(sc, i, &mode, &peer);
-	char stages[64], pin[80], want[18], *mac = NULL;
-	const char *att[16] = { "/usr/bin/cadeia-stage", "attach", "--node", tb->name[i],
-				"--dev", n->ifname, "--stages", stages };
-	int k = 8, ret;
+	const char *node = sc->nodes[i].name;
 
-	/* The frames its proxy hands it are addressed to others: QEMU's
-	 * virtio-net filters those unless the NIC is promiscuous. */
-	if (arch_behind_proxy(n)) {
-		const char *promisc[] = { "/bin/busybox", "ip", "link", "set", n->ifname, "promisc",
-					  "on", NULL };
+	if (tb->log_dir && sc->n_archs > 1)
+		snprintf(buf, len, "%s/console-%s-%s.log", tb->log_dir, sc_arch_name(sc->arch), node);
+	else if (tb->log_dir)
+		snprintf(buf, len, "%s/console-%s.log", tb->log_dir, node);
+	else
+		snprintf(buf, len, RS_DIR "/%s-console.log", tb->name[i]);
+}
 
-		if ((ret = guest_run(tb, i, promisc, NULL, err, errlen)) < 0)
+/* A proxy's eth1 and its SF share a bridge of their own: a wire, as the
+ * netns backend's veth pair. */
+static int pair_bridge(struct testbed *tb, int i, struct virt_domain_spec *spec, char *err,
+		       size_t errlen)
+{
+	const struct sc_node *n = &tb->sc->nodes[i];
+	struct lv *lv = lv_of(tb);
+	char pair[16];
+
+	snprintf(pair, sizeof(pair), "p%d", n->peer);
+	rs_name(tb->rs, pair, lv->pair_br[i], sizeof(lv->pair_br[i]));
+	snprintf(pair, sizeof(pair), "%sb", n->name);
+	rs_name(tb->rs, pair, lv->tap2[i], sizeof(lv->tap2[i]));
+	if (strlen(lv->tap2[i]) >= IF_NAMESIZE || strlen(lv->pair_br[i]) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "node %s: interface name %s too long", n->name, lv->tap2[i]);
+		return -ENAMETOOLONG;
+	}
+	spec->bridge2 = lv->pair_br[i];
+	spec->tap2 = lv->tap2[i];
+	proxy_eth1_mac(n, spec->mac2);
+	return add_bridge(lv->pair_br[i], tb->sc->mtu, err, errlen);
+}
+
+/* Every node's domain: its kernel command line, console and NICs. */
+static int node_specs(struct testbed *tb, const char *accel, struct virt_domain_spec *specs,
+		      char (*cmdline)[512], char *err, size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	struct lv *lv = lv_of(tb);
+	int ret;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		const struct sc_node *n = &sc->nodes[i];
+		struct in_addr a = { .s_addr = n->ip };
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "%s/%d", inet_ntoa(a), sc->prefix_len);
+		/* An SF behind a proxy is addressed by nobody. */
+		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
+			     guest_fn(sc, i), arch_behind_proxy(n) ? NULL : ip, sc->mtu);
+		console_path(tb, i, lv->console[i], sizeof(lv->console[i]));
+		specs[i] = (struct virt_domain_spec){
+			.name = tb->name[i], .accel = accel, .kernel = lv->kernel,
+			.initrd = lv->initrd, .cmdline = cmdline[i], .bridge = tb->bridge,
+			.tap = tb->hostif[i], .mtu = sc->mtu, .console_log = lv->console[i],
+		};
+		memcpy(specs[i].mac, n->mac, 6);
+		if (n->role == SC_ROLE_PROXY && (ret = pair_bridge(tb, i, &specs[i], err, errlen)) < 0)
 			return ret;
 	}
-	if (!mask)
-		return 0;
-	stage_list(mask, stages, sizeof(stages));
-	if (mask & CS_STAGE_KWIRE) {
-		att[k++] = "--kwire-mode";
-		att[k++] = mode;
-		if (peer) {
-			att[k++] = "--kwire-peer";
-			att[k++] = peer;
-		}
+	for (int i = 0; i < sc->n_nodes; i++) {
+		if (!arch_behind_proxy(&sc->nodes[i]))
+			continue;
+		specs[i].bridge = lv->pair_br[sc->nodes[i].peer];
+		specs[i].wire_port = true;
 	}
-	att[k] = NULL;
-	if ((ret = guest_run(tb, i, att, NULL, err, errlen)) < 0 || n->role != SC_ROLE_PROXY)
-		return ret;
-	/* eth1 must be the NIC on the pair bridge: guests name NICs in probe
-	 * order, which nothing here controls but the PCI slots. */
-	{
-		char path[64];
-		uint8_t m[6];
-		const char *cat[] = { "/bin/busybox", "cat", path, NULL };
+	return 0;
+}
 
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", n->peer_ifname);
-		if ((ret = guest_run(tb, i, cat, &mac, err, errlen)) < 0)
-			return ret;
-		proxy_eth1_mac(n, m);
-		cs_mac_format(m, want);
-		mac[strcspn(mac, "\n")] = '\0';
-		if (strcasecmp(mac, want) != 0) {
-			snprintf(err, errlen, "guest %s: %s has MAC %s, not %s (the pair bridge's NIC)",
-				 tb->name[i], n->peer_ifname, mac, want);
-			free(mac);
-			return -EIO;
-		}
-		free(mac);
-	}
-	/* The way back from the SF: straight to eth0's egress (enc, fwd). */
-	snprintf(pin, sizeof(pin), "%s_%s", tb->name[i], n->peer_ifname);
-	{
-		const char *back[] = { "/usr/bin/cadeia-stage", "attach", "--node", pin,
-				       "--dev", n->peer_ifname, "--stages", "kwire",
-				       "--kwire-mode", "otherhost", "--kwire-peer", n->ifname,
-				       NULL };
+/* Boot facts for meta.json and the run state. */
+static void record_boot(struct testbed *tb, const char *accel, double t0)
+{
+	const struct scenario *sc = tb->sc;
+	json_t *boot = json_object();
 
-		ret = guest_run(tb, i, back, NULL, err, errlen);
-	}
-	return ret;
+	for (int i = 0; i < sc->n_nodes; i++)
+		json_object_set_new(boot, sc->nodes[i].name, json_real(lv_of(tb)->boot_s[i]));
+	rs_set(tb->rs, "boot_seconds", json_deep_copy(boot));
+	tb->info = json_pack("{s:s, s:o, s:f, s:i}", "accelerator", accel, "boot_seconds", boot,
+			     "boot_to_ready_s", now_s() - t0, "boot_parallel", LV_BOOT_PARALLEL);
+	/* Not the kernel datapath the SF wires use: say so beside the numbers. */
+	if (sc->arch == SC_ARCH_OVS_NSH)
+		json_object_set_new(tb->info, "ovs_sff_datapath", json_string("userspace (netdev)"));
 }
 
 static int lv_build(struct testbed *tb, char *err, size_t errlen)
 {
 	const struct scenario *sc = tb->sc;
 	struct virt_domain_spec specs[SC_MAX_NODES];
-	char cmdline[SC_MAX_NODES][512], accel[16], key[128], probe_name[64], probe_log[1200];
-	struct virt_probe_opts po = { 0 };
-	json_t *boot = json_object();
-	bool started, cached;
+	char cmdline[SC_MAX_NODES][512], accel[16];
+	double t0 = now_s();
+	bool started;
 	struct lv *lv;
 	int ret;
-
-	double t0 = now_s();
 
 	lv = calloc(1, sizeof(*lv));
 	if (!lv)
@@ -297,342 +405,169 @@ static int lv_build(struct testbed *tb, char *err, size_t errlen)
 	tb->priv = lv;
 	if ((ret = find_image(lv, err, errlen)) < 0 ||
 	    (ret = virt_daemons_ensure(60000, &started, err, errlen)) < 0 ||
-	    (ret = virt_connect(&lv->conn, err, errlen)) < 0)
+	    (ret = virt_connect(&lv->conn, err, errlen)) < 0 ||
+	    (ret = lv_accel(tb, accel, sizeof(accel), err, errlen)) < 0 ||
+	    (ret = add_bridge(tb->bridge, sc->mtu, err, errlen)) < 0 ||
+	    (ret = node_specs(tb, accel, specs, cmdline, err, errlen)) < 0)
 		return ret;
-	/* /dev/kvm existing proves nothing here: a tiny guest must boot. Named
-	 * after the run (teardown by prefix finds it); not a node name, which
-	 * has no '-'. */
-	rs_name(tb->rs, "kvm-probe", probe_name, sizeof(probe_name));
-	po.name = probe_name;
-	po.kernel = lv->kernel;
-	po.initrd = lv->initrd;
-	if (tb->log_dir) {
-		snprintf(probe_log, sizeof(probe_log), "%s/console-kvm-probe.log", tb->log_dir);
-		po.console_log = probe_log;
-	}
-	if ((ret = virt_probe_accel(lv->conn, &po, accel, sizeof(accel), &cached, key, sizeof(key),
-				    err, errlen)) < 0)
-		return ret;
-	snprintf(tb->accel, sizeof(tb->accel), "%s", accel);
-	rs_set(tb->rs, "accelerator", json_pack("{s:s, s:b, s:s}", "accel", accel, "cached", cached,
-						"key", key));
-
-	if ((ret = add_bridge(tb->bridge, sc->mtu, err, errlen)) < 0)
-		return ret;
-	for (int i = 0; i < sc->n_nodes; i++) {
-		const struct sc_node *n = &sc->nodes[i];
-		char ip[32], pair[16];
-		struct in_addr a = { .s_addr = n->ip };
-
-		snprintf(ip, sizeof(ip), "%s/%d", inet_ntoa(a), sc->prefix_len);
-		/* An SF behind a proxy is addressed by nobody. */
-		virt_cmdline(cmdline[i], sizeof(cmdline[i]), sc_role_name(n->role), n->name,
-			     guest_fn(sc, i), arch_behind_proxy(n) ? NULL : ip, sc->mtu);
-		/* A comparison boots each architecture in turn: keep every log. */
-		if (tb->log_dir && sc->n_archs > 1)
-			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s-%s.log",
-				 tb->log_dir, sc_arch_name(sc->arch), n->name);
-		else if (tb->log_dir)
-			snprintf(lv->console[i], sizeof(lv->console[i]), "%s/console-%s.log",
-				 tb->log_dir, n->name);
-		else
-			snprintf(lv->console[i], sizeof(lv->console[i]), RS_DIR "/%s-console.log",
-				 tb->name[i]);
-		specs[i] = (struct virt_domain_spec){
-			.name = tb->name[i], .accel = accel, .kernel = lv->kernel,
-			.initrd = lv->initrd, .cmdline = cmdline[i], .bridge = tb->bridge,
-			.tap = tb->hostif[i], .mtu = sc->mtu, .console_log = lv->console[i],
-		};
-		memcpy(specs[i].mac, n->mac, 6);
-		if (n->role != SC_ROLE_PROXY)
-			continue;
-		/* The proxy's eth1 and its SF share a bridge of their own: a
-		 * wire, as the netns backend's veth pair. */
-		snprintf(pair, sizeof(pair), "p%d", n->peer);
-		rs_name(tb->rs, pair, lv->pair_br[i], sizeof(lv->pair_br[i]));
-		snprintf(pair, sizeof(pair), "%sb", n->name);
-		rs_name(tb->rs, pair, lv->tap2[i], sizeof(lv->tap2[i]));
-		if (strlen(lv->tap2[i]) >= IF_NAMESIZE || strlen(lv->pair_br[i]) >= IF_NAMESIZE) {
-			snprintf(err, errlen, "node %s: interface name %s too long", n->name,
-				 lv->tap2[i]);
-			return -ENAMETOOLONG;
-		}
-		if ((ret = add_bridge(lv->pair_br[i], sc->mtu, err, errlen)) < 0)
-			return ret;
-		specs[i].bridge2 = lv->pair_br[i];
-		specs[i].tap2 = lv->tap2[i];
-		proxy_eth1_mac(n, specs[i].mac2);
-	}
-	for (int i = 0; i < sc->n_nodes; i++) {
-		const struct sc_node *n = &sc->nodes[i];
-
-		if (!arch_behind_proxy(n))
-			continue;
-		specs[i].bridge = lv->pair_br[n->peer];
-		specs[i].wire_port = true;
-	}
 	/* Bounded: the facts file saw 20 s boots and 90 ms RTT spikes when all
 	 * guests boot at once. Nothing is measured until all are ready. */
 	ret = virt_boot_many(lv->conn, specs, sc->n_nodes, LV_BOOT_PARALLEL, LV_BOOT_TIMEOUT_MS,
 			     lv->dom, lv->boot_s, err, errlen);
 	if (ret < 0)
 		return ret;
-	for (int i = 0; i < sc->n_nodes; i++)
-		json_object_set_new(boot, sc->nodes[i].name, json_real(lv->boot_s[i]));
-	rs_set(tb->rs, "boot_seconds", json_deep_copy(boot));
-	tb->info = json_pack("{s:s, s:o, s:f, s:i}", "accelerator", accel, "boot_seconds", boot,
-			     "boot_to_ready_s", now_s() - t0, "boot_parallel", LV_BOOT_PARALLEL);
-	/* Not the kernel datapath the SF wires use: say so beside the numbers. */
-	if (sc->arch == SC_ARCH_OVS_NSH)
-		json_object_set_new(tb->info, "ovs_sff_datapath", json_string("userspace (netdev)"));
+	record_boot(tb, accel, t0);
+	return tb_bring_up(tb, err, errlen);
+}
 
-	/* Static neighbours (ARP never in an RTT), then the stages. */
-	for (int i = 0; i < sc->n_nodes; i++) {
-		const char *argv[2 + 2 * SC_MAX_NODES + 1] = { "/usr/bin/cadeia-guest", "neigh" };
-		char ips[SC_MAX_NODES][20], macs[SC_MAX_NODES][18];
-		int k = 2;
+/* A command's JSON output from node i's guest. */
+static int guest_json(struct testbed *tb, int i, const char *const argv[], json_t **out,
+		      char *err, size_t errlen)
+{
+	json_error_t jerr;
+	char *text = NULL;
+	int ret;
 
-		if (arch_behind_proxy(&sc->nodes[i]))
-			continue;
-		for (int j = 0; j < sc->n_nodes; j++) {
-			struct in_addr a = { .s_addr = sc->nodes[j].ip };
-
-			if (j == i || arch_behind_proxy(&sc->nodes[j]))
-				continue;
-			snprintf(ips[j], sizeof(ips[j]), "%s", inet_ntoa(a));
-			cs_mac_format(sc->nodes[j].mac, macs[j]);
-			argv[k++] = ips[j];
-			argv[k++] = macs[j];
-		}
-		argv[k] = NULL;
-		if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0)
-			return ret;
+	if ((ret = guest_run(tb, i, argv, &text, err, errlen)) < 0)
+		return ret;
+	*out = json_loads(text, 0, &jerr);
+	free(text);
+	if (!*out) {
+		snprintf(err, errlen, "guest %s: %s %s: %s", tb->name[i], argv[0], argv[1], jerr.text);
+		return -EIO;
 	}
-	for (int i = 0; i < sc->n_nodes; i++)
-		if ((ret = attach_node(tb, i, err, errlen)) < 0)
-			return ret;
 	return 0;
 }
 
-/* The rules file for node i, in the format cadeia-stage reads. */
-static json_t *rules_json(const struct cp_node_tables *nt, bool cls, bool fwd)
+/* A rules file (the format cadeia-stage reads) through `cadeia-stage
+ * rules`; it names interfaces, not indexes, so "ifindex" stays out. */
+static int lv_tables_write(struct testbed *tb, int i, const struct cp_node_tables *nt, bool cls,
+			   bool fwd, char *err, size_t errlen)
 {
-	json_t *o = json_object(), *a;
-
-	if (cls) {
-		a = json_array();
-		for (size_t k = 0; k < nt->n_cls; k++)
-			json_array_append_new(a, cs_cls_rule_json(&nt->cls[k]));
-		json_object_set_new(o, "classifier", a);
-	}
-	if (fwd) {
-		a = json_array();
-		for (size_t k = 0; k < nt->n_fwd; k++)
-			json_array_append_new(a, cs_fwd_rule_json(&nt->fwd[k]));
-		json_object_set_new(o, "forwarding", a);
-	}
-	return o;
-}
-
-/* Same entries, any order: the guest's maps do not keep insertion order. */
-static bool same_set(json_t *want, json_t *got)
-{
-	json_t *w, *g;
-	size_t i, j;
-
-	if (json_array_size(want) != json_array_size(got))
-		return false;
-	json_array_foreach(want, i, w) {
-		bool found = false;
-
-		json_array_foreach(got, j, g)
-			if (json_equal(w, g))
-				found = true;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/* Node i's classifier and/or fwd table through `cadeia-stage rules`, read
- * back with `cadeia-stage show`. */
-static int install_rules(struct testbed *tb, int i, const struct cp_tables *t, bool cls, bool fwd,
-			 char *err, size_t errlen)
-{
-	json_t *want, *w, *show = NULL;
-	json_error_t jerr;
-	char *text, *out = NULL;
-	size_t k;
-	const char *key;
 	const char *rules[] = { "/usr/bin/cadeia-stage", "rules", "--node", tb->name[i],
 				LV_RULES_PATH, NULL };
-	const char *sh[] = { "/usr/bin/cadeia-stage", "show", "--node", tb->name[i], "--json",
-			     NULL };
+	json_t *o = json_object();
+	char *text;
 	int ret;
 
-	want = rules_json(&t->node[i], cls, fwd);
-	/* The file names interfaces, not indexes; ours are all 0. */
-	json_object_foreach(want, key, w) {
-		json_t *e;
+	for (int c = 0; c < 2; c++) {
+		json_t *a;
 
-		json_array_foreach(w, k, e)
+		if (!(c ? cls : fwd))
+			continue;
+		a = json_array();
+		for (size_t k = 0; k < (c ? nt->n_cls : nt->n_fwd); k++) {
+			json_t *e = c ? cs_cls_rule_json(&nt->cls[k]) : cs_fwd_rule_json(&nt->fwd[k]);
+
 			json_object_del(e, "ifindex");
+			json_array_append_new(a, e);
+		}
+		json_object_set_new(o, c ? "classifier" : "forwarding", a);
 	}
-	text = json_dumps(want, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
 	ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_RULES_PATH, text, strlen(text), err,
 				    errlen);
 	free(text);
 	if (ret == 0)
 		ret = guest_run(tb, i, rules, NULL, err, errlen);
-	if (ret == 0)
-		ret = guest_run(tb, i, sh, &out, err, errlen);
-	if (ret == 0 && !(show = json_loads(out, 0, &jerr))) {
-		snprintf(err, errlen, "guest %s: cadeia-stage show: %s", tb->name[i], jerr.text);
-		ret = -EIO;
-	}
-	/* Read back what the guest's kernel holds. */
-	json_object_foreach(want, key, w) {
-		json_t *got = json_object_get(show, key), *e;
-
-		if (ret < 0)
-			break;
-		json_array_foreach(got, k, e)
-			json_object_del(e, "ifindex");
-		if (!same_set(w, got)) {
-			snprintf(err, errlen,
-				 "guest %s: the %s table read back differs from the one installed for length %d",
-				 tb->name[i], key, t->length);
-			ret = -EIO;
-		}
-	}
-	json_decref(show);
-	json_decref(want);
-	free(out);
 	return ret;
 }
 
-static void ovs_of(struct testbed *tb, int i, struct sff_ovs *o)
+static int lv_tables_read(struct testbed *tb, int i, json_t **show, char *err, size_t errlen)
 {
-	const struct sc_node *n = &tb->sc->nodes[i];
+	const char *argv[] = { "/usr/bin/cadeia-stage", "show", "--node", tb->name[i], "--json",
+			       NULL };
 
-	memset(o, 0, sizeof(*o));
-	snprintf(o->netns, sizeof(o->netns), "guest %s", tb->name[i]);
-	snprintf(o->ifname, sizeof(o->ifname), "%s", n->ifname);
-	memcpy(o->mac, n->mac, 6);
+	return guest_json(tb, i, argv, show, err, errlen);
 }
 
-static bool same_fwd(const struct cs_fwd_rule *want, size_t nw, const struct cs_fwd_rule *got,
-		     size_t ng)
+/* `cadeia-stage stats --json`: {"<stage>": {"<counter>": n, ...}} (or the
+ * same under "counters"). */
+static int lv_counters(struct testbed *tb, int i, unsigned stage, struct cs_counter *c, size_t *n,
+		       char *err, size_t errlen)
 {
-	if (nw != ng)
-		return false;
-	for (size_t i = 0; i < nw; i++) {
-		size_t j;
+	const char *argv[] = { "/usr/bin/cadeia-stage", "stats", "--node", tb->name[i], "--json",
+			       NULL };
+	const char *name = cs_stage_name(stage), *key;
+	json_t *st, *o, *v;
+	size_t cap = *n;
+	int ret;
 
-		for (j = 0; j < ng; j++)
-			if (memcmp(&want[i], &got[j], sizeof(want[i])) == 0)
-				break;
-		if (j == ng)
-			return false;
+	if ((ret = guest_json(tb, i, argv, &st, err, errlen)) < 0)
+		return ret;
+	o = json_object_get(st, name);
+	if (!o)
+		o = json_object_get(json_object_get(st, "counters"), name);
+	*n = 0;
+	json_object_foreach(o, key, v) {
+		if (*n == cap)
+			break;
+		snprintf(c[*n].name, sizeof(c[*n].name), "%s", key);
+		c[(*n)++].value = json_integer_value(v);
 	}
-	return true;
+	json_decref(st);
+	return 0;
 }
 
-/* The ovs-nsh SFF: sff_ovs.h's flows into the guest's br0 in one bundle,
- * then read back. */
-static int install_ovs(struct testbed *tb, int i, const struct cp_tables *t, char *err,
-		       size_t errlen)
+/* The SFF guest's OVS: o names it "guest <name>" in messages. */
+static struct sff_ovs *guest_ovs(struct testbed *tb, int i, const struct sff_ovs *o,
+				 struct sff_ovs *g)
 {
-	static struct cs_fwd_rule back[CP_MAX_FWD];
-	const struct cp_node_tables *nt = &t->node[i];
+	*g = *o;
+	snprintf(g->netns, sizeof(g->netns), "guest %s", tb->name[i]);
+	return g;
+}
+
+/* sff_ovs.h's flows into the guest's br0 in one bundle. */
+static int lv_ovs_write(struct testbed *tb, int i, const struct sff_ovs *o,
+			const struct cs_fwd_rule *r, size_t n, char *err, size_t errlen)
+{
 	const char *replace[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow14", "--bundle",
 				  "replace-flows", "br0", LV_FLOWS_PATH, NULL };
-	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "--no-stats",
-			       "dump-flows", "br0", NULL };
-	struct sff_ovs o;
-	char *text = NULL, *out = NULL;
-	size_t len = 0, n = CP_MAX_FWD;
+	struct sff_ovs g;
+	char *text = NULL;
+	size_t len = 0;
 	FILE *f;
 	int ret = -1;
 
-	ovs_of(tb, i, &o);
 	if (!(f = open_memstream(&text, &len))) {
 		ret = -errno;
 		snprintf(err, errlen, "guest %s: flows: %s", tb->name[i], strerror(errno));
 		return ret;
 	}
-	ret = sff_ovs_write_flows(&o, f, nt->fwd, nt->n_fwd, err, errlen);
+	ret = sff_ovs_write_flows(guest_ovs(tb, i, o, &g), f, r, n, err, errlen);
 	if (fclose(f) != 0 && ret == 0) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "guest %s: flows: %s", tb->name[i], strerror(ENOMEM));
 	}
-	if (ret < 0)
-		goto cleanup;
-	if ((ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_FLOWS_PATH, text, len, err,
-					 errlen)) < 0 ||
-	    (ret = guest_run(tb, i, replace, NULL, err, errlen)) < 0 ||
-	    (ret = guest_run(tb, i, dump, &out, err, errlen)) < 0 ||
-	    (ret = sff_ovs_parse_flows(&o, out, back, &n, err, errlen)) < 0)
-		goto cleanup;
-	if (!same_fwd(nt->fwd, nt->n_fwd, back, n)) {
-		snprintf(err, errlen, "guest %s: the OpenFlow rules read back differ from the table installed for length %d",
-			 tb->name[i], t->length);
-		ret = -EIO;
-	}
-cleanup:
+	if (ret == 0)
+		ret = virt_agent_write_file(lv_of(tb)->dom[i], LV_FLOWS_PATH, text, len, err, errlen);
+	if (ret == 0)
+		ret = guest_run(tb, i, replace, NULL, err, errlen);
 	free(text);
+	return ret;
+}
+
+static int lv_ovs_read(struct testbed *tb, int i, const struct sff_ovs *o, struct cs_fwd_rule *r,
+		       size_t *n, char *err, size_t errlen)
+{
+	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "--no-stats",
+			       "dump-flows", "br0", NULL };
+	struct sff_ovs g;
+	char *out = NULL;
+	int ret;
+
+	if ((ret = guest_run(tb, i, dump, &out, err, errlen)) == 0)
+		ret = sff_ovs_parse_flows(guest_ovs(tb, i, o, &g), out, r, n, err, errlen);
 	free(out);
 	return ret;
 }
 
-static int lv_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
-{
-	const struct scenario *sc = tb->sc;
-	int ret = 0;
-
-	/* Fwd tables first: a classified frame must never meet an old table. */
-	for (int pass = 0; pass < 2 && ret == 0; pass++) {
-		for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
-			unsigned mask = guest_stages(sc, i, NULL, NULL);
-			bool cls = mask & CS_STAGE_CLASSIFIER, fwd = mask & CS_STAGE_FWD;
-
-			if (pass == 0 && arch_ovs_sff(sc, i))
-				ret = install_ovs(tb, i, t, err, errlen);
-			else if ((pass == 0 && fwd && !cls) || (pass == 1 && cls))
-				ret = install_rules(tb, i, t, cls, fwd, err, errlen);
-		}
-	}
-	/* OVS 3.1.0 can silently lose every upcall (see the facts file): a wire
-	 * or SFF that drops misses would read as chain loss. Check before
-	 * measuring. */
-	for (int i = 0; i < sc->n_nodes && ret == 0; i++) {
-		const char *dpctl[] = { "/usr/bin/ovs-dpctl", "show", NULL };
-		/* The SFF's datapath is OVS's userspace one (images/init). */
-		const char *appctl[] = { "/usr/bin/ovs-appctl", "dpctl/show", NULL };
-		char *out = NULL, *lost;
-
-		if (!arch_ovs_sff(sc, i) &&
-		    (sc->nodes[i].role != SC_ROLE_SF || sc->nodes[i].fn != SC_FN_OVS))
-			continue;
-		if ((ret = guest_run(tb, i, arch_ovs_sff(sc, i) ? appctl : dpctl, &out, err, errlen)) < 0)
-			break;
-		lost = strstr(out, "lost:");
-		if (!lost || strtoull(lost + 5, NULL, 10) != 0) {
-			snprintf(err, errlen, "guest %s: Open vSwitch is losing upcalls (%.40s)",
-				 tb->name[i], lost ? lost : "no lost: counter in ovs-dpctl show");
-			ret = -EIO;
-		}
-		free(out);
-	}
-	if (ret == 0)
-		tb->length = t->length;
-	return ret;
-}
-
-/* The ovs-nsh SFF's forwarded frames: its forwarding rules' packet counts,
- * once the datapath's pending statistics are in. */
-static int ovs_forwarded(struct testbed *tb, int i, unsigned long long *count, char *err,
-			 size_t errlen)
+/* The forwarding rules' packet counts, once the datapath's pending
+ * statistics are in. */
+static int lv_ovs_forwarded(struct testbed *tb, int i, const struct sff_ovs *o,
+			    unsigned long long *count, char *err, size_t errlen)
 {
 	const char *wait[] = { "/usr/bin/ovs-appctl", "revalidator/wait", NULL };
 	const char *dump[] = { "/usr/bin/ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "br0",
@@ -648,44 +583,29 @@ static int ovs_forwarded(struct testbed *tb, int i, unsigned long long *count, c
 	return 0;
 }
 
-static int lv_sf_counts(struct testbed *tb, unsigned long long *counts, char *err,
-			size_t errlen)
+/* OVS 3.1.0 can silently lose every upcall (see the facts file): a wire or
+ * SFF that drops misses would read as chain loss. Checked before measuring. */
+static int lv_healthy(struct testbed *tb, int i, char *err, size_t errlen)
 {
-	static const char *const fields[] = { "forwarded", "end_of_chain", "redirected" };
 	const struct scenario *sc = tb->sc;
+	const char *dpctl[] = { "/usr/bin/ovs-dpctl", "show", NULL };
+	/* The SFF's datapath is OVS's userspace one (images/init). */
+	const char *appctl[] = { "/usr/bin/ovs-appctl", "dpctl/show", NULL };
+	char *out = NULL, *lost;
+	int ret;
 
-	for (int i = 0; i < sc->n_nodes; i++) {
-		const char *argv[] = { "/usr/bin/cadeia-stage", "stats", "--node", tb->name[i],
-				       "--json", NULL };
-		json_error_t jerr;
-		json_t *st, *fwd;
-		char *out = NULL;
-		int ret;
-
-		counts[i] = 0;
-		if (arch_ovs_sff(sc, i)) {
-			if ((ret = ovs_forwarded(tb, i, &counts[i], err, errlen)) < 0)
-				return ret;
-			continue;
-		}
-		if (!(guest_stages(sc, i, NULL, NULL) & CS_STAGE_FWD))
-			continue;
-		if ((ret = guest_run(tb, i, argv, &out, err, errlen)) < 0)
-			return ret;
-		st = json_loads(out, 0, &jerr);
-		free(out);
-		if (!st) {
-			snprintf(err, errlen, "guest %s: cadeia-stage stats: %s", tb->name[i], jerr.text);
-			return -EIO;
-		}
-		fwd = json_object_get(st, "fwd");
-		if (!fwd)
-			fwd = json_object_get(json_object_get(st, "counters"), "fwd");
-		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-			counts[i] += json_integer_value(json_object_get(fwd, fields[f]));
-		json_decref(st);
+	if (!arch_ovs_sff(sc, i) && (sc->nodes[i].role != SC_ROLE_SF || sc->nodes[i].fn != SC_FN_OVS))
+		return 0;
+	if ((ret = guest_run(tb, i, arch_ovs_sff(sc, i) ? appctl : dpctl, &out, err, errlen)) < 0)
+		return ret;
+	lost = strstr(out, "lost:");
+	if (!lost || strtoull(lost + 5, NULL, 10) != 0) {
+		snprintf(err, errlen, "guest %s: Open vSwitch is losing upcalls (%.40s)", tb->name[i],
+			 lost ? lost : "no lost: counter in ovs-dpctl show");
+		ret = -EIO;
 	}
-	return 0;
+	free(out);
+	return ret;
 }
 
 /* Every guest still running, and its function still alive. */
@@ -789,17 +709,12 @@ static int lv_probe(struct testbed *tb, int src, struct probe_opts *po, struct p
 	return 0;
 }
 
-/* A failed element: its interface (and a proxy's SF-side one) goes down. */
-static int lv_node_link(struct testbed *tb, int i, bool up, char *err, size_t errlen)
+static int lv_link(struct testbed *tb, int i, const char *ifname, bool up, char *err,
+		   size_t errlen)
 {
-	const struct sc_node *n = &tb->sc->nodes[i];
-	const char *argv[] = { "/bin/busybox", "ip", "link", "set", n->ifname, up ? "up" : "down",
+	const char *argv[] = { "/bin/busybox", "ip", "link", "set", ifname, up ? "up" : "down",
 			       NULL };
-	int ret;
 
-	if ((ret = guest_run(tb, i, argv, NULL, err, errlen)) < 0 || n->role != SC_ROLE_PROXY)
-		return ret;
-	argv[4] = n->peer_ifname;
 	return guest_run(tb, i, argv, NULL, err, errlen);
 }
 
@@ -833,15 +748,27 @@ static void lv_stop(struct testbed *tb)
 	tb->priv = NULL;
 }
 
+static const struct node_ops libvirt_node = {
+	.prepare = lv_prepare,
+	.attach = lv_attach,
+	.neigh = lv_neigh,
+	.tables_write = lv_tables_write,
+	.tables_read = lv_tables_read,
+	.counters = lv_counters,
+	.ovs_write = lv_ovs_write, /* the guest's init starts its OVS */
+	.ovs_read = lv_ovs_read,
+	.ovs_forwarded = lv_ovs_forwarded,
+	.healthy = lv_healthy,
+	.probe = lv_probe, /* functions start with their guest */
+	.link = lv_link,
+};
+
 const struct backend_ops libvirt_backend = {
 	.name = "libvirt",
 	.supports = lv_supports,
 	.build = lv_build,
-	.install = lv_install,
-	.sf_counts = lv_sf_counts,
 	.check = lv_check,
-	.probe = lv_probe,
-	.node_link = lv_node_link,
 	.stop = lv_stop,
 	.teardown = virt_teardown_prefix,
+	.node = &libvirt_node,
 };

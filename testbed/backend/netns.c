@@ -11,18 +11,6 @@
 #include "sys/nl.h"
 #include "backend/sff_ovs.h" /* ovs-nsh */
 
-/* ovs-nsh: the SFF is Open vSwitch (sff_ovs.h), with no eBPF stages. */
-static bool ovs_sff(const struct testbed *tb, int i, struct sff_ovs *o)
-{
-	const struct sc_node *n = &tb->sc->nodes[i];
-
-	if (!arch_ovs_sff(tb->sc, i))
-		return false;
-	if (o)
-		sff_ovs_init(o, tb->rs->id, n->name, tb->name[i], n->ifname, n->mac, tb->log_dir);
-	return true;
-}
-
 static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
@@ -79,60 +67,33 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 	return 0;
 }
 
-/* Static neighbours: ARP never lands in a measured RTT. */
-static int prime_neighbours(struct testbed *tb, char *err, size_t errlen)
+static int nn_neigh(struct testbed *tb, int i, const struct node_neigh *nb, size_t n, char *err,
+		    size_t errlen)
 {
-	const struct scenario *sc = tb->sc;
 	int ret;
 
-	for (int i = 0; i < sc->n_nodes; i++) {
-		if (arch_behind_proxy(&sc->nodes[i]))
-			continue;
-		for (int j = 0; j < sc->n_nodes; j++) {
-			struct in_addr a = { .s_addr = sc->nodes[j].ip };
+	for (size_t k = 0; k < n; k++) {
+		struct in_addr a = { .s_addr = nb[k].ip };
 
-			if (i == j || arch_behind_proxy(&sc->nodes[j]))
-				continue;
-			ret = nl_neigh4_set(tb->name[i], sc->nodes[i].ifname, a, sc->nodes[j].mac,
-					    err, errlen);
-			if (ret < 0)
-				return ret;
-		}
+		ret = nl_neigh4_set(tb->name[i], tb->sc->nodes[i].ifname, a, nb[k].mac, err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
 
-static int attach_node(struct testbed *tb, int i, char *err, size_t errlen)
+static int nn_attach(struct testbed *tb, int i, const struct node_attach *a, char *err,
+		     size_t errlen)
 {
-	const struct sc_node *n = &tb->sc->nodes[i];
 	struct cs_attach_opts ao = {
-		.node = tb->name[i],
-		.netns = tb->name[i],
-		.ifname = n->ifname,
+		.node = a->pin, .netns = tb->name[i], .ifname = a->dev, .stages = a->stages,
+		.kwire_mode = a->kwire_mode, .kwire_peer = a->kwire_peer,
 	};
 	struct cs_err cerr;
-	char pin[80];
 	int ret;
 
-	ao.stages = arch_node_stages(tb->sc, i, &ao.kwire_mode, &ao.kwire_peer);
-	if (!ao.stages || ovs_sff(tb, i, NULL))
-		return 0;
 	if ((ret = cs_attach(&ao, &cerr)) < 0)
-		goto fail;
-	if (n->role != SC_ROLE_PROXY)
-		return 0;
-	/* The way back from the SF: straight to eth0's egress (enc, fwd). */
-	snprintf(pin, sizeof(pin), "%s_%s", tb->name[i], n->peer_ifname);
-	ao.node = pin;
-	ao.ifname = n->peer_ifname;
-	ao.stages = CS_STAGE_KWIRE;
-	ao.kwire_mode = KWIRE_MODE_OTHERHOST;
-	ao.kwire_peer = n->ifname;
-	if ((ret = cs_attach(&ao, &cerr)) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "node %s: %s", n->name, cerr.msg);
+		snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
 	return ret;
 }
 
@@ -158,7 +119,7 @@ static int record_nodes(struct testbed *tb)
 	return rs_set(tb->rs, "nodes", nodes);
 }
 
-static int start_function(struct testbed *tb, int i, char *err, size_t errlen)
+static int nn_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
 	char log[512];
@@ -222,160 +183,87 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 	for (int i = 0; i < sc->n_nodes; i++)
 		if ((ret = build_node_links(tb, i, err, errlen)) < 0)
 			return ret;
-	if ((ret = prime_neighbours(tb, err, errlen)) < 0)
-		return ret;
-	for (int i = 0; i < sc->n_nodes; i++)
-		if ((ret = attach_node(tb, i, err, errlen)) < 0)
-			return ret;
-	for (int i = 0; i < sc->n_nodes; i++) {
-		struct sff_ovs o;
-
-		if (ovs_sff(tb, i, &o) && (ret = sff_ovs_start(&o, err, errlen)) < 0)
-			return ret;
-	}
-	for (int i = 0; i < sc->n_nodes; i++) {
-		const struct sc_node *n = &sc->nodes[i];
-
-		/* kwire is a stage; an external function is the user's to start. */
-		if (n->role != SC_ROLE_SF || n->fn == SC_FN_KWIRE || n->fn == SC_FN_EXTERNAL)
-			continue;
-		if ((ret = start_function(tb, i, err, errlen)) < 0)
-			return ret;
-	}
-	return 0;
+	return tb_bring_up(tb, err, errlen);
 }
 
-static bool has_fwd(const struct testbed *tb, int i)
+static int nn_tables_write(struct testbed *tb, int i, const struct cp_node_tables *nt, bool cls,
+			   bool fwd, char *err, size_t errlen)
 {
-	return arch_node_stages(tb->sc, i, NULL, NULL) & CS_STAGE_FWD;
+	struct cs_err cerr;
+	int ret = 0;
+
+	if (fwd)
+		ret = cs_fwd_replace(tb->name[i], nt->fwd, nt->n_fwd, &cerr);
+	if (ret == 0 && cls)
+		ret = cs_cls_replace(tb->name[i], nt->cls, nt->n_cls, &cerr);
+	if (ret < 0)
+		snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
+	return ret;
 }
 
-static int same_cls(const struct cls_rule *a, size_t na, const struct cls_rule *b, size_t nb)
-{
-	if (na != nb)
-		return 0;
-	for (size_t i = 0; i < na; i++)
-		if (memcmp(&a[i], &b[i], sizeof(*a)) != 0)
-			return 0;
-	return 1;
-}
-
-static int same_fwd(const struct cs_fwd_rule *want, size_t nw, const struct cs_fwd_rule *got,
-		    size_t ng)
-{
-	if (nw != ng)
-		return 0;
-	for (size_t i = 0; i < nw; i++) {
-		size_t j;
-
-		for (j = 0; j < ng; j++)
-			if (memcmp(&want[i], &got[j], sizeof(want[i])) == 0)
-				break;
-		if (j == ng)
-			return 0;
-	}
-	return 1;
-}
-
-static int netns_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t errlen)
+/* The attached tables as `cadeia-stage show --json` has them. */
+static int nn_tables_read(struct testbed *tb, int i, json_t **show, char *err, size_t errlen)
 {
 	static struct cp_node_tables back;
-	const struct scenario *sc = tb->sc;
+	unsigned mask = arch_node_stages(tb->sc, i, NULL, NULL);
+	json_t *cls = json_array(), *fwd = json_array();
 	struct cs_err cerr;
-	int ret;
+	int ret = 0;
 
-	/* Fwd tables first: a classified frame must never meet an old table. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < sc->n_nodes; i++) {
-			const struct sc_node *n = &sc->nodes[i];
-			const struct cp_node_tables *nt = &t->node[i];
-			struct sff_ovs o;
-
-			if (pass == 0 && ovs_sff(tb, i, &o)) {
-				if ((ret = sff_ovs_install(&o, nt->fwd, nt->n_fwd, err, errlen)) < 0)
-					return ret;
-				continue;
-			} else if (pass == 0 && has_fwd(tb, i))
-				ret = cs_fwd_replace(tb->name[i], nt->fwd, nt->n_fwd, &cerr);
-			else if (pass == 1 && n->role == SC_ROLE_SRC)
-				ret = cs_cls_replace(tb->name[i], nt->cls, nt->n_cls, &cerr);
-			else
-				continue;
-			if (ret < 0) {
-				snprintf(err, errlen, "node %s: %s", n->name, cerr.msg);
-				return ret;
-			}
-		}
-	}
-	/* Read every table back: what the kernel holds is what we measure. */
-	for (int i = 0; i < sc->n_nodes; i++) {
-		const struct sc_node *n = &sc->nodes[i];
-		const struct cp_node_tables *nt = &t->node[i];
-		struct sff_ovs o;
-
-		if (ovs_sff(tb, i, &o)) {
-			back.n_fwd = CP_MAX_FWD;
-			if ((ret = sff_ovs_read(&o, back.fwd, &back.n_fwd, err, errlen)) < 0)
-				return ret;
-			if (!same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
-				ret = -EIO;
-		} else if (has_fwd(tb, i)) {
-			back.n_fwd = CP_MAX_FWD;
-			ret = cs_fwd_read(tb->name[i], back.fwd, &back.n_fwd, &cerr);
-			if (ret == 0 && !same_fwd(nt->fwd, nt->n_fwd, back.fwd, back.n_fwd))
-				ret = -EIO;
-		} else if (n->role == SC_ROLE_SRC) {
-			back.n_cls = CLS_MAX_RULES;
-			ret = cs_cls_read(tb->name[i], back.cls, &back.n_cls, &cerr);
-			if (ret == 0 && !same_cls(nt->cls, nt->n_cls, back.cls, back.n_cls))
-				ret = -EIO;
-		} else {
-			continue;
-		}
-		if (ret == -EIO) {
-			snprintf(err, errlen, "node %s: the tables read back differ from those installed for length %d",
-				 n->name, t->length);
-			return ret;
-		}
-		if (ret < 0) {
-			snprintf(err, errlen, "node %s: %s", n->name, cerr.msg);
-			return ret;
-		}
-	}
-	tb->length = t->length;
-	return 0;
+	back.n_cls = CLS_MAX_RULES;
+	back.n_fwd = CP_MAX_FWD;
+	if (mask & CS_STAGE_CLASSIFIER)
+		ret = cs_cls_read(tb->name[i], back.cls, &back.n_cls, &cerr);
+	else
+		back.n_cls = 0;
+	if (ret == 0 && (mask & CS_STAGE_FWD))
+		ret = cs_fwd_read(tb->name[i], back.fwd, &back.n_fwd, &cerr);
+	else
+		back.n_fwd = 0;
+	for (size_t k = 0; ret == 0 && k < back.n_cls; k++)
+		json_array_append_new(cls, cs_cls_rule_json(&back.cls[k]));
+	for (size_t k = 0; ret == 0 && k < back.n_fwd; k++)
+		json_array_append_new(fwd, cs_fwd_rule_json(&back.fwd[k]));
+	*show = json_pack("{s:o, s:o}", "classifier", cls, "forwarding", fwd);
+	if (ret < 0)
+		snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
+	return ret;
 }
 
-static int netns_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size_t errlen)
+static int nn_counters(struct testbed *tb, int i, unsigned stage, struct cs_counter *c, size_t *n,
+		       char *err, size_t errlen)
 {
-	static const char *const fields[] = { "forwarded", "end_of_chain", "redirected" };
+	struct cs_err cerr;
+	int ret = cs_stats_read(tb->name[i], stage, c, n, &cerr);
 
-	for (int i = 0; i < tb->sc->n_nodes; i++) {
-		struct cs_counter c[32];
-		struct cs_err cerr;
-		size_t n = 32;
-		struct sff_ovs o;
-		int ret;
+	if (ret < 0)
+		snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
+	return ret;
+}
 
-		counts[i] = 0;
-		if (ovs_sff(tb, i, &o)) {
-			if ((ret = sff_ovs_forwarded(&o, &counts[i], err, errlen)) < 0)
-				return ret;
-			continue;
-		}
-		if (!has_fwd(tb, i))
-			continue;
-		ret = cs_stats_read(tb->name[i], CS_STAGE_FWD, c, &n, &cerr);
-		if (ret < 0) {
-			snprintf(err, errlen, "node %s: %s", tb->sc->nodes[i].name, cerr.msg);
-			return ret;
-		}
-		for (size_t k = 0; k < n; k++)
-			for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-				if (strcmp(c[k].name, fields[f]) == 0)
-					counts[i] += c[k].value;
-	}
-	return 0;
+/* ovs-nsh: the SFF is Open vSwitch in the SFF's netns (sff_ovs.h). */
+static int nn_ovs_start(struct testbed *tb, int i, const struct sff_ovs *o, char *err,
+			size_t errlen)
+{
+	return sff_ovs_start(o, err, errlen);
+}
+
+static int nn_ovs_write(struct testbed *tb, int i, const struct sff_ovs *o,
+			const struct cs_fwd_rule *r, size_t n, char *err, size_t errlen)
+{
+	return sff_ovs_install(o, r, n, err, errlen);
+}
+
+static int nn_ovs_read(struct testbed *tb, int i, const struct sff_ovs *o, struct cs_fwd_rule *r,
+		       size_t *n, char *err, size_t errlen)
+{
+	return sff_ovs_read(o, r, n, err, errlen);
+}
+
+static int nn_ovs_forwarded(struct testbed *tb, int i, const struct sff_ovs *o,
+			    unsigned long long *count, char *err, size_t errlen)
+{
+	return sff_ovs_forwarded(o, count, err, errlen);
 }
 
 static int netns_check(struct testbed *tb, char *err, size_t errlen)
@@ -401,40 +289,45 @@ static void netns_stop(struct testbed *tb)
 	for (int i = 0; i < tb->sc->n_nodes; i++) {
 		struct sff_ovs o;
 
-		if (ovs_sff(tb, i, &o))
+		if (backend_ovs_sff(tb, i, &o))
 			sff_ovs_stop(&o);
 	}
 }
 
-static int netns_probe(struct testbed *tb, int src, struct probe_opts *po,
-		       struct probe_sample *out, struct probe_report *rep, char *err, size_t errlen)
+static int nn_probe(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
+		    struct probe_report *rep, char *err, size_t errlen)
 {
 	po->netns = tb->name[src];
 	return probe_run(po, out, rep, err, errlen);
 }
 
-/* A failed element: its interface (and a proxy's SF-side one) goes down. */
-static int netns_node_link(struct testbed *tb, int i, bool up, char *err, size_t errlen)
+static int nn_link(struct testbed *tb, int i, const char *ifname, bool up, char *err,
+		   size_t errlen)
 {
-	const struct sc_node *n = &tb->sc->nodes[i];
-	int ret;
-
-	if ((ret = nl_link_set_up(tb->name[i], n->ifname, up, err, errlen)) < 0)
-		return ret;
-	if (n->role == SC_ROLE_PROXY)
-		ret = nl_link_set_up(tb->name[i], n->peer_ifname, up, err, errlen);
-	return ret;
+	return nl_link_set_up(tb->name[i], ifname, up, err, errlen);
 }
+
+static const struct node_ops netns_node = {
+	.attach = nn_attach,
+	.neigh = nn_neigh,
+	.tables_write = nn_tables_write,
+	.tables_read = nn_tables_read,
+	.counters = nn_counters,
+	.ovs_start = nn_ovs_start,
+	.ovs_write = nn_ovs_write,
+	.ovs_read = nn_ovs_read,
+	.ovs_forwarded = nn_ovs_forwarded,
+	.start_fn = nn_start_fn,
+	.probe = nn_probe,
+	.link = nn_link,
+};
 
 const struct backend_ops netns_backend = {
 	.name = "netns",
 	.supports = netns_supports,
 	.build = netns_build,
-	.install = netns_install,
-	.sf_counts = netns_sf_counts,
 	.check = netns_check,
-	.probe = netns_probe,
-	.node_link = netns_node_link,
 	.stop = netns_stop,
 	.teardown = sff_ovs_teardown, /* ovs-nsh's daemons and directories */
+	.node = &netns_node,
 };

@@ -28,7 +28,7 @@ static int probe_chains(struct run *r, unsigned probes, unsigned *received, char
 			.count = probes, .grace_ms = 300, .stop = &run_stop,
 		};
 
-		ret = r->tb.ops->probe(&r->tb, sc->chains[c].src, &po, s, &rep, err, errlen);
+		ret = tb_probe(&r->tb, sc->chains[c].src, &po, s, &rep, err, errlen);
 		received[c] = rep.received;
 		if (ret == 0 && rep.interrupted)
 			ret = -EINTR;
@@ -78,11 +78,11 @@ int fault_exp_run(struct run *r, char *err, size_t errlen)
 		}
 		if ((ret = probe_chains(r, f->probes, before, err, errlen)) < 0)
 			return ret;
-		if ((ret = r->tb.ops->node_link(&r->tb, node, false, err, errlen)) < 0)
+		if ((ret = tb_node_link(&r->tb, node, false, err, errlen)) < 0)
 			return ret;
 		ret = probe_chains(r, f->probes, during, err, errlen);
 		/* Restore even after an error: later steps need the element. */
-		if (r->tb.ops->node_link(&r->tb, node, true, uerr, sizeof(uerr)) < 0 && ret == 0) {
+		if (tb_node_link(&r->tb, node, true, uerr, sizeof(uerr)) < 0 && ret == 0) {
 			snprintf(err, errlen, "%s", uerr);
 			ret = -EIO;
 		}

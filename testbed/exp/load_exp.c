@@ -118,7 +118,7 @@ static int latency_point(const struct load_exp_ctx *x, struct loadgen_sink *sink
 		if ((ret = loadgen_start(&go, &lg, err, errlen)) < 0)
 			goto cleanup;
 	}
-	ret = x->tb->ops->probe(x->tb, ch->src, &po, s, &rep, err, errlen);
+	ret = tb_probe(x->tb, ch->src, &po, s, &rep, err, errlen);
 	if (lg) {
 		loadgen_stop(lg);
 		if (loadgen_join(lg, &grep, serr, sizeof(serr)) < 0 && ret == 0) {

@@ -86,7 +86,7 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 		for (int k = 0; k < cp_chain_length(sc, c, t->length); k++)
 			if (sc->nodes[sc->chains[c].sfs[k]].fn == SC_FN_EXTERNAL)
 				return 0;
-	if ((ret = r->tb.ops->sf_counts(&r->tb, before, err, errlen)) < 0)
+	if ((ret = tb_sf_counts(&r->tb, before, err, errlen)) < 0)
 		return ret;
 	for (int c = 0; c < sc->n_chains; c++) {
 		const struct sc_chain *ch = &sc->chains[c];
@@ -98,7 +98,7 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 			.rate_pps = 100, .count = probes, .grace_ms = 500, .stop = &run_stop,
 		};
 
-		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
+		if ((ret = tb_probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			return ret;
 		if (rep.interrupted)
 			return -EINTR;
@@ -110,7 +110,7 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 			return -EHOSTUNREACH;
 		}
 	}
-	if ((ret = r->tb.ops->sf_counts(&r->tb, after, err, errlen)) < 0)
+	if ((ret = tb_sf_counts(&r->tb, after, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
 		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes) {
@@ -161,7 +161,7 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 		r->round = rd;
 		if ((ret = r->tb.ops->check(&r->tb, err, errlen)) < 0)
 			break;
-		if ((ret = r->tb.ops->probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
+		if ((ret = tb_probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			break;
 		for (unsigned k = 0; k < rep.sent; k++) {
 			p->rtt_ns[p->n] = s[k].rtt_ns;
@@ -207,7 +207,7 @@ int run_set_length(void *arg, int length, char *err, size_t errlen)
 	int ret;
 
 	if ((ret = cp_compute(r->sc, length, &t, err, errlen)) < 0 ||
-	    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+	    (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
 	    (ret = verify_path(r, &t, err, errlen)) < 0)
 		return ret;
 	return 0;
@@ -240,7 +240,7 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 		int len = r->o->length >= 0 ? r->o->length : sc_max_length(sc);
 
 		if ((ret = cp_compute(sc, len, &t, err, errlen)) < 0 ||
-		    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+		    (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
 		    (ret = verify_path(r, &t, err, errlen)) < 0)
 			return ret;
 		return 0;
@@ -249,7 +249,7 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 		static struct cp_tables t;
 
 		if ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
-		    (ret = r->tb.ops->install(&r->tb, &t, err, errlen)) < 0 ||
+		    (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
 		    (ret = verify_path(r, &t, err, errlen)) < 0)
 			return ret;
 		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
