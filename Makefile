@@ -102,7 +102,7 @@ $(CADEIA_STAGE): $(BUILD)/obj/stages/loader/main.o $(LOADER_LIB)
 
 # The guest helper: static, no libvirt; testbed/guest/ is outside TESTBED_SRCS.
 CADEIA_GUEST := $(BUILD)/cadeia-guest
-GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o traffic/probe.o traffic/fn.o sys/nl.o sys/netns.o sys/errmsg.o)
+GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o traffic/probe.o traffic/fn.o model/num.o sys/nl.o sys/netns.o sys/errmsg.o)
 $(CADEIA_GUEST): $(GUEST_OBJS) $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -static -o $@ $^ -lbpf -lelf -lz -ljansson -lm -lpthread

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/num.h"
 #include "cadeia_stage.h"
 #include "traffic/fn.h"
 #include "sys/nl.h"
@@ -54,14 +55,11 @@ static void on_signal(int sig)
 static int parse_uint(const char *s, unsigned long min, unsigned long max,
 		      unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	long long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+	if (num_parse_ll(s, (long long)min, (long long)max, &v) < 0)
 		return -EINVAL;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 
@@ -109,7 +107,6 @@ static int cmd_probe(int argc, char **argv)
 	bool have_dst = false;
 	unsigned long v;
 	char err[256] = "";
-	char *end;
 	int opt, ret = 1;
 
 	optind = 0;
@@ -130,9 +127,7 @@ static int cmd_probe(int argc, char **argv)
 			o.icmp_size = v;
 			break;
 		case 'r':
-			errno = 0;
-			o.rate_pps = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o.rate_pps > 0))
+			if (num_parse_double(optarg, 1e-3, 1e9, &o.rate_pps) < 0)
 				goto bad_arg;
 			break;
 		case 'c':

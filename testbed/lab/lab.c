@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lab/lab.h"
+#include "model/num.h"
 #include "lab/lab_priv.h"
 
 #define EXIT_USAGE 2
@@ -248,8 +249,7 @@ int lab_main(int argc, char **argv)
 	const char *sub;
 	bool json = false;
 	const char *run = NULL, *dir = "lab";
-	char *end;
-	long n;
+	int n;
 	int opt, ret = 1;
 
 	/* GNU getopt permutes: options may come before or after "check N". */
@@ -277,8 +277,7 @@ int lab_main(int argc, char **argv)
 		return usage_error("%s", "check needs a lab number (1 to 5)");
 	if (optind + 1 < argc)
 		return usage_error("unexpected argument '%s'", argv[optind + 1]);
-	n = strtol(argv[optind], &end, 10);
-	if (*end || n < 1 || n > LAB_COUNT)
+	if (num_parse_int(argv[optind], 1, LAB_COUNT, &n) < 0)
 		return usage_error("no lab '%s' (1 to 5)", argv[optind]);
 
 	c = calloc(1, sizeof(*c));
@@ -286,7 +285,7 @@ int lab_main(int argc, char **argv)
 		fprintf(stderr, "cadeia-bench lab: out of memory\n");
 		return 1;
 	}
-	c->n = (int)n;
+	c->n = n;
 	c->dir = dir;
 	c->run_id = run;
 	c->json = json;

@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "model/num.h"
 #include "nsh.h"
 #include "traffic/fn.h"
 
@@ -690,15 +691,7 @@ cleanup:
 
 static int fn_parse_int(const char *s, long min, long max, int *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
+	return num_parse_int(s, (int)min, (int)max, out) < 0 ? -EINVAL : 0;
 }
 
 static void fn_usage(FILE *f)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model/num.h"
 #include "sys/errmsg.h"
 #include "cadeia_stage.h"
 #include "traffic/loadgen.h"
@@ -783,12 +784,17 @@ static int parse_ip(const char *s, uint32_t *ip)
 
 static int parse_num(const char *s, double lo, double hi, double *v)
 {
-	char *end;
+	return num_parse_double(s, lo, hi, v) < 0 ? -EINVAL : 0;
+}
 
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *end || !(*v >= lo && *v <= hi))
+/* Ports, sizes, counts: whole numbers only ("9099.5" is not a port). */
+static int parse_whole(const char *s, double lo, double hi, double *v)
+{
+	long long n;
+
+	if (num_parse_ll(s, (long long)lo, (long long)hi, &n) < 0)
 		return -EINVAL;
+	*v = (double)n;
 	return 0;
 }
 
@@ -829,7 +835,7 @@ static int cli_load(int argc, char **argv)
 	};
 	struct loadgen_report rep;
 	char err[512] = "";
-	double v;
+	double v = 0;
 	int c, r;
 
 	o.stop = &cli_stop;
@@ -840,14 +846,14 @@ static int cli_load(int argc, char **argv)
 		case 's': r = parse_ip(optarg, &o.src); break;
 		case 'd': r = parse_ip(optarg, &o.dst); break;
 		case 'r': r = parse_num(optarg, 1e-3, 1e9, &o.rate_pps); break;
-		case 'z': r = parse_num(optarg, LOADGEN_FRAME_MIN, LOADGEN_FRAME_MAX, &v);
+		case 'z': r = parse_whole(optarg, LOADGEN_FRAME_MIN, LOADGEN_FRAME_MAX, &v);
 			  o.frame_size = (unsigned)v; break;
-		case 'f': r = parse_num(optarg, 1, LOADGEN_MAX_FLOWS, &v);
+		case 'f': r = parse_whole(optarg, 1, LOADGEN_MAX_FLOWS, &v);
 			  o.flows = (unsigned)v; break;
 		case 't': r = parse_num(optarg, 1e-3, 86400, &o.duration_s); break;
-		case 'S': r = parse_num(optarg, 1, 65535, &v); o.sport = (uint16_t)v; break;
-		case 'D': r = parse_num(optarg, 1, 65535, &v); o.dport = (uint16_t)v; break;
-		case 'w': r = parse_num(optarg, 0, 60000, &v); o.warmup_ms = (unsigned)v; break;
+		case 'S': r = parse_whole(optarg, 1, 65535, &v); o.sport = (uint16_t)v; break;
+		case 'D': r = parse_whole(optarg, 1, 65535, &v); o.dport = (uint16_t)v; break;
+		case 'w': r = parse_whole(optarg, 0, 60000, &v); o.warmup_ms = (unsigned)v; break;
 		case 'h': fputs(usage_load, stdout); return 0;
 		default: fputs(usage_load, stderr); return 2;
 		}
@@ -907,7 +913,7 @@ static int cli_sink(int argc, char **argv)
 		r = 0;
 		switch (c) {
 		case 'n': o.netns = optarg; break;
-		case 'p': r = parse_num(optarg, 1, 65535, &v); o.port = (uint16_t)v; break;
+		case 'p': r = parse_whole(optarg, 1, 65535, &v); o.port = (uint16_t)v; break;
 		case 't': r = parse_num(optarg, 1e-3, 86400 * 365, &seconds); break;
 		case 'h': fputs(usage_sink, stdout); return 0;
 		default: fputs(usage_sink, stderr); return 2;
