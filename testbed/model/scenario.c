@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -565,7 +566,8 @@ static int parse_sweep(struct ctx *c, json_t *root, struct scenario *sc)
 static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "icmp_size", "rate_pps", "rounds", "per_round",
-					    "warmup", "grace_ms", NULL };
+					    "warmup", "grace_ms", "order", "seed", NULL };
+	const char *order = NULL;
 	struct sc_measure *m = &sc->measure;
 	json_t *o = json_object_get(root, "measure");
 	long long v;
@@ -604,6 +606,22 @@ static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 	if ((ret = get_int(c, o, "measure", "grace_ms", 0, 60000, &v, false)))
 		return ret;
 	m->grace_ms = v;
+	if ((ret = get_string(c, o, "measure", "order", &order, false)))
+		return ret;
+	if (order && strcmp(order, "interleaved") == 0)
+		m->order = SC_ORDER_INTERLEAVED;
+	else if (order && strcmp(order, "sequential") == 0)
+		m->order = SC_ORDER_SEQUENTIAL;
+	else if (order)
+		return fail(c, "measure.order", "'%s' is not an order (expected interleaved or sequential)",
+			    order);
+	if (json_object_get(o, "seed")) {
+		v = 0;
+		if ((ret = get_int(c, o, "measure", "seed", 0, LLONG_MAX, &v, false)))
+			return ret;
+		m->seed = (unsigned long long)v;
+		m->seed_set = true;
+	}
 	return 0;
 }
 

@@ -84,6 +84,13 @@ struct sc_measure {
 	unsigned per_round;  /* paper: 100 */
 	unsigned warmup;     /* probes sent and discarded before each length */
 	unsigned grace_ms;   /* wait for late replies after a round */
+	/* Order of the visits (run/schedule.h): each round visits every length
+	 * once in a shuffled order (default), or the paper's all rounds of one
+	 * length, then the next. The shuffle's seed is drawn at run time unless
+	 * given; meta.json records the one used. */
+	enum { SC_ORDER_INTERLEAVED, SC_ORDER_SEQUENTIAL } order;
+	bool seed_set;
+	unsigned long long seed;
 };
 
 #define SC_FAULT_SFF (-2) /* "sff": the central forwarder of a star */

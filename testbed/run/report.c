@@ -9,6 +9,7 @@
 
 #include "analysis/plot.h"
 #include "run/run_priv.h"
+#include "run/schedule.h"
 #include "run/slope_ci.h"
 
 static double nan_or(double v) { return isfinite(v) ? v : NAN; }
@@ -107,6 +108,29 @@ static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_s
 		slope_ci_annotate(json_object_get(out, "fit_median"), &cid);
 	}
 	return out;
+}
+
+/*
+ * The visit order and its seed (run/schedule.h), and each sweep's wall time
+ * against the time its probes alone take at the scenario's rate.
+ */
+static json_t *schedule_meta(const struct run *r)
+{
+	const struct scenario *sc = r->sc0;
+	const struct sc_measure *m = &sc->measure;
+	json_t *o = sched_json(m->order == SC_ORDER_SEQUENTIAL ? SCHED_SEQUENTIAL : SCHED_INTERLEAVED,
+			       r->sched_seed, m->seed_set);
+	json_t *sweeps = json_array();
+	double probing_s = (double)sc->n_lengths * sc->n_chains * m->rounds * m->per_round /
+			   m->rate_pps;
+
+	for (int ai = 0; ai < sc->n_archs; ai++)
+		if (r->sweep_ns[ai] > 0)
+			json_array_append_new(sweeps, json_pack("{s:s, s:f, s:f, s:f}", "architecture",
+				sc_arch_name(sc->archs[ai]), "sweep_s", r->sweep_ns[ai] / 1e9,
+				"probing_s", probing_s, "ratio", r->sweep_ns[ai] / 1e9 / probing_s));
+	json_object_set_new(o, "sweeps", sweeps);
+	return o;
 }
 
 /* The first element of arr whose fields match; NULL if none. */
@@ -249,6 +273,7 @@ int report_write(struct run *r, const char *status, const char *reason,
 			 res_environment(), "scenario", json_deep_copy(sc->json));
 	if (r->tb.info)
 		json_object_set(meta, "testbed", r->tb.info);
+	json_object_set_new(meta, "schedule", schedule_meta(r));
 	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
 	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
 		goto cleanup;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "model/arch.h"
@@ -16,6 +17,7 @@
 #include "traffic/probe.h"
 #include "run/run_priv.h"
 #include "backend/sff_ovs.h"
+#include "run/schedule.h"
 
 volatile sig_atomic_t run_stop;
 
@@ -34,6 +36,14 @@ void run_install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static int64_t run_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void progress(void *arg, unsigned sent, unsigned recv, double last_rtt_us)
@@ -124,7 +134,9 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 	return 0;
 }
 
-static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
+/* Rounds rd_first .. rd_first + rd_count - 1 of one (chain, length) point. */
+static int measure_point(struct run *r, int li, int c, unsigned rd_first, unsigned rd_count,
+			 char *err, size_t errlen)
 {
 	const struct scenario *sc = r->sc;
 	const struct sc_chain *ch = &sc->chains[c];
@@ -135,8 +147,11 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 	int ret = 0;
 
 	p->sfs = cp_chain_length(sc, c, sc->lengths[li]);
-	p->rtt_ns = calloc(total, sizeof(*p->rtt_ns));
-	p->round = calloc(total, sizeof(*p->round));
+	/* An interleaved sweep comes back to this point once per round. */
+	if (!p->rtt_ns)
+		p->rtt_ns = calloc(total, sizeof(*p->rtt_ns));
+	if (!p->round)
+		p->round = calloc(total, sizeof(*p->round));
 	s = calloc(m->per_round, sizeof(*s));
 	if (!p->rtt_ns || !p->round || !s) {
 		free(s);
@@ -147,7 +162,7 @@ static int measure_point(struct run *r, int li, int c, char *err, size_t errlen)
 	r->c = c;
 	r->sum_rtt_us = 0;
 	r->n_rtt = 0;
-	for (unsigned rd = 0; rd < m->rounds && !run_stop; rd++) {
+	for (unsigned rd = rd_first; rd < rd_first + rd_count && rd < m->rounds && !run_stop; rd++) {
 		struct probe_report rep;
 		struct probe_opts po = {
 			.src = sc->nodes[ch->src].ip,
@@ -229,7 +244,10 @@ static int run_load(struct run *r, char *err, size_t errlen)
 static int run_arch(struct run *r, char *err, size_t errlen)
 {
 	const struct scenario *sc = r->sc;
-	int ret;
+	struct sched_visit *visits = NULL;
+	size_t n_visits = 0;
+	int ret, cur_li = -1;
+	int64_t t0;
 
 	run_note(r, "run %s: building the %s testbed for %s, %s (%d nodes)", r->rs.id,
 	     sc_backend_name(sc->backend), sc->name, sc_arch_name(sc->arch), sc->n_nodes);
@@ -245,24 +263,42 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 			return ret;
 		return 0;
 	}
-	for (int li = 0; li < sc->n_lengths && !run_stop; li++) {
+	/* The visits come from run/schedule.c: interleaved rounds or the paper's order. */
+	if ((ret = sched_build(sc->measure.order == SC_ORDER_SEQUENTIAL ? SCHED_SEQUENTIAL
+									: SCHED_INTERLEAVED,
+			       r->sched_seed, sc->n_lengths, sc->measure.rounds, &visits, &n_visits,
+			       err, errlen)) < 0)
+		return ret;
+	t0 = run_now_ns();
+	for (size_t k = 0; k < n_visits && !run_stop; k++) {
 		static struct cp_tables t;
+		int li = visits[k].li;
 
-		if ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
-		    (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
-		    (ret = verify_path(r, &t, err, errlen)) < 0)
-			return ret;
+		/* Rules change between visits, each change proven by the read-back check. */
+		if (li != cur_li &&
+		    ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
+		     (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
+		     (ret = verify_path(r, &t, err, errlen)) < 0))
+			break;
+		cur_li = li;
 		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
 			struct point *p = &r->pt[r->ai][c][li];
 
-			if ((ret = measure_point(r, li, c, err, errlen)) < 0)
-				return ret;
-			if (p->measured)
+			if ((ret = measure_point(r, li, c, visits[k].round_first, visits[k].rounds,
+						 err, errlen)) < 0)
+				break;
+			if (p->measured && visits[k].round_first + visits[k].rounds >= sc->measure.rounds)
 				run_note(r, "%s length %d chain %s: mean %.4f ms, median %.4f ms, lost %u",
 				     sc_arch_name(sc->arch), p->sfs, sc->chains[c].name,
 				     p->st.mean_us / 1000, p->st.median_us / 1000, p->st.lost);
 		}
+		if (ret < 0)
+			break;
 	}
+	r->sweep_ns[r->ai] = run_now_ns() - t0;
+	free(visits);
+	if (ret < 0)
+		return ret;
 	if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
 		return ret;
 	if (sc->fault.n > 0 && !run_stop)
@@ -281,6 +317,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 
 	memset(&r, 0, sizeof(r));
 	r.sc0 = sc;
+	/* One visit order for every architecture: round r sees the same lengths in the same order. */
+	r.sched_seed = sc->measure.seed_set ? sc->measure.seed : sched_random_seed();
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
 	r.tb.ops = backend_for(sc->backend);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* What the run loop (run.c), its report (report.c) and the fault experiment
- * (fault_exp.c) share. */
+/* What the run loop (run.c) and its report (report.c) share. The
+ * experiments (exp/) see none of it: they get callbacks. */
 #ifndef CADEIA_RUN_PRIV_H
 #define CADEIA_RUN_PRIV_H
 
@@ -39,6 +39,8 @@ struct run {
 	char started[40];
 	json_t *faults; /* fault experiment results, all architectures */
 	json_t *ndr, *latency; /* load experiment results, all architectures */
+	uint64_t sched_seed;                /* the visit order's seed (run/schedule.h) */
+	int64_t sweep_ns[SC_ARCH__COUNT];   /* wall time of each architecture's sweep */
 	/* progress */
 	int li, c, round;
 	double sum_rtt_us;
@@ -55,8 +57,5 @@ int report_write(struct run *r, const char *status, const char *reason, json_t *
 		 char *err, size_t errlen);
 /* The human-readable tables printed at the end of `run`. */
 void report_print(const struct run *r, json_t *summary);
-
-/* Each listed element fails in turn while every chain is probed. */
-int fault_exp_run(struct run *r, char *err, size_t errlen);
 
 #endif
