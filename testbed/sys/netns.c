@@ -15,6 +15,7 @@
 
 #include "sys/errmsg.h"
 #include "sys/netns.h"
+#include "sys/ownmark.h"
 
 /* Our own thread's netns: /proc/self would name the thread-group leader's. */
 #define SELF_NETNS "/proc/thread-self/ns/net"
@@ -73,6 +74,34 @@ static int run_dir_make_shared(const char *name, char *err, size_t errlen)
 	return -e;
 }
 
+/*
+ * The ownership mark of a new netns (sys/ownmark.h): its nsfs device and
+ * inode, which no other namespace has while this one lives, in a file of the
+ * run's directory. A namespace of the same name made by anyone else has
+ * another inode, and teardown leaves it alone.
+ */
+static int mark_netns(const char *name, const char *path, char *err, size_t errlen)
+{
+	char id[64];
+	struct stat st;
+	int ret;
+
+	if (!ownmark_dir())
+		return 0;
+	if (stat(path, &st) < 0) {
+		ret = -errno;
+		set_err(err, errlen, "creating netns %s: %s: %s", name, path, strerror(-ret));
+		return ret;
+	}
+	snprintf(id, sizeof(id), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	ret = ownmark_file_write("netns", name, id);
+	if (ret < 0)
+		set_err(err, errlen, "creating netns %s: recording it in %s: %s", name,
+			ownmark_dir(), strerror(-ret));
+	return ret;
+}
+
 int netns_add(const char *name, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -123,6 +152,8 @@ int netns_add(const char *name, char *err, size_t errlen)
 			name, strerror(errno));
 		abort();
 	}
+	if (ret == 0 && (ret = mark_netns(name, path, err, errlen)) < 0)
+		umount2(path, MNT_DETACH);
 
 cleanup:
 	if (self >= 0)

@@ -8,6 +8,7 @@
 #include "cadeia_stage.h"
 #include "sys/errmsg.h"
 #include "sys/nl.h"
+#include "sys/ownmark.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -365,6 +366,9 @@ static void link_from_msg(struct nlmsghdr *h, struct nl_link *l)
 		l->master = rta_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_ADDRESS] && RTA_PAYLOAD(tb[IFLA_ADDRESS]) == sizeof(l->mac))
 		memcpy(l->mac, RTA_DATA(tb[IFLA_ADDRESS]), sizeof(l->mac));
+	if (tb[IFLA_IFALIAS])
+		snprintf(l->alias, sizeof(l->alias), "%.*s", (int)RTA_PAYLOAD(tb[IFLA_IFALIAS]),
+			 (char *)RTA_DATA(tb[IFLA_IFALIAS]));
 	if (tb[IFLA_LINKINFO]) {
 		struct rtattr *li[IFLA_INFO_MAX + 1];
 
@@ -506,6 +510,34 @@ int nl_link_list(const char *netns, const char *prefix, struct nl_link **links,
 	return 0;
 }
 
+static int link_set(const char *netns, const char *ifname, const char *what,
+		    unsigned int flags, unsigned int change, unsigned short type,
+		    const void *data, size_t len, char *err, size_t errlen);
+
+/*
+ * The ownership mark on a link just created (and its veth peer): teardown
+ * removes only links that carry it. A link that cannot be marked goes again,
+ * or it would be left behind as nobody's.
+ */
+static int mark_new_link(const char *netns, const char *name, const char *peer_netns,
+			 const char *peer, const char *what, char *err, size_t errlen)
+{
+	const char *m = ownmark();
+	char how[64] = "setting its ownership alias";
+	int ret;
+
+	if (!m)
+		return 0;
+	ret = link_set(netns, name, how, 0, 0, IFLA_IFALIAS, m, strlen(m), NULL, 0);
+	if (ret == 0 && peer)
+		ret = link_set(peer_netns, peer, how, 0, 0, IFLA_IFALIAS, m, strlen(m), NULL, 0);
+	if (ret < 0) {
+		set_err(err, errlen, "%s: %s: %s", what, how, strerror(-ret));
+		nl_link_del(netns, name, NULL, 0);
+	}
+	return ret;
+}
+
 int nl_veth_add(const char *netns, const char *name, const char *peer,
 		const char *peer_netns, char *err, size_t errlen)
 {
@@ -563,6 +595,9 @@ int nl_veth_add(const char *netns, const char *name, const char *peer,
 	if (ret)
 		goto cleanup;
 	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
+	if (ret == 0)
+		ret = mark_new_link(netns, name, peer_netns ? peer_netns : netns, peer, what, err,
+				    errlen);
 
 cleanup:
 	nl_close(&s);
@@ -621,6 +656,8 @@ int nl_bridge_add(const char *netns, const char *name,
 		return ret;
 	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
 	nl_close(&s);
+	if (ret == 0)
+		ret = mark_new_link(netns, name, NULL, NULL, what, err, errlen);
 	return ret;
 }
 
@@ -723,6 +760,17 @@ int nl_link_set_mac(const char *netns, const char *ifname,
 		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
 	return link_set(netns, ifname, what, 0, 0, IFLA_ADDRESS, mac, 6,
 			err, errlen);
+}
+
+int nl_link_set_alias(const char *netns, const char *ifname, const char *alias,
+		      char *err, size_t errlen)
+{
+	char what[WHAT_LEN], nsb[96];
+
+	snprintf(what, sizeof(what), "setting the alias of %s%s", ifname ? ifname : "(null)",
+		 in_ns(netns, nsb, sizeof(nsb)));
+	return link_set(netns, ifname, what, 0, 0, IFLA_IFALIAS, alias, strlen(alias), err,
+			errlen);
 }
 
 int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen)

@@ -32,7 +32,15 @@ struct nl_link {
 	unsigned int flags;  /* IFF_* */
 	unsigned int mtu;
 	uint8_t mac[6];
+	char alias[128];     /* IFLA_IFALIAS, "" if none (the ownership mark) */
 };
+
+/*
+ * Links created by nl_veth_add and nl_bridge_add carry the process's
+ * ownership mark as alias when one is set (sys/ownmark.h): both ends of a
+ * veth. A link whose mark cannot be set is deleted again and the creation
+ * fails.
+ */
 
 /* Creates veth <name> in netns, with its peer named <peer> created directly
  * in peer_netns (NULL = same netns as <name>). Both ends start down. */
@@ -60,6 +68,9 @@ int nl_link_set_mtu(const char *netns, const char *ifname, unsigned int mtu,
 		    char *err, size_t errlen);
 int nl_link_set_mac(const char *netns, const char *ifname,
 		    const uint8_t mac[6], char *err, size_t errlen);
+/* Sets (or with "" clears) the link's alias, IFLA_IFALIAS. */
+int nl_link_set_alias(const char *netns, const char *ifname, const char *alias,
+		      char *err, size_t errlen);
 /* Deleting one end of a veth deletes both. -ENODEV if there is no link. */
 int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen);
 

@@ -49,6 +49,8 @@ int virt_daemons_ensure(int timeout_ms, bool *started, char *err, size_t errlen)
  * and removes the file. Nothing to do if the file is absent. */
 int virt_daemons_stop(char *err, size_t errlen);
 
+/* True when libvirtd answers on VIRT_SOCK (a teardown connects only then). */
+bool virt_daemon_answers(void);
 /* Opens VIRT_URI. Does not start daemons (see virt_daemons_ensure). */
 int virt_connect(virConnectPtr *conn, char *err, size_t errlen);
 void virt_disconnect(virConnectPtr conn);
