@@ -5,16 +5,17 @@
  * through it should lose traffic.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "model/arch.h"
-#include "run/run_priv.h"
+#include "exp/fault_exp.h"
 
 /* Probes every chain once; received[c] gets the replies. */
-static int probe_chains(struct run *r, unsigned probes, unsigned *received, char *err,
-			size_t errlen)
+static int probe_chains(const struct fault_exp_ctx *x, unsigned probes, unsigned *received,
+			char *err, size_t errlen)
 {
-	const struct scenario *sc = r->sc;
+	const struct scenario *sc = x->tb->sc;
 	struct probe_sample *s = calloc(probes, sizeof(*s));
 	int ret = 0;
 
@@ -25,10 +26,10 @@ static int probe_chains(struct run *r, unsigned probes, unsigned *received, char
 		struct probe_opts po = {
 			.src = sc->nodes[sc->chains[c].src].ip, .dst = sc->nodes[sc->chains[c].dest].ip,
 			.icmp_size = sc->measure.icmp_size, .rate_pps = sc->measure.rate_pps,
-			.count = probes, .grace_ms = 300, .stop = &run_stop,
+			.count = probes, .grace_ms = 300, .stop = x->stop,
 		};
 
-		ret = tb_probe(&r->tb, sc->chains[c].src, &po, s, &rep, err, errlen);
+		ret = tb_probe(x->tb, sc->chains[c].src, &po, s, &rep, err, errlen);
 		received[c] = rep.received;
 		if (ret == 0 && rep.interrupted)
 			ret = -EINTR;
@@ -49,65 +50,81 @@ static bool chain_uses(const struct scenario *sc, int c, int length, int node)
 	return false;
 }
 
-/*
- * The resilience argument, measured: each listed element loses its link
- * while every chain is probed. Only chains through it should suffer.
- */
-int fault_exp_run(struct run *r, char *err, size_t errlen)
+/* One element's outcome: per chain, replies before and during its failure. */
+static json_t *chains_json(const struct fault_exp_ctx *x, int length, int node,
+			   const unsigned *before, const unsigned *during)
 {
-	const struct scenario *sc = r->sc;
+	const struct scenario *sc = x->tb->sc;
+	const struct sc_fault *f = &sc->fault;
+	json_t *chains = json_array();
+
+	for (int c = 0; c < sc->n_chains; c++) {
+		bool uses = chain_uses(sc, c, length, node);
+		double loss = 100.0 * (f->probes - during[c]) / f->probes;
+		char line[512];
+
+		json_array_append_new(chains,
+			json_pack("{s:s, s:b, s:i, s:i, s:f, s:b}", "chain", sc->chains[c].name,
+				  "through_failed", uses, "received_before", before[c],
+				  "received_during", during[c], "loss_pct_during", loss,
+				  /* Others may lose a probe to noise, not to the fault. */
+				  "as_expected", uses ? during[c] < f->probes / 2
+						      : during[c] * 10 >= before[c] * 9));
+		if (!x->note)
+			continue;
+		snprintf(line, sizeof(line), "%s: %s down: chain %s %s, %u/%u probes answered",
+			 sc_arch_name(sc->arch), sc->nodes[node].name, sc->chains[c].name,
+			 uses ? "goes through it" : "does not use it", during[c], f->probes);
+		x->note(x->arg, line);
+	}
+	return chains;
+}
+
+/* Node's link down while every chain is probed, then up again. */
+static int fail_one(const struct fault_exp_ctx *x, int node, unsigned *before, unsigned *during,
+		    char *err, size_t errlen)
+{
+	unsigned probes = x->tb->sc->fault.probes;
+	char uerr[512];
+	int ret;
+
+	if ((ret = probe_chains(x, probes, before, err, errlen)) < 0 ||
+	    (ret = tb_node_link(x->tb, node, false, err, errlen)) < 0)
+		return ret;
+	ret = probe_chains(x, probes, during, err, errlen);
+	/* Restore even after an error: later steps need the element. */
+	if (tb_node_link(x->tb, node, true, uerr, sizeof(uerr)) < 0 && ret == 0) {
+		snprintf(err, errlen, "%s", uerr);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+int fault_exp_run(const struct fault_exp_ctx *x, json_t *faults, char *err, size_t errlen)
+{
+	const struct scenario *sc = x->tb->sc;
 	const struct sc_fault *f = &sc->fault;
 	int length = f->length >= 0 ? f->length : sc_max_length(sc);
 	int ret;
 
-	if (!r->faults)
-		r->faults = json_array();
-	if ((ret = run_set_length(r, length, err, errlen)) < 0)
+	if ((ret = x->set_length(x->arg, length, err, errlen)) < 0)
 		return ret;
-	for (int k = 0; k < f->n && !run_stop; k++) {
+	for (int k = 0; k < f->n && !*x->stop; k++) {
 		int node = f->nodes[k] == SC_FAULT_SFF ? arch_sff(sc) : f->nodes[k];
 		unsigned before[SC_MAX_CHAINS], during[SC_MAX_CHAINS];
-		json_t *chains;
-		char uerr[512];
 
 		if (node < 0) {
-			json_array_append_new(r->faults,
+			json_array_append_new(faults,
 				json_pack("{s:s, s:s, s:s}", "architecture", sc_arch_name(sc->arch),
 					  "failed", "sff", "skipped", "this architecture has no central forwarder"));
 			continue;
 		}
-		if ((ret = probe_chains(r, f->probes, before, err, errlen)) < 0)
+		if ((ret = fail_one(x, node, before, during, err, errlen)) < 0)
 			return ret;
-		if ((ret = tb_node_link(&r->tb, node, false, err, errlen)) < 0)
-			return ret;
-		ret = probe_chains(r, f->probes, during, err, errlen);
-		/* Restore even after an error: later steps need the element. */
-		if (tb_node_link(&r->tb, node, true, uerr, sizeof(uerr)) < 0 && ret == 0) {
-			snprintf(err, errlen, "%s", uerr);
-			ret = -EIO;
-		}
-		if (ret < 0)
-			return ret;
-		chains = json_array();
-		for (int c = 0; c < sc->n_chains; c++) {
-			bool uses = chain_uses(sc, c, length, node);
-			double loss = 100.0 * (f->probes - during[c]) / f->probes;
-
-			json_array_append_new(chains,
-				json_pack("{s:s, s:b, s:i, s:i, s:f, s:b}", "chain", sc->chains[c].name,
-					  "through_failed", uses, "received_before", before[c],
-					  "received_during", during[c], "loss_pct_during", loss,
-					  /* Others may lose a probe to noise, not to the fault. */
-					  "as_expected", uses ? during[c] < f->probes / 2
-							      : during[c] * 10 >= before[c] * 9));
-			run_note(r, "%s: %s down: chain %s %s, %u/%u probes answered", sc_arch_name(sc->arch),
-			     sc->nodes[node].name, sc->chains[c].name,
-			     uses ? "goes through it" : "does not use it", during[c], f->probes);
-		}
-		json_array_append_new(r->faults,
+		json_array_append_new(faults,
 			json_pack("{s:s, s:s, s:i, s:i, s:o}", "architecture", sc_arch_name(sc->arch),
 				  "failed", sc->nodes[node].name, "chain_length", length, "probes",
-				  f->probes, "chains", chains));
+				  f->probes, "chains", chains_json(x, length, node, before, during)));
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "model/arch.h"
 #include "model/control.h"
+#include "exp/fault_exp.h"
 #include "exp/load_exp.h"
 #include "traffic/probe.h"
 #include "run/run_priv.h"
@@ -240,6 +241,21 @@ static int run_load(struct run *r, char *err, size_t errlen)
 	return load_exp_run(&x, r->ndr, r->latency, err, errlen);
 }
 
+static void fault_note(void *arg, const char *line)
+{
+	run_note(arg, "%s", line);
+}
+
+static int run_fault(struct run *r, char *err, size_t errlen)
+{
+	struct fault_exp_ctx x = { .tb = &r->tb, .stop = &run_stop, .set_length = run_set_length,
+				   .note = fault_note, .arg = r };
+
+	if (!r->faults)
+		r->faults = json_array();
+	return fault_exp_run(&x, r->faults, err, errlen);
+}
+
 /* Builds one architecture's testbed and sweeps it. */
 static int run_arch(struct run *r, char *err, size_t errlen)
 {
@@ -302,7 +318,7 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 	if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
 		return ret;
 	if (sc->fault.n > 0 && !run_stop)
-		return fault_exp_run(r, err, errlen);
+		return run_fault(r, err, errlen);
 	return 0;
 }
 
