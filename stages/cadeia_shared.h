@@ -53,12 +53,25 @@ struct flow_key {
 	__be32 daddr[4];
 };
 
-/* What dec keeps for enc: the whole NSH, metadata included. */
+/*
+ * What dec keeps for enc: the whole NSH, metadata included, and the flow it
+ * belongs to. dec never writes an element in place: every save is a whole
+ * new element (bpf_map_update_elem) carrying a generation number unique to
+ * that save, at both ends of the value. The LRU hash reuses freed elements at
+ * once, so a reader (enc) takes gen first, reads what it needs, then checks
+ * gen and gen_tail again and key: any save, eviction or reuse in between
+ * changes one of them, and the frame is dropped (enc's drop_torn) instead of
+ * leaving with the length of one save and the bytes of another.
+ */
 struct nsh_state {
-	__u8 prev_hop[6]; /* outer source MAC dec saw: enc's default next hop */
-	__u8 inner;       /* NSH next protocol (NSH_NP_ETH or NSH_NP_IPV4) */
-	__u8 len;         /* bytes used in hdr[], 8..NSH_MAX_LEN */
+	__u64 gen;           /* this save's generation (nsh_state.bpf.h) */
+	struct flow_key key; /* the flow saved; enc compares it with its own */
+	__u8 prev_hop[6];    /* outer source MAC dec saw: enc's next hop */
+	__u8 inner;          /* NSH next protocol (NSH_NP_ETH, _IPV4, _IPV6) */
+	__u8 len;            /* bytes used in hdr[], 8..NSH_MAX_LEN */
 	__u8 hdr[NSH_MAX_LEN];
+	__u32 pad;
+	__u64 gen_tail;      /* == gen once the save is complete */
 };
 
 /* ---- fwd ----------------------------------------------------------------- */
@@ -123,11 +136,15 @@ struct fwd_entry {
 	X(drop_adjust)     /* bpf_xdp_adjust_head failed */
 
 #define ENC_STATS(X)                                                           \
-	X(passed)          /* no saved NSH for this flow: untouched */         \
+	X(passed)          /* the SF's own frame (source MAC = node_mac) or   \
+			      NSH already: untouched */                        \
 	X(encap)           /* NSH restored with SI-1 */                        \
 	X(drop_si_zero)    /* saved SI was 0: nothing left to decrement */     \
 	X(drop_adjust)                                                         \
-	X(drop_store)
+	X(drop_store)      /* the pushed room is not where it should be */     \
+	X(drop_no_state)   /* a forwarded frame with no saved NSH: evicted,    \
+			      or the function changed its 5-tuple */           \
+	X(drop_torn)       /* the saved NSH changed while enc read it */
 
 #define FWD_STATS(X)                                                           \
 	X(passed)          /* no NSH: untouched */                             \

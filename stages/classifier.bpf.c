@@ -53,13 +53,6 @@ static __always_inline int rule_matches(const struct cls_rule *r,
 	return 1;
 }
 
-/* Outer Ethernet + NSH written in one store; MD1 context follows. */
-struct cls_push {
-	struct ethhdr outer;
-	struct nsh_hdr nsh;
-	__be32 ctx[4];
-} __attribute__((packed));
-
 SEC("tc")
 int cls_egress(struct __sk_buff *skb)
 {
@@ -68,11 +61,12 @@ int cls_egress(struct __sk_buff *skb)
 	struct hdr_cursor nh = { .pos = data };
 	struct cls_match m = {};
 	struct cls_rule *r = NULL;
-	struct cls_push push;
 	struct ethhdr inner;
+	struct nsh_hdr *nsh;
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	__u32 verdict = CLS_passed, nshlen, room, i;
+	__u8 md, np;
 	int action = TC_ACT_UNSPEC, proto;
 
 	if (parse_ethhdr(&nh, data_end, &eth) != bpf_htons(ETH_P_IP))
@@ -104,34 +98,56 @@ int cls_egress(struct __sk_buff *skb)
 		goto out;
 
 	__builtin_memcpy(&inner, eth, sizeof(inner));
-	nshlen = r->md_type == NSH_MDTYPE_1 ? NSH_MD1_LEN : NSH_MD2_MIN_LEN;
+	md = r->md_type == NSH_MDTYPE_1 ? NSH_MDTYPE_1 : NSH_MDTYPE_2;
+	nshlen = md == NSH_MDTYPE_1 ? NSH_MD1_LEN : NSH_MD2_MIN_LEN;
+	np = r->inner == NSH_NP_ETH ? NSH_NP_ETH : NSH_NP_IPV4;
 	/* Inner Ethernet keeps the original header behind the NSH. */
-	room = nshlen + (r->inner == NSH_NP_ETH ? ETH_HLEN : 0);
-
-	__builtin_memcpy(push.outer.h_dest, r->next_hop, ETH_ALEN);
-	__builtin_memcpy(push.outer.h_source, inner.h_source, ETH_ALEN);
-	push.outer.h_proto = bpf_htons(ETH_P_NSH_);
-	push.nsh.ver_flags_ttl_len =
-		bpf_htons(nsh_w0_make(0, NSH_TTL_DEFAULT, nshlen / 4));
-	push.nsh.mdtype = nshlen == NSH_MD1_LEN ? NSH_MDTYPE_1 : NSH_MDTYPE_2;
-	push.nsh.np = r->inner == NSH_NP_ETH ? NSH_NP_ETH : NSH_NP_IPV4;
-	push.nsh.path = bpf_htonl(nsh_path_make(r->spi, r->si));
-	__builtin_memcpy(push.ctx, r->md1_ctx, sizeof(push.ctx));
-
+	room = nshlen + (np == NSH_NP_ETH ? ETH_HLEN : 0);
 	if (skb_push_room(skb, room)) {
 		verdict = CLS_drop_adjust;
 		action = TC_ACT_SHOT;
 		goto out;
 	}
-	if (bpf_skb_store_bytes(skb, 0, &push,
-				nshlen == NSH_MD1_LEN ? sizeof(push)
-						      : sizeof(push) - sizeof(push.ctx),
-				0) ||
-	    (room > nshlen &&
-	     bpf_skb_store_bytes(skb, ETH_HLEN + nshlen, &inner, sizeof(inner), 0))) {
+
+	/*
+	 * [0, ETH_HLEN + room) is rewritten whole (skb_push_room()), with
+	 * direct writes under one bounds check per layout.
+	 */
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	nsh = data + ETH_HLEN;
+	if ((void *)(nsh + 1) > data_end) {
 		verdict = CLS_drop_store;
 		action = TC_ACT_SHOT;
 		goto out;
+	}
+	__builtin_memcpy(eth->h_dest, r->next_hop, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, inner.h_source, ETH_ALEN);
+	eth->h_proto = bpf_htons(ETH_P_NSH_);
+	nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_make(0, NSH_TTL_DEFAULT, nshlen / 4));
+	nsh->mdtype = md;
+	nsh->np = np;
+	nsh->path = bpf_htonl(nsh_path_make(r->spi, r->si));
+	if (md == NSH_MDTYPE_1) {
+		__be32 *ctx = (void *)(nsh + 1);
+
+		if ((void *)(ctx + 4) > data_end) {
+			verdict = CLS_drop_store;
+			action = TC_ACT_SHOT;
+			goto out;
+		}
+		__builtin_memcpy(ctx, r->md1_ctx, sizeof(r->md1_ctx));
+	}
+	if (np == NSH_NP_ETH) {
+		struct ethhdr *ie = data + ETH_HLEN + nshlen;
+
+		if ((void *)(ie + 1) > data_end) {
+			verdict = CLS_drop_store;
+			action = TC_ACT_SHOT;
+			goto out;
+		}
+		__builtin_memcpy(ie, &inner, sizeof(inner));
 	}
 
 	if (r->ifindex) {

@@ -4,10 +4,13 @@
  * node, saves its NSH per inner flow for enc, and strips it so the function
  * sees the plain frame. Non-NSH frames pass untouched.
  *
- * The saved NSH is keyed by the inner 5-tuple. A function that rewrites the
- * 5-tuple (NAT, proxy) makes enc miss: the frame then leaves without NSH and
- * enc counts it as `passed`. Such functions must run NSH-aware (handle the
- * NSH themselves, with only fwd on their egress).
+ * The saved NSH is keyed by the inner 5-tuple and written only when it
+ * differs from what is saved (first frame of a flow, new metadata, another
+ * previous hop): a steady flow costs one lookup, no write. A function that
+ * rewrites the 5-tuple (NAT, proxy) makes enc miss; enc then drops the frame
+ * (drop_no_state) rather than let it skip the rest of the chain. Such
+ * functions must run NSH-aware (handle the NSH themselves, only fwd on
+ * their egress).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -24,22 +27,88 @@ const volatile __u8 node_mac[ETH_ALEN] = {};
 /* Verdict counters, one __u64 per DEC_STATS() entry. */
 CADEIA_STATS_MAP(dec_stats, struct dec_stats);
 
+/*
+ * Per-CPU scratch for a save (too big for the stack) and the save counter
+ * that, with the CPU number, gives a generation no save repeats.
+ */
+struct dec_scratch {
+	__u64 saves;
+	struct nsh_state sv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dec_scratch);
+} dec_scratch SEC(".maps");
+
+/*
+ * Is the NSH at nsh (nshlen bytes, inside the frame) from prev_hop what v
+ * holds already? Reading v while another CPU replaces it can only make the
+ * answer "no" or a harmless "yes" (then enc's checks catch the change).
+ */
+static __always_inline int state_same(const struct nsh_state *v,
+				      const struct flow_key *key,
+				      const __u8 *prev_hop, __u8 np,
+				      const __u8 *nsh, __u32 nshlen,
+				      void *data_end)
+{
+	__u32 i;
+
+	if (v->len != nshlen || v->inner != np || !flow_key_equal(&v->key, key) ||
+	    !mac_equal(v->prev_hop, prev_hop))
+		return 0;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
+		const __u8 *p = nsh + i * 4;
+
+		if (i * 4 >= nshlen)
+			break;
+		if ((void *)(p + 4) > data_end)
+			return 0;
+		if (*(const __u32 *)p != *(const __u32 *)&v->hdr[(i * 4) & 0xff])
+			return 0;
+	}
+	return 1;
+}
+
+/* Copies the NSH out of the frame into sv with direct, bounds-checked reads. */
+static __always_inline int state_fill(struct nsh_state *sv, const __u8 *nsh,
+				      __u32 nshlen, void *data_end)
+{
+	__u32 i;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
+		const __u8 *p = nsh + i * 4;
+
+		if (i * 4 >= nshlen)
+			break;
+		if ((void *)(p + 4) > data_end)
+			return -1;
+		*(__u32 *)&sv->hdr[(i * 4) & 0xff] = *(const __u32 *)p;
+	}
+	return 0;
+}
+
 SEC("xdp")
 int dec_xdp(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct hdr_cursor nh = { .pos = data };
-	struct {
-		struct nsh_state st;
-		__u8 slack[4];
-	} sv;
+	struct dec_scratch *sc;
+	struct nsh_state *v;
+	__u32 zero = 0;
 	struct flow_key key;
-	struct ethhdr *eth;
+	__u8 prev_hop[ETH_ALEN];
+	struct ethhdr *eth, *ieth;
 	struct nsh_hdr *nsh;
-	__u32 verdict, nshlen = 0, strip, copy;
+	__u32 verdict, nshlen = 0, strip;
 	int action = XDP_DROP, proto;
 	__u16 w0;
+	__u8 np;
 
 	if (parse_ethhdr(&nh, data_end, &eth) != bpf_htons(ETH_P_NSH_)) {
 		verdict = DEC_passed;
@@ -82,64 +151,78 @@ int dec_xdp(struct xdp_md *ctx)
 		verdict = DEC_drop_si_zero;
 		goto out;
 	}
-	if (!nsh_np_valid(nsh->np)) {
+	np = nsh->np;
+	if (!nsh_np_valid(np)) {
 		verdict = DEC_drop_bad_next_proto;
 		goto out;
 	}
-	sv.st.inner = nsh->np;
+	__builtin_memcpy(prev_hop, eth->h_source, ETH_ALEN);
+
+	/* The inner flow, read in place before anything moves. */
+	nshlen &= 0xff; /* nsh_check: 8..252 */
+	nh.pos = (void *)nsh + nshlen;
 	strip = nshlen;
-	if (sv.st.inner == NSH_NP_ETH) {
+	if (np == NSH_NP_ETH) {
+		proto = parse_ethhdr(&nh, data_end, &ieth);
 		strip += ETH_HLEN;
-		/* bpf_xdp_adjust_head() keeps at least an Ethernet header. */
-		if (data + ETH_HLEN + strip > data_end) {
-			verdict = DEC_drop_no_flow;
+	} else {
+		proto = np == NSH_NP_IPV4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
+	}
+	if (proto < 0 || flow_key_build(&nh, data_end, proto, &key)) {
+		verdict = DEC_drop_no_flow;
+		goto out;
+	}
+	/* bpf_xdp_adjust_head() keeps at least an Ethernet header. */
+	if (data + ETH_HLEN + strip > data_end) {
+		verdict = DEC_drop_no_flow;
+		goto out;
+	}
+
+	v = bpf_map_lookup_elem(&nsh_state, &key);
+	if (!v || !state_same(v, &key, prev_hop, np, (void *)nsh, nshlen, data_end)) {
+		sc = bpf_map_lookup_elem(&dec_scratch, &zero);
+		if (!sc) {
+			verdict = DEC_drop_state;
 			goto out;
 		}
-	}
-	__builtin_memcpy(sv.st.prev_hop, eth->h_source, ETH_ALEN);
-	sv.st.len = nshlen;
-	/*
-	 * Equal to nshlen (a multiple of 4, 8..252), but in a form whose
-	 * bounds the verifier sees as 4..256 whatever register clang uses;
-	 * hence the slack behind st.
-	 */
-	copy = ((nshlen - 4) & 0xfc) + 4;
-	if (bpf_xdp_load_bytes(ctx, ETH_HLEN, sv.st.hdr, copy)) {
-		verdict = DEC_drop_state;
-		goto out;
+		if (state_fill(&sc->sv, (void *)nsh, nshlen, data_end)) {
+			verdict = DEC_drop_truncated;
+			goto out;
+		}
+		sc->sv.key = key;
+		__builtin_memcpy(sc->sv.prev_hop, prev_hop, ETH_ALEN);
+		sc->sv.inner = np;
+		sc->sv.len = nshlen;
+		sc->sv.pad = 0;
+		sc->saves++;
+		sc->sv.gen = sc->saves << 12 | (bpf_get_smp_processor_id() & 0xfff);
+		sc->sv.gen_tail = sc->sv.gen;
+		if (bpf_map_update_elem(&nsh_state, &key, &sc->sv, BPF_ANY)) {
+			verdict = DEC_drop_state;
+			goto out;
+		}
 	}
 
 	if (bpf_xdp_adjust_head(ctx, strip)) {
 		verdict = DEC_drop_adjust;
 		goto out;
 	}
-	data_end = (void *)(long)ctx->data_end;
-	data = (void *)(long)ctx->data;
-	nh.pos = data;
-	eth = data;
-	if ((void *)(eth + 1) > data_end) {
-		verdict = DEC_drop_adjust;
-		goto out;
-	}
-	if (sv.st.inner != NSH_NP_ETH) {
+	if (np != NSH_NP_ETH) {
+		data_end = (void *)(long)ctx->data_end;
+		eth = (void *)(long)ctx->data;
+		if ((void *)(eth + 1) > data_end) {
+			verdict = DEC_drop_adjust;
+			goto out;
+		}
 		/*
 		 * Rebuild an Ethernet header not addressed to us, so the
 		 * function gets PACKET_OTHERHOST exactly as with inner
-		 * Ethernet, and a reflected frame goes back to the previous hop.
+		 * Ethernet. Its source is not ours either: enc takes a frame
+		 * with this node's source MAC for the node's own traffic.
 		 */
-		__builtin_memcpy(eth->h_dest, sv.st.prev_hop, ETH_ALEN);
-		mac_copy(eth->h_source, node_mac);
-		eth->h_proto = sv.st.inner == NSH_NP_IPV4 ? bpf_htons(ETH_P_IP)
-						       : bpf_htons(ETH_P_IPV6);
-	}
-	proto = parse_ethhdr(&nh, data_end, &eth);
-	if (proto < 0 || flow_key_build(&nh, data_end, proto, &key)) {
-		verdict = DEC_drop_no_flow;
-		goto out;
-	}
-	if (bpf_map_update_elem(&nsh_state, &key, &sv.st, BPF_ANY)) {
-		verdict = DEC_drop_state;
-		goto out;
+		__builtin_memcpy(eth->h_dest, prev_hop, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, prev_hop, ETH_ALEN);
+		eth->h_proto = proto;
 	}
 	verdict = DEC_decap;
 	action = XDP_PASS;

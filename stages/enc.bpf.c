@@ -4,6 +4,16 @@
  * saved leaves with that NSH again, SI-1, addressed to the previous hop.
  * TTL is left alone: fwd, the SFF, decrements it. The state stays, since a
  * function may emit several frames per input.
+ *
+ * Fail closed. Every frame leaving the SF without NSH is either one the
+ * node itself originates or one the function forwards. The node's own
+ * frames (ARP, its own IP traffic, management) carry its own MAC as
+ * source; forwarded frames never do: with inner Ethernet they keep the
+ * original sender's, with inner IP dec gives them the previous hop's. So:
+ * saved state -> encapsulate; no state and our source MAC -> our own, pass
+ * untouched; no state and another source MAC -> a forwarded frame whose
+ * state is gone (evicted, or a function that changed the 5-tuple):
+ * drop_no_state, since leaving plain it would skip the rest of its chain.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -21,65 +31,110 @@ const volatile __u8 node_mac[ETH_ALEN] = {};
 /* Verdict counters, one __u64 per ENC_STATS() entry. */
 CADEIA_STATS_MAP(enc_stats, struct enc_stats);
 
+/*
+ * Pushes the saved NSH of v onto the frame: outer Ethernet to the previous
+ * hop, the NSH with SI-1. The bytes are read from v between two reads of
+ * its generation; a save, eviction or reuse in between shows as a changed
+ * gen or gen_tail (or another key), and the frame is dropped, so no frame
+ * ever leaves with parts of two saves. ENC__MAX: v is another flow's now.
+ */
+static __always_inline __u32 enc_push(struct __sk_buff *skb,
+				      const struct nsh_state *v,
+				      const struct flow_key *key,
+				      const struct ethhdr *orig)
+{
+	__u8 prev_hop[ETH_ALEN];
+	__u32 len, room, path, i;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	__u64 gen;
+	__u8 inner;
+
+	gen = v->gen;
+	nsh_state_barrier();
+	/* Reused for another flow since the lookup: ours is gone. */
+	if (!flow_key_equal(&v->key, key))
+		return ENC__MAX;
+	len = v->len;
+	inner = v->inner;
+	__builtin_memcpy(prev_hop, v->prev_hop, ETH_ALEN);
+	__builtin_memcpy(&path, &v->hdr[4], sizeof(path));
+	if (len < NSH_BASE_LEN || len > NSH_MAX_LEN || (len & 3))
+		return ENC_drop_torn;
+	path = bpf_ntohl(path);
+	if (nsh_path_si(path) == 0)
+		return ENC_drop_si_zero;
+
+	/*
+	 * Inner Ethernet: the frame's header goes behind the NSH. Inner IP:
+	 * the outer header replaces it. skb_push_room() leaves [0, ETH_HLEN
+	 * + room) to be rewritten whole; one check of the new bounds covers
+	 * the fixed part, the NSH words and the inner header check their own.
+	 */
+	room = len + (inner == NSH_NP_ETH ? ETH_HLEN : 0);
+	if (skb_push_room(skb, room))
+		return ENC_drop_adjust;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	if (data + ETH_HLEN + NSH_BASE_LEN > data_end)
+		return ENC_drop_store;
+	__builtin_memcpy(eth->h_dest, prev_hop, ETH_ALEN);
+	mac_copy(eth->h_source, node_mac);
+	eth->h_proto = bpf_htons(ETH_P_NSH_);
+#pragma clang loop unroll(disable)
+	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
+		__u8 *p = data + ETH_HLEN + i * 4;
+
+		if (i * 4 >= len)
+			break;
+		if ((void *)(p + 4) > data_end)
+			return ENC_drop_store;
+		*(__u32 *)p = *(const __u32 *)&v->hdr[(i * 4) & 0xff];
+	}
+	if (inner == NSH_NP_ETH) {
+		struct ethhdr *ie = data + ETH_HLEN + (len & 0xff);
+
+		if ((void *)(ie + 1) > data_end)
+			return ENC_drop_store;
+		__builtin_memcpy(ie, orig, ETH_HLEN);
+	}
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + ETH_HLEN + NSH_BASE_LEN > data_end)
+		return ENC_drop_store;
+	((struct nsh_hdr *)(data + ETH_HLEN))->path = bpf_htonl(path - 1);
+
+	nsh_state_barrier();
+	if (v->gen != gen || v->gen_tail != gen)
+		return ENC_drop_torn;
+	return ENC_encap;
+}
+
 SEC("tc")
 int enc_egress(struct __sk_buff *skb)
 {
 	void *data_end = (void *)(long)skb->data_end;
 	void *data = (void *)(long)skb->data;
 	struct hdr_cursor nh = { .pos = data };
-	struct ethhdr outer, inner;
-	struct nsh_state *st;
+	struct nsh_state *v = NULL;
+	struct ethhdr *eth, orig;
 	struct flow_key key;
-	struct ethhdr *eth;
-	__u32 verdict = ENC_passed, len, room, path;
-	int proto;
+	__u32 verdict = ENC_passed;
+	int proto, own;
 
 	proto = parse_ethhdr(&nh, data_end, &eth);
-	/* NSH already (an NSH-aware function): fwd's business. */
+	/* Runts are not frames dec made; NSH already (an NSH-aware
+	 * function) is fwd's business. */
 	if (proto < 0 || proto == bpf_htons(ETH_P_NSH_))
 		goto out;
-	__builtin_memcpy(&inner, eth, sizeof(inner));
-	if (flow_key_build(&nh, data_end, proto, &key))
-		goto out;
-	st = bpf_map_lookup_elem(&nsh_state, &key);
-	if (!st)
-		goto out;
-
-	len = st->len;
-	if (len < NSH_BASE_LEN || len > NSH_MAX_LEN || (len & 3)) {
-		verdict = ENC_drop_store;
-		goto out;
-	}
-	__builtin_memcpy(&path, &st->hdr[4], sizeof(path));
-	path = bpf_ntohl(path);
-	if (nsh_path_si(path) == 0) {
-		verdict = ENC_drop_si_zero;
-		goto out;
-	}
-	path = bpf_htonl(path - 1);
-
-	__builtin_memcpy(outer.h_dest, st->prev_hop, ETH_ALEN);
-	mac_copy(outer.h_source, node_mac);
-	outer.h_proto = bpf_htons(ETH_P_NSH_);
-	/*
-	 * Inner Ethernet: the frame's header becomes the inner one behind the
-	 * NSH. Inner IP: it is replaced by the outer one.
-	 */
-	room = len + (st->inner == NSH_NP_ETH ? ETH_HLEN : 0);
-
-	if (skb_push_room(skb, room)) {
-		verdict = ENC_drop_adjust;
-		goto out;
-	}
-	if (bpf_skb_store_bytes(skb, 0, &outer, sizeof(outer), 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, st->hdr, len, 0) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN + 4, &path, sizeof(path), 0) ||
-	    (room > len &&
-	     bpf_skb_store_bytes(skb, ETH_HLEN + len, &inner, sizeof(inner), 0))) {
-		verdict = ENC_drop_store;
-		goto out;
-	}
-	verdict = ENC_encap;
+	own = mac_equal(eth->h_source, node_mac);
+	__builtin_memcpy(&orig, eth, sizeof(orig));
+	if (!flow_key_build(&nh, data_end, proto, &key))
+		v = bpf_map_lookup_elem(&nsh_state, &key);
+	verdict = v ? enc_push(skb, v, &key, &orig) : ENC__MAX;
+	if (verdict == ENC__MAX)
+		verdict = own ? ENC_passed : ENC_drop_no_state;
 out:
 	STATS_COUNT(enc_stats, verdict, struct enc_stats);
 	/* Continue to fwd (prio 3) either way; drops leave here. */

@@ -313,7 +313,7 @@ static void test_dec_fixtures(void)
 	do {                                                                 \
 		fx_nsh(&fx[n], nm, sp, 0, XDP_PASS, DEC_decap);            \
 		fx[n].expect = EXP_FRAME;                                    \
-		mk_l3_frame(&fx[n].want, (sp).inner, MAC_PREV, MAC_SF);      \
+		mk_l3_frame(&fx[n].want, (sp).inner, MAC_PREV, MAC_PREV);    \
 		n++;                                                         \
 	} while (0)
 
@@ -404,6 +404,29 @@ static void test_dec_fixtures(void)
 		run_fixture(&st_dec, &fx[i]);
 }
 
+/* The flow key dec builds for inner frame `inner` (IPv4 or non-IP only). */
+static struct flow_key key_of(int inner)
+{
+	struct flow_key k = { 0 };
+	struct frame f;
+	size_t l3 = 14;
+
+	mk_inner(&f, inner);
+	if (f.b[12] == 0x08 && f.b[13] == 0x00) {
+		k.family = 4;
+		k.proto = f.b[l3 + 9];
+		memcpy(&k.saddr[0], f.b + l3 + 12, 4);
+		memcpy(&k.daddr[0], f.b + l3 + 16, 4);
+		if (k.proto == 6 || k.proto == 17) {
+			memcpy(&k.sport, f.b + l3 + 20, 2);
+			memcpy(&k.dport, f.b + l3 + 22, 2);
+		} else if (k.proto == 1) {
+			memcpy(&k.sport, f.b + l3 + 24, 2);
+		}
+	}
+	return k;
+}
+
 /* A state entry as dec would have saved it for inner frame `inner`. */
 static int put_state(int inner, const struct nsh_spec *s)
 {
@@ -418,6 +441,8 @@ static int put_state(int inner, const struct nsh_spec *s)
 	v.inner = s->np;
 	v.len = (uint8_t)nsh_spec_len(s);
 	memcpy(v.hdr, nshf.b + 14, v.len);
+	v.gen = v.gen_tail = 0x5a5a;
+	v.key = key_of(inner);
 	if (f.b[12] == 0x08 && f.b[13] == 0x00) {
 		k.family = 4;
 		k.proto = f.b[l3 + 9];
@@ -479,14 +504,28 @@ static void test_enc_fixtures(void)
 	ENCAP("MD2 with TLVs, inner IPv4, UDP", IN_UDP2, s);
 	CHECK(!err, "enc: nsh_state entries written");
 
+	/* Fail closed: a forwarded frame (not our source MAC) without state. */
 	memset(&fx[n], 0, sizeof(fx[n]));
-	fx[n].name = "another ICMP id (no state) passes";
+	fx[n].name = "a forwarded frame of another ICMP id (no state) is dropped";
 	mk_inner(&fx[n].in, IN_ICMP2);
+	fx[n].retval = TC_ACT_SHOT, fx[n].verdict = ENC_drop_no_state, fx[n].expect = EXP_DROP;
+	n++;
+	memset(&fx[n], 0, sizeof(fx[n]));
+	fx[n].name = "a forwarded ARP (no state for non-IP) is dropped";
+	mk_inner(&fx[n].in, IN_ARP);
+	fx[n].retval = TC_ACT_SHOT, fx[n].verdict = ENC_drop_no_state, fx[n].expect = EXP_DROP;
+	n++;
+	/* The node's own frames (its source MAC) pass untouched. */
+	memset(&fx[n], 0, sizeof(fx[n]));
+	fx[n].name = "the SF's own ICMP (its source MAC, no state) passes";
+	mk_inner(&fx[n].in, IN_ICMP2);
+	memcpy(fx[n].in.b + 6, MAC_SF, 6);
 	fx[n].retval = TC_ACT_UNSPEC, fx[n].verdict = ENC_passed, fx[n].expect = EXP_SAME;
 	n++;
 	memset(&fx[n], 0, sizeof(fx[n]));
-	fx[n].name = "ARP (no state for non-IP) passes";
+	fx[n].name = "the SF's own ARP passes";
 	mk_inner(&fx[n].in, IN_ARP);
+	memcpy(fx[n].in.b + 6, MAC_SF, 6);
 	fx[n].retval = TC_ACT_UNSPEC, fx[n].verdict = ENC_passed, fx[n].expect = EXP_SAME;
 	n++;
 	memset(&fx[n], 0, sizeof(fx[n]));
@@ -510,6 +549,90 @@ static void test_enc_fixtures(void)
 	CHECK(!err, "enc: SI 0 state written");
 	run_fixture(&st_enc, &fx[0]);
 #undef ENCAP
+}
+
+/* ---- saved state: written on change only, read whole or not at all ---------- */
+
+static int run_ok(struct stage *s, const uint8_t *in, size_t inlen,
+		  uint8_t *out, size_t *outlen, int want_verdict);
+
+static int state_get(int inner, struct nsh_state *v)
+{
+	struct flow_key k = key_of(inner);
+
+	return bpf_map_lookup_elem(bpf_map__fd(dec->maps.nsh_state), &k, v) ? -errno : 0;
+}
+
+static int state_set(int inner, const struct nsh_state *v)
+{
+	struct flow_key k = key_of(inner);
+
+	return bpf_map_update_elem(bpf_map__fd(dec->maps.nsh_state), &k, v, BPF_ANY) ? -errno : 0;
+}
+
+static void test_state(void)
+{
+	/* One 4-byte TLV each; same class and type, other data. */
+	static const uint8_t TLV_A[] = { 0x01, 0x02, 0x03, 0x04, 0xaa, 0xbb, 0xcc, 0xdd };
+	static const uint8_t TLV_B[] = { 0x01, 0x02, 0x03, 0x04, 0x11, 0x22, 0x33, 0x44 };
+	uint8_t ia[FRAME_MAX], ib[FRAME_MAX], o[FRAME_MAX];
+	size_t ialen, iblen, olen;
+	struct flow_key k = key_of(IN_UDP);
+	struct nsh_state v1, v2;
+	struct nsh_spec sa, sb, e;
+	struct frame a, b, want;
+	int ok, retval, verdict;
+
+	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &k);
+	sa = spec(NSH_MDTYPE_2, NSH_NP_ETH, IN_UDP);
+	sa.tlv = TLV_A, sa.tlv_len = sizeof(TLV_A);
+	sb = sa;
+	sb.tlv = TLV_B;
+	mk_nsh(&a, &sa);
+	mk_nsh(&b, &sb);
+
+	ok = !run_ok(&st_dec, a.b, a.len, ia, &ialen, DEC_decap) && !state_get(IN_UDP, &v1);
+	CHECK(ok && v1.gen == v1.gen_tail && v1.len == 16 && !memcmp(v1.hdr, a.b + 14, 16) &&
+		      !memcmp(&v1.key, &k, sizeof(k)),
+	      "state: a flow's first frame saves its NSH and key, generation at both ends");
+	ok = !run_ok(&st_dec, a.b, a.len, ia, &ialen, DEC_decap) && !state_get(IN_UDP, &v2);
+	CHECK(ok && v2.gen == v1.gen,
+	      "state: the same NSH again is not written (generation %llx kept)",
+	      (unsigned long long)v1.gen);
+	ok = !run_ok(&st_dec, b.b, b.len, ib, &iblen, DEC_decap) && !state_get(IN_UDP, &v2);
+	CHECK(ok && v2.gen != v1.gen && v2.gen == v2.gen_tail && !memcmp(v2.hdr, b.b + 14, 16),
+	      "state: new MD2 metadata on the flow is saved under a new generation");
+
+	/*
+	 * MD2 under reordering: A then B decapsulated, both inside the
+	 * function; A leaves first and carries B's metadata. The metadata is
+	 * per flow, the last save wins (docs/architecture.md).
+	 */
+	e = sb;
+	e.si--, e.dst = sb.src, e.src = MAC_SF;
+	mk_nsh(&want, &e);
+	ok = !run_ok(&st_enc, ia, ialen, o, &olen, ENC_encap);
+	CHECK(ok && frame_eq(o, olen, &want),
+	      "state: MD2 under reordering: frame A leaves with B's metadata (last save wins)");
+
+	/* A save read while rewritten: generations disagree. */
+	v1 = v2;
+	v1.gen_tail ^= 1;
+	ok = !state_set(IN_UDP, &v1) &&
+	     !stage_run(&st_enc, ia, ialen, o, &olen, &retval, &verdict);
+	CHECK(ok && retval == TC_ACT_SHOT && verdict == ENC_drop_torn,
+	      "state: generations that disagree drop the frame (drop_torn), never a mixed NSH");
+
+	/* An element the LRU reused for another flow after enc's lookup. */
+	v1 = v2;
+	v1.key.dport ^= 1;
+	ok = !state_set(IN_UDP, &v1) && !run_ok(&st_enc, ia, ialen, o, &olen, ENC_drop_no_state);
+	CHECK(ok, "state: an element holding another flow's key is no state: drop_no_state");
+	memcpy(ia + 6, MAC_SF, 6);
+	ok = !run_ok(&st_enc, ia, ialen, o, &olen, ENC_passed) && olen == ialen &&
+	     !memcmp(o, ia, olen);
+	CHECK(ok, "state: ... while the SF's own frame of that flow passes untouched");
+	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &k);
 }
 
 static void test_fwd_fixtures(void)
@@ -865,8 +988,10 @@ static void test_round_trips(void)
 			memcpy(a, MAC_SF, 6);
 		ok = ok && !run_ok(&st_dec, a, alen, b, &blen, DEC_decap);
 		if (inner == IN_UDP) {
-			/* Inner IPv4: dec writes {previous hop, this SF}. */
-			mk_l3_frame(&want, inner, MAC_A, MAC_SF);
+			/* Inner IPv4: dec writes {previous hop, previous hop}:
+			 * never this SF's own MAC, which enc keeps for the
+			 * node's own frames. */
+			mk_l3_frame(&want, inner, MAC_A, MAC_A);
 		} else {
 			want = orig;
 		}
@@ -1251,9 +1376,9 @@ static void test_fuzz(void)
 
 int main(void)
 {
-	/* 2 loads, fixtures (cls 9, dec 39, enc 10, fwd 36, kwire 5 + 7 + 4),
-	 * 8 round trips, 5 tshark, 7 stages x 2 fuzz checks. */
-	tap_plan(2 + 9 + 39 + 10 + 36 + 16 + 8 + 5 + 14);
+	/* 2 loads, fixtures (cls 9, dec 39, enc 12, fwd 36, kwire 5 + 7 + 4),
+	 * 7 state, 8 round trips, 5 tshark, 7 stages x 2 fuzz checks. */
+	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 7 + 8 + 5 + 14);
 	/* Not root is a failure, not a skip: a skipped test would pass. */
 	if (geteuid() != 0) {
 		CHECK(0, "test_stages needs root for BPF_PROG_TEST_RUN");
@@ -1267,6 +1392,7 @@ int main(void)
 	test_cls_fixtures();
 	test_dec_fixtures();
 	test_enc_fixtures();
+	test_state();
 	test_fwd_fixtures();
 	test_kwire_fixtures();
 
