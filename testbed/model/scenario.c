@@ -216,6 +216,34 @@ static int check_ifname(struct ctx *c, const char *path, const char *s)
 	return 0;
 }
 
+/* nodes[i].name: a name that makes valid, unique host interface names. */
+static int check_node_name(struct ctx *c, const char *path, const struct scenario *sc, size_t i,
+			   const char *name)
+{
+	char sub[96];
+
+	snprintf(sub, sizeof(sub), "%s.name", path);
+	if (!valid_name(name) || name[0] == '_')
+		return fail(c, sub, "'%s' must be letters, digits and '_', not starting with '_' (reserved for generated nodes)", name);
+	/* Host-side link is "<prefix>-<name>": it must fit IFNAMSIZ. */
+	if (SC_RUN_PREFIX_LEN + 1 + strlen(name) > SC_IFNAME_MAX)
+		return fail(c, sub,
+			    "'%s' makes the host interface name 'cbXXXX-%s' %zu bytes long, over the kernel's limit of %d",
+			    name, name, SC_RUN_PREFIX_LEN + 1 + strlen(name), SC_IFNAME_MAX);
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(sc->nodes[j].name, name) == 0) {
+			char first[64];
+			int line, col;
+
+			snprintf(first, sizeof(first), "nodes[%zu].name", j);
+			jpos_lookup(&c->pos, first, &line, &col);
+			return fail(c, sub, "duplicate node name '%s' (first defined at line %d)",
+				    name, line);
+		}
+	}
+	return 0;
+}
+
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
@@ -245,25 +273,8 @@ static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const s
 		    (ret = get_string(c, o, path, "function", &fn, false)) ||
 		    (ret = get_string(c, o, path, "ifname", &ifname, false)))
 			return ret;
-		snprintf(sub, sizeof(sub), "%s.name", path);
-		if (!valid_name(name) || name[0] == '_')
-			return fail(c, sub, "'%s' must be letters, digits and '_', not starting with '_' (reserved for generated nodes)", name);
-		/* Host-side link is "<prefix>-<name>": it must fit IFNAMSIZ. */
-		if (SC_RUN_PREFIX_LEN + 1 + strlen(name) > SC_IFNAME_MAX)
-			return fail(c, sub,
-				    "'%s' makes the host interface name 'cbXXXX-%s' %zu bytes long, over the kernel's limit of %d",
-				    name, name, SC_RUN_PREFIX_LEN + 1 + strlen(name), SC_IFNAME_MAX);
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(sc->nodes[j].name, name) == 0) {
-				char first[64];
-				int line, col;
-
-				snprintf(first, sizeof(first), "nodes[%zu].name", j);
-				jpos_lookup(&c->pos, first, &line, &col);
-				return fail(c, sub, "duplicate node name '%s' (first defined at line %d)",
-					    name, line);
-			}
-		}
+		if ((ret = check_node_name(c, path, sc, i, name)))
+			return ret;
 		snprintf(n->name, sizeof(n->name), "%s", name);
 		snprintf(sub, sizeof(sub), "%s.role", path);
 		if (strcmp(role, "src") == 0)
@@ -396,6 +407,67 @@ static int parse_match(struct ctx *c, json_t *o, const char *path, struct sc_cha
 	return 0;
 }
 
+static int parse_inner(struct ctx *c, const char *path, const char *inner, struct sc_chain *ch)
+{
+	char sub[96];
+
+	snprintf(sub, sizeof(sub), "%s.inner", path);
+	if (strcmp(inner, "ethernet") == 0)
+		ch->inner = NSH_NP_ETH;
+	else if (strcmp(inner, "ipv4") == 0)
+		ch->inner = NSH_NP_IPV4;
+	else
+		return fail(c, sub, "unknown inner protocol '%s' (expected ethernet or ipv4)", inner);
+	return 0;
+}
+
+/* chains[i].sfs: SF names, each taking one SI and one TTL step. */
+static int parse_chain_sfs(struct ctx *c, json_t *o, const char *path, struct scenario *sc,
+			   struct sc_chain *ch)
+{
+	json_t *sfs, *e;
+	char sub[128];
+	size_t k;
+
+	sfs = json_object_get(o, "sfs");
+	snprintf(sub, sizeof(sub), "%s.sfs", path);
+	if (!sfs)
+		return fail(c, path, "missing required key 'sfs'");
+	if (!json_is_array(sfs))
+		return fail(c, sub, "must be an array of SF names");
+	/* Each SF takes one SI and one TTL step; SI 0 and TTL 0 drop. */
+	if (json_array_size(sfs) > (size_t)ch->si - 1 || json_array_size(sfs) > SC_MAX_CHAIN_LEN) {
+		size_t max = (size_t)ch->si - 1 < SC_MAX_CHAIN_LEN ? (size_t)ch->si - 1
+								 : SC_MAX_CHAIN_LEN;
+		return fail(c, sub,
+			    "%zu SFs, but starting SI %u allows at most %zu (SI must stay above 0 and TTL %d above 1)",
+			    json_array_size(sfs), ch->si, max, NSH_TTL_DEFAULT);
+	}
+	json_array_foreach(sfs, k, e) {
+		char esub[160];
+		int idx;
+
+		snprintf(esub, sizeof(esub), "%s.sfs[%zu]", path, k);
+		if (!json_is_string(e))
+			return fail(c, esub, "must be an SF name");
+		idx = sc_node_index(sc, json_string_value(e));
+		if (idx < 0)
+			return fail(c, esub, "unknown SF '%s'", json_string_value(e));
+		if (sc->nodes[idx].role != SC_ROLE_SF)
+			return fail(c, esub, "node '%s' has role '%s', not 'sf'",
+				    json_string_value(e), sc_role_name(sc->nodes[idx].role));
+		/* fwd would send the frame to its own MAC: the bridge never
+		 * hairpins it back, so the chain would black-hole there. */
+		if (k > 0 && ch->sfs[k - 1] == idx)
+			return fail(c, esub,
+				    "forwarding loop: '%s' follows itself, its fwd stage would send the frame to its own MAC",
+				    json_string_value(e));
+		ch->sfs[k] = idx;
+	}
+	ch->n_sfs = json_array_size(sfs);
+	return 0;
+}
+
 static int parse_chains(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "spi", "si", "sfs", "src", "dest",
@@ -415,9 +487,7 @@ static int parse_chains(struct ctx *c, json_t *root, struct scenario *sc)
 		struct sc_chain *ch = &sc->chains[i];
 		const char *name = NULL, *inner = NULL;
 		char path[64], sub[128];
-		json_t *sfs, *e;
 		long long v;
-		size_t k;
 
 		snprintf(path, sizeof(path), "chains[%zu]", i);
 		if ((ret = want_object(c, o, path)) || (ret = check_keys(c, o, path, keys)))
@@ -447,56 +517,15 @@ static int parse_chains(struct ctx *c, json_t *root, struct scenario *sc)
 		ch->inner = NSH_NP_ETH;
 		if ((ret = get_string(c, o, path, "inner", &inner, false)))
 			return ret;
-		if (inner) {
-			snprintf(sub, sizeof(sub), "%s.inner", path);
-			if (strcmp(inner, "ethernet") == 0)
-				ch->inner = NSH_NP_ETH;
-			else if (strcmp(inner, "ipv4") == 0)
-				ch->inner = NSH_NP_IPV4;
-			else
-				return fail(c, sub, "unknown inner protocol '%s' (expected ethernet or ipv4)", inner);
-		}
+		if (inner && (ret = parse_inner(c, path, inner, ch)))
+			return ret;
 		if ((ret = chain_endpoint(c, o, path, "src", sc, SC_ROLE_SRC, &ch->src)) ||
 		    (ret = chain_endpoint(c, o, path, "dest", sc, SC_ROLE_DEST, &ch->dest)) ||
 		    (ret = parse_match(c, o, path, ch)))
 			return ret;
 
-		sfs = json_object_get(o, "sfs");
-		snprintf(sub, sizeof(sub), "%s.sfs", path);
-		if (!sfs)
-			return fail(c, path, "missing required key 'sfs'");
-		if (!json_is_array(sfs))
-			return fail(c, sub, "must be an array of SF names");
-		/* Each SF takes one SI and one TTL step; SI 0 and TTL 0 drop. */
-		if (json_array_size(sfs) > (size_t)ch->si - 1 || json_array_size(sfs) > SC_MAX_CHAIN_LEN) {
-			size_t max = (size_t)ch->si - 1 < SC_MAX_CHAIN_LEN ? (size_t)ch->si - 1
-									 : SC_MAX_CHAIN_LEN;
-			return fail(c, sub,
-				    "%zu SFs, but starting SI %u allows at most %zu (SI must stay above 0 and TTL %d above 1)",
-				    json_array_size(sfs), ch->si, max, NSH_TTL_DEFAULT);
-		}
-		json_array_foreach(sfs, k, e) {
-			char esub[160];
-			int idx;
-
-			snprintf(esub, sizeof(esub), "%s.sfs[%zu]", path, k);
-			if (!json_is_string(e))
-				return fail(c, esub, "must be an SF name");
-			idx = sc_node_index(sc, json_string_value(e));
-			if (idx < 0)
-				return fail(c, esub, "unknown SF '%s'", json_string_value(e));
-			if (sc->nodes[idx].role != SC_ROLE_SF)
-				return fail(c, esub, "node '%s' has role '%s', not 'sf'",
-					    json_string_value(e), sc_role_name(sc->nodes[idx].role));
-			/* fwd would send the frame to its own MAC: the bridge never
-			 * hairpins it back, so the chain would black-hole there. */
-			if (k > 0 && sc->chains[i].sfs[k - 1] == idx)
-				return fail(c, esub,
-					    "forwarding loop: '%s' follows itself, its fwd stage would send the frame to its own MAC",
-					    json_string_value(e));
-			ch->sfs[k] = idx;
-		}
-		ch->n_sfs = json_array_size(sfs);
+		if ((ret = parse_chain_sfs(c, o, path, sc, ch)))
+			return ret;
 		for (size_t j = 0; j < i; j++) {
 			if (sc->chains[j].spi == ch->spi) {
 				snprintf(sub, sizeof(sub), "%s.spi", path);
@@ -706,24 +735,10 @@ static int int_list(struct ctx *c, json_t *o, const char *path, const char *key,
 	return 0;
 }
 
-static int parse_load(struct ctx *c, json_t *root, struct scenario *sc)
+/* Both ends of the sweep, RFC 2544's smallest and a 1500-byte IP packet,
+ * CSIT's background loads. */
+static void load_defaults(struct sc_load *l, int maxlen)
 {
-	static const char *const keys[] = { "lengths", "frame_sizes", "flows", "loss_pct",
-					    "trial_s", "resolution_pct", "min_pps", "max_pps",
-					    "levels_pct", "latency_length", "latency_probes", NULL };
-	json_t *o = json_object_get(root, "load");
-	struct sc_load *l = &sc->load;
-	long long tmp[SC_MAX_LENGTHS], v;
-	int ret, maxlen = 0;
-
-	if (!o)
-		return 0;
-	for (int k = 0; k < sc->n_chains; k++)
-		maxlen = sc->chains[k].n_sfs > maxlen ? sc->chains[k].n_sfs : maxlen;
-	if ((ret = want_object(c, o, "load")) || (ret = check_keys(c, o, "load", keys)))
-		return ret;
-	/* Defaults: both ends of the sweep, RFC 2544's smallest and a 1500-byte
-	 * IP packet, CSIT's background loads. */
 	l->n_lengths = 2;
 	l->lengths[0] = 0;
 	l->lengths[1] = maxlen;
@@ -742,6 +757,25 @@ static int parse_load(struct ctx *c, json_t *root, struct scenario *sc)
 	l->levels_pct[2] = 50;
 	l->levels_pct[3] = 90;
 	l->latency_probes = 500;
+}
+
+static int parse_load(struct ctx *c, json_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "lengths", "frame_sizes", "flows", "loss_pct",
+					    "trial_s", "resolution_pct", "min_pps", "max_pps",
+					    "levels_pct", "latency_length", "latency_probes", NULL };
+	json_t *o = json_object_get(root, "load");
+	struct sc_load *l = &sc->load;
+	long long tmp[SC_MAX_LENGTHS], v;
+	int ret, maxlen = 0;
+
+	if (!o)
+		return 0;
+	for (int k = 0; k < sc->n_chains; k++)
+		maxlen = sc->chains[k].n_sfs > maxlen ? sc->chains[k].n_sfs : maxlen;
+	if ((ret = want_object(c, o, "load")) || (ret = check_keys(c, o, "load", keys)))
+		return ret;
+	load_defaults(l, maxlen);
 	if ((ret = int_list(c, o, "load", "lengths", 0, maxlen, SC_MAX_LENGTHS, &l->n_lengths, tmp)))
 		return ret;
 	if (json_object_get(o, "lengths"))
