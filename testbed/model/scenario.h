@@ -129,7 +129,7 @@ struct sc_load {
 struct scenario {
 	char path[4096];
 	char name[64];
-	char description[256];
+	char description[SC_MAX_STRING + 1]; /* whole: strings are capped at SC_MAX_STRING */
 	enum sc_backend backend;
 	enum sc_arch arch;    /* the one being built; see archs[] */
 	int n_archs;          /* "architecture" may list several: one run each */
