@@ -334,12 +334,48 @@ static void test_errors(void)
 	CHECK(r == -EINVAL && strstr(err, "summary.json"), "broken JSON: -EINVAL (%s)", err);
 }
 
+/*
+ * A label from a saved run is outside text: with a newline it used to end a
+ * comment of the script and gnuplot ran what followed. It must reach gnuplot
+ * only inside a single-quoted string, whatever it holds.
+ */
+static void test_hostile(const char *outdir)
+{
+	struct plot_point pts[] = { { 0, 300, 2, 300 }, { 2, 400, 2, 400 } };
+	struct plot_series h = { .pts = pts, .n = 2, .slope_us = 50, .intercept_us = 300,
+				 .r2 = 1, .slope_lo_us = NAN, .slope_hi_us = NAN };
+	struct plot_opts o = { .outdir = outdir };
+	char err[512] = "", marker[160], *gp, *line;
+	int r, escaped = 0;
+
+	snprintf(marker, sizeof(marker), "%s/../marker", outdir);
+	snprintf(h.label, sizeof(h.label), "a\nsystem(\"touch %s\")\n#`touch %s`'$x@y\\", marker, marker);
+	snprintf(h.backend, sizeof(h.backend), "netns\nsystem(\"touch %s\")", marker);
+	r = plot_fig6(&o, &h, 1, err, sizeof(err));
+	CHECK(r == 0 && access(marker, F_OK) < 0, "hostile label: plotted, and gnuplot ran nothing (%d %s)",
+	      r, err);
+	gp = slurp(outdir, "fig6.gp", NULL);
+	/* Every line holding the label's text has it inside quotes, '' doubled. */
+	for (line = gp ? strtok(gp, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "system", 6) == 0 || strncmp(line, "#`", 2) == 0)
+			escaped = -1;
+		if (escaped >= 0 && strstr(line, "'asystem(\"touch ") && strstr(line, "`''$x@y\\"))
+			escaped++;
+	}
+	CHECK(gp && escaped == 2, "hostile label: only in single-quoted titles, newlines dropped (%d)",
+	      escaped);
+	free(gp);
+	o.name = "fig\n6";
+	r = plot_fig6(&o, &h, 1, err, sizeof(err));
+	CHECK(r == -EINVAL, "an output name with a newline is refused (%d)", r);
+}
+
 int main(void)
 {
 	struct plot_series s[2];
 	char d1[128], d2[128], d3[128], d4[128], out1[128], out2[128], out3[128];
 
-	tap_plan(43);
+	tap_plan(46);
 	snprintf(tmp, sizeof(tmp), "/tmp/cbtD-plot.XXXXXX");
 	if (!CHECK(mkdtemp(tmp), "temp dir %s", tmp)) {
 		tmp[0] = '\0';
@@ -370,6 +406,8 @@ int main(void)
 	test_multi(d1, d3, out3);
 	test_archs(d4);
 	test_errors();
+	snprintf(out1, sizeof(out1), "%s/hostile/plots", tmp);
+	test_hostile(out1);
 	plot_series_free(&s[0]);
 	plot_series_free(&s[1]);
 	return tap_done();
