@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -44,6 +45,17 @@ void lab_path(const struct lab_ctx *c, const char *file, char *out, size_t len);
  * is missing or malformed. */
 json_t *lab_load_json(struct lab_ctx *c, const char *file);
 int lab_node_by_mac(const struct scenario *sc, const uint8_t mac[6]);
+
+/* ---- lab_util.c: what several checkers use ---------------------------------- */
+
+const char *lab_ip_str(uint32_t ip, char buf[INET_ADDRSTRLEN]);
+/* Index of the named node; reports a problem and returns -1 if the testbed
+ * has none. */
+int lab_node_idx(struct lab_ctx *c, const char *name);
+/* One counter of one of a node's stages; 0 if absent. */
+uint64_t lab_stat(struct lab_ctx *c, int node, unsigned stage, const char *name);
+/* Every function process the run started is still the same process. */
+void lab_functions_alive(struct lab_ctx *c);
 
 /* ---- lab_net.c: frames and traffic ---------------------------------------- */
 
@@ -92,7 +104,7 @@ pid_t lab_spawn_in_netns(const char *netns, char *const argv[], const char *log,
 void lab_stop(pid_t pid);
 void lab_sleep_ms(unsigned ms);
 
-/* ---- the checkers ------------------------------------------------------------ */
+/* ---- the checkers: labN.c ---------------------------------------------------- */
 
 int lab_check1(struct lab_ctx *c);
 int lab_check2(struct lab_ctx *c);
