@@ -2,7 +2,7 @@
 /*
  * Structs shared by the BPF stages and user space: map keys and values, and
  * the per-CPU statistics. Wire format lives in nsh.h; BPF-only maps and
- * helpers live in the headers in bpf/ (parsing, nsh, nsh_state, skb, skb_pull, stats).
+ * helpers live in the headers in bpf/ (parsing, nsh, nsh_state, skb_pull, stats).
  */
 #ifndef CADEIA_SHARED_H
 #define CADEIA_SHARED_H

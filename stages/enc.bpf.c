@@ -22,7 +22,6 @@
 #include "cadeia_shared.h"
 #include "bpf/parsing.bpf.h"
 #include "bpf/nsh_state.bpf.h"
-#include "bpf/skb.bpf.h"
 #include "bpf/stats.bpf.h"
 
 /* This SF's MAC: the outer source of what it sends back. */
@@ -40,8 +39,7 @@ CADEIA_STATS_MAP(enc_stats, struct enc_stats);
  */
 static __always_inline __u32 enc_push(struct __sk_buff *skb,
 				      const struct nsh_state *v,
-				      const struct flow_key *key,
-				      const struct ethhdr *orig)
+				      const struct flow_key *key)
 {
 	__u8 prev_hop[ETH_ALEN];
 	__u32 len, room, path, i;
@@ -66,13 +64,15 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 		return ENC_drop_si_zero;
 
 	/*
-	 * Inner Ethernet: the frame's header goes behind the NSH. Inner IP:
-	 * the outer header replaces it. skb_push_room() leaves [0, ETH_HLEN
-	 * + room) to be rewritten whole; one check of the new bounds covers
-	 * the fixed part, the NSH words and the inner header check their own.
+	 * Room in front: with inner Ethernet the frame's own header stays
+	 * where it is and becomes the inner one; with inner IP the outer
+	 * header and the NSH cover it. bpf_skb_change_head() costs far less
+	 * than bpf_skb_adjust_room() and works whatever skb->protocol is. One
+	 * check of the new bounds covers the fixed part; the NSH words check
+	 * their own.
 	 */
 	room = len + (inner == NSH_NP_ETH ? ETH_HLEN : 0);
-	if (skb_push_room(skb, room))
+	if (bpf_skb_change_head(skb, room, 0))
 		return ENC_drop_adjust;
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -91,13 +91,6 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 		if ((void *)(p + 4) > data_end)
 			return ENC_drop_store;
 		*(__u32 *)p = *(const __u32 *)&v->hdr[(i * 4) & 0xff];
-	}
-	if (inner == NSH_NP_ETH) {
-		struct ethhdr *ie = data + ETH_HLEN + (len & 0xff);
-
-		if ((void *)(ie + 1) > data_end)
-			return ENC_drop_store;
-		__builtin_memcpy(ie, orig, ETH_HLEN);
 	}
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -118,7 +111,7 @@ int enc_egress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	struct hdr_cursor nh = { .pos = data };
 	struct nsh_state *v = NULL;
-	struct ethhdr *eth, orig;
+	struct ethhdr *eth;
 	struct flow_key key;
 	__u32 verdict = ENC_passed;
 	int proto, own;
@@ -129,10 +122,9 @@ int enc_egress(struct __sk_buff *skb)
 	if (proto < 0 || proto == bpf_htons(ETH_P_NSH_))
 		goto out;
 	own = mac_equal(eth->h_source, node_mac);
-	__builtin_memcpy(&orig, eth, sizeof(orig));
 	if (!flow_key_build(&nh, data_end, proto, &key))
 		v = bpf_map_lookup_elem(&nsh_state, &key);
-	verdict = v ? enc_push(skb, v, &key, &orig) : ENC__MAX;
+	verdict = v ? enc_push(skb, v, &key) : ENC__MAX;
 	if (verdict == ENC__MAX)
 		verdict = own ? ENC_passed : ENC_drop_no_state;
 out:

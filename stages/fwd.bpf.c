@@ -35,13 +35,13 @@ struct {
 CADEIA_STATS_MAP(fwd_stats, struct fwd_stats);
 
 /*
- * Removes strip bytes behind the outer Ethernet header. On the skb real
- * traffic brings (skb->protocol IPv4/IPv6: enc or the classifier pushed the
- * NSH onto an IP skb) bpf_skb_adjust_room() does it in one call. It refuses
- * any other protocol, which is what test runs and frames sent as ETH_P_NSH
- * bring: then a linear frame of up to SKB_PULL_DIRECT_MAX bytes is moved
- * forward with direct accesses and its tail cut (one call), and anything
- * else goes the chunked way (skb_pull_room).
+ * Removes strip bytes behind the outer Ethernet header. Not with
+ * bpf_skb_adjust_room(): it cuts behind skb's own idea of the MAC header,
+ * which enc's bpf_skb_change_head() has just made Ethernet + NSH long, and
+ * it refuses skbs that are not IPv4/IPv6 (test runs, frames sent as
+ * ETH_P_NSH). A linear frame of up to 2 KiB moves forward with direct
+ * accesses and loses its tail (one call); anything else goes the chunked
+ * way (skb_pull_room).
  */
 #define SKB_PULL_DIRECT_WORDS 256 /* 2 KiB: any frame of a 1600-byte MTU */
 
@@ -52,9 +52,6 @@ static __always_inline int fwd_pull(struct __sk_buff *skb, __u32 strip)
 	__u32 len = skb->len, i;
 	__u8 *src, *dst;
 
-	if (skb->protocol == bpf_htons(ETH_P_IP) ||
-	    skb->protocol == bpf_htons(ETH_P_IPV6))
-		return bpf_skb_adjust_room(skb, -(__s32)strip, BPF_ADJ_ROOM_MAC, 0);
 	if (data_end - data != len || len > SKB_PULL_DIRECT_WORDS * 8 ||
 	    strip > NSH_MAX_LEN + ETH_HLEN || len < ETH_HLEN + strip)
 		return skb_pull_room(skb, strip);

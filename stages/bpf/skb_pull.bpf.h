@@ -66,18 +66,15 @@ static long skb_move_chunk(__u32 idx, void *data)
 }
 
 /*
- * Removes n bytes at offset ETH_HLEN. bpf_skb_adjust_room() refuses
- * (-ENOTSUPP) unless skb->protocol is IPv4/IPv6, which is not the case for
- * frames sent as ETH_P_NSH or under BPF_PROG_TEST_RUN: then move the rest of
- * the frame forward and trim the tail. Same bytes either way.
+ * Removes n bytes at offset ETH_HLEN of any skb, linear or not: moves the
+ * rest of the frame forward in chunks and trims the tail. The slow way, for
+ * what fwd's direct move cannot take (frames over 2 KiB, paged skbs).
  */
 static __always_inline int skb_pull_room(struct __sk_buff *skb, __u32 n)
 {
 	struct skb_move m = {};
 	__u32 len;
 
-	if (!bpf_skb_adjust_room(skb, -(__s32)n, BPF_ADJ_ROOM_MAC, 0))
-		return 0;
 	len = skb->len;
 	if (len < ETH_HLEN + n)
 		return -1;
