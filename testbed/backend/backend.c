@@ -12,14 +12,3 @@ const struct backend_ops *backend_for(enum sc_backend b)
 		return NULL;
 	return backends[b];
 }
-
-int backend_teardown_prefix(const char *prefix, void (*log)(const char *what, void *arg),
-			    void *arg)
-{
-	int failures = 0;
-
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (backends[i] && backends[i]->teardown)
-			failures += backends[i]->teardown(prefix, log, arg);
-	return failures;
-}

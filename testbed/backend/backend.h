@@ -108,12 +108,9 @@ struct backend_ops {
 	int (*build)(struct testbed *tb, char *err, size_t errlen);
 	/* Every node and function still alive; names the dead one. */
 	int (*check)(struct testbed *tb, char *err, size_t errlen);
-	/* Stops what this process supervises (before teardown by prefix). */
+	/* Stops what this process supervises (before the run's teardown, which
+	 * backend/owner.h does for every backend: by ownership mark). */
 	void (*stop)(struct testbed *tb);
-	/* Removes this backend's resources named "<prefix>..." (domains, taps,
-	 * files); used by rs_teardown, so it must work without a testbed.
-	 * Returns the number of failures. NULL: nothing beyond netns/links. */
-	int (*teardown)(const char *prefix, void (*log)(const char *what, void *arg), void *arg);
 	const struct node_ops *node;
 };
 
@@ -139,9 +136,6 @@ extern const struct backend_ops netns_backend;
 extern const struct backend_ops libvirt_backend;
 
 const struct backend_ops *backend_for(enum sc_backend b);
-/* Every backend's teardown for one run prefix; number of failures. */
-int backend_teardown_prefix(const char *prefix, void (*log)(const char *what, void *arg),
-			    void *arg);
 
 static inline int tb_build(struct testbed *tb, const struct scenario *sc, struct runstate *rs,
 			   char *err, size_t errlen)

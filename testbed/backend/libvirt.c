@@ -274,8 +274,8 @@ static int lv_neigh(struct testbed *tb, int i, const struct node_neigh *nb, size
 }
 
 /* /dev/kvm existing proves nothing here: a tiny guest must boot. Named
- * after the run (teardown by prefix finds it); not a node name, which has
- * no '-'. */
+ * after the run and marked as its own like every domain (teardown finds
+ * it); not a node name, which has no '-'. */
 static int lv_accel(struct testbed *tb, char *accel, size_t len, char *err, size_t errlen)
 {
 	struct lv *lv = lv_of(tb);
@@ -769,6 +769,5 @@ const struct backend_ops libvirt_backend = {
 	.build = lv_build,
 	.check = lv_check,
 	.stop = lv_stop,
-	.teardown = virt_teardown_prefix,
 	.node = &libvirt_node,
 };

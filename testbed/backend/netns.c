@@ -328,6 +328,5 @@ const struct backend_ops netns_backend = {
 	.build = netns_build,
 	.check = netns_check,
 	.stop = netns_stop,
-	.teardown = sff_ovs_teardown, /* ovs-nsh's daemons and directories */
 	.node = &netns_node,
 };

@@ -68,18 +68,15 @@ static int down_one(const char *id, bool force, bool named, struct down_out *o)
 	struct runstate rs;
 	char err[512];
 	bool had_state;
-	pid_t owner;
 	int failures;
 
 	if (rs_open(&rs, id, err, sizeof(err)) < 0) {
 		down_not_done(o, id, "error", err);
 		return 1;
 	}
-	owner = rs_owner(&rs);
-	if (rs_pid_alive(owner) && owner != getpid() && !force) {
-		snprintf(err, sizeof(err), "run %s is still owned by live process %d; stop it (Ctrl-C) or use --force",
-			 id, (int)owner);
-		down_not_done(o, id, "error", err);
+	/* Who may remove what: rs_down_allowed (run/runstate.h). */
+	if (!rs_down_allowed(&rs, named, force, err, sizeof(err))) {
+		down_not_done(o, id, named ? "error" : "skipped", err);
 		rs_close(&rs);
 		return 1;
 	}
@@ -129,10 +126,10 @@ static int down_orphans(struct down_out *o)
 
 		if (rs_open(&rs, ids[i], err, sizeof(err)) < 0)
 			continue;
-		live = rs_pid_alive(rs_owner(&rs));
+		live = !rs_down_allowed(&rs, false, false, err, sizeof(err));
 		rs_close(&rs);
 		if (live) {
-			down_not_done(o, ids[i], "skipped", "its owner is running");
+			down_not_done(o, ids[i], "skipped", err);
 			continue;
 		}
 		rc |= down_one(ids[i], false, false, o);
@@ -204,7 +201,7 @@ int cmd_status(int argc, char **argv)
 		if (rs_open(&rs, ids[i], err, sizeof(err)) < 0)
 			continue;
 		owner = rs_owner(&rs);
-		state = owner == 0 ? "up" : rs_pid_alive(owner) ? "running" : "orphaned";
+		state = rs_state_name(&rs);
 		json_object_set_new(rs.doc, "state", json_string(state));
 		json_array_append(out, rs.doc);
 		if (!json)

@@ -2,9 +2,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend/backend.h"
-#include "cadeia_stage.h"
-#include "sys/netns.h"
-#include "sys/nl.h"
+#include "backend/owner.h"
 #include "run/runstate.h"
+#include "sys/ownmark.h"
 
 void rs_name(const struct runstate *rs, const char *suffix, char *out, size_t len)
 {
@@ -36,121 +34,6 @@ static int write_doc(struct runstate *rs)
 	if (rename(tmp, rs->path) < 0)
 		return -errno;
 	return 0;
-}
-
-static bool id_in_use(const char *id)
-{
-	char path[256], prefix[16], err[256], **names = NULL;
-	struct nl_link *links = NULL;
-	size_t n = 0;
-	bool used = false;
-	DIR *d;
-
-	snprintf(path, sizeof(path), RS_DIR "/%s.json", id);
-	if (access(path, F_OK) == 0)
-		return true;
-	snprintf(prefix, sizeof(prefix), "%s-", id);
-	if (netns_list(prefix, &names, &n, err, sizeof(err)) == 0) {
-		used = n > 0;
-		netns_names_free(names, n);
-	}
-	if (!used && nl_link_list(NULL, prefix, &links, &n, err, sizeof(err)) == 0) {
-		used = n > 0;
-		free(links);
-	}
-	if (!used && (d = opendir(CADEIA_PIN_ROOT))) {
-		struct dirent *de;
-
-		while ((de = readdir(d)))
-			if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-				used = true;
-		closedir(d);
-	}
-	return used;
-}
-
-int rs_create(struct runstate *rs, const char *scenario_path, const char *command, char *err,
-	      size_t errlen)
-{
-	char started[32];
-	time_t now = time(NULL);
-	int ret = -1;
-
-	memset(rs, 0, sizeof(*rs));
-	if (mkdir(RS_DIR, 0755) < 0 && errno != EEXIST) {
-		ret = -errno;
-		snprintf(err, errlen, "creating %s: %s", RS_DIR, strerror(errno));
-		return ret;
-	}
-	for (int tries = 0;; tries++) {
-		uint16_t r;
-
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			r = (uint16_t)(getpid() ^ now);
-		snprintf(rs->id, sizeof(rs->id), "cb%04x", r);
-		if (!id_in_use(rs->id))
-			break;
-		if (tries > 100) {
-			snprintf(err, errlen, "no free run id: %s holds too many runs", RS_DIR);
-			return -EBUSY;
-		}
-	}
-	snprintf(rs->path, sizeof(rs->path), RS_DIR "/%s.json", rs->id);
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	rs->doc = json_pack("{s:s, s:i, s:s, s:s, s:s, s:[], s:[]}", "id", rs->id, "pid",
-			    (int)getpid(), "scenario", scenario_path, "command", command,
-			    "started", started, "nodes", "functions");
-	if (!rs->doc) {
-		snprintf(err, errlen, "run %s: out of memory", rs->id);
-		return -ENOMEM;
-	}
-	if ((ret = write_doc(rs)) < 0) {
-		snprintf(err, errlen, "writing %s: %s", rs->path, strerror(-ret));
-		json_decref(rs->doc);
-		rs->doc = NULL;
-		return ret;
-	}
-	return 0;
-}
-
-int rs_open(struct runstate *rs, const char *id, char *err, size_t errlen)
-{
-	json_error_t jerr;
-
-	memset(rs, 0, sizeof(*rs));
-	if (strlen(id) != RS_ID_LEN || strncmp(id, "cb", 2) != 0 ||
-	    strspn(id + 2, "0123456789abcdef") != 4) {
-		snprintf(err, errlen, "'%s' is not a run id (cb followed by 4 hex digits)", id);
-		return -EINVAL;
-	}
-	snprintf(rs->id, sizeof(rs->id), "%s", id);
-	snprintf(rs->path, sizeof(rs->path), RS_DIR "/%s.json", id);
-	rs->doc = json_load_file(rs->path, 0, &jerr);
-	if (!rs->doc) {
-		/* A run killed before its first write still owns its prefix. */
-		rs->doc = json_pack("{s:s, s:i, s:[], s:[]}", "id", id, "pid", 0, "nodes",
-				    "functions");
-		if (access(rs->path, F_OK) == 0 || errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", rs->path, jerr.text);
-			json_decref(rs->doc);
-			rs->doc = NULL;
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-void rs_close(struct runstate *rs)
-{
-	json_decref(rs->doc);
-	rs->doc = NULL;
-}
-
-int rs_set(struct runstate *rs, const char *key, json_t *value)
-{
-	if (json_object_set_new(rs->doc, key, value) < 0)
-		return -ENOMEM;
-	return write_doc(rs);
 }
 
 static unsigned long long proc_start_time(pid_t pid)
@@ -177,6 +60,156 @@ static unsigned long long proc_start_time(pid_t pid)
 	return st;
 }
 
+/* The next id to try: those of RS_IDS_ENV first (tests), then random ones. */
+static void next_id(char id[RS_ID_LEN + 1], int attempt)
+{
+	const char *list = getenv(RS_IDS_ENV);
+	uint16_t r;
+
+	for (int i = 0; list && *list; i++) {
+		size_t len = strcspn(list, ",");
+
+		if (i == attempt && len == RS_ID_LEN) {
+			snprintf(id, RS_ID_LEN + 1, "%.*s", (int)len, list);
+			if (owner_id_valid(id))
+				return;
+		}
+		list += len + (list[len] == ',');
+	}
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint16_t)(getpid() ^ time(NULL) ^ attempt);
+	snprintf(id, RS_ID_LEN + 1, "cb%04x", r);
+}
+
+/*
+ * One attempt at claiming id: the state file with O_EXCL, then the directory
+ * with mkdir; either existing means another run (or a look-alike) has it.
+ * 0 claimed, -EEXIST try another, other -errno fail.
+ */
+static int claim(struct runstate *rs, const char *nonce, char *err, size_t errlen)
+{
+	int fd, ret;
+
+	if (owner_id_in_use(rs->id) || owner_init(&rs->owner, rs->id, nonce) < 0)
+		return -EEXIST;
+	snprintf(rs->path, sizeof(rs->path), RS_DIR "/%s.json", rs->id);
+	fd = open(rs->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret != -EEXIST)
+			snprintf(err, errlen, "creating %s: %s", rs->path, strerror(-ret));
+		return ret;
+	}
+	close(fd);
+	ret = owner_claim_dir(&rs->owner, err, errlen);
+	if (ret < 0)
+		unlink(rs->path);
+	return ret;
+}
+
+static int claim_id(struct runstate *rs, const char *nonce, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 200; attempt++) {
+		int ret;
+
+		next_id(rs->id, attempt);
+		ret = claim(rs, nonce, err, errlen);
+		if (ret != -EEXIST)
+			return ret;
+	}
+	snprintf(err, errlen, "no free run id: 200 tried, each in use (%s, namespaces, links, pins or domains)",
+		 RS_DIR);
+	return -EBUSY;
+}
+
+int rs_create(struct runstate *rs, const char *scenario_path, const char *command, char *err,
+	      size_t errlen)
+{
+	char started[32], nonce[33];
+	time_t now = time(NULL);
+	int ret;
+
+	memset(rs, 0, sizeof(*rs));
+	if (mkdir(RS_DIR, 0755) < 0 && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "creating %s: %s", RS_DIR, strerror(errno));
+		return ret;
+	}
+	if ((ret = owner_nonce(nonce)) < 0) {
+		snprintf(err, errlen, "run id: no random nonce: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = claim_id(rs, nonce, err, errlen)) < 0)
+		return ret;
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	rs->doc = json_pack("{s:s, s:s, s:i, s:I, s:i, s:s, s:s, s:s, s:[], s:[]}", "id", rs->id,
+			    "nonce", nonce, "pid", (int)getpid(), "pid_start",
+			    (json_int_t)proc_start_time(getpid()), "uid", (int)getuid(), "scenario",
+			    scenario_path, "command", command, "started", started, "nodes",
+			    "functions");
+	if (!rs->doc) {
+		snprintf(err, errlen, "run %s: out of memory", rs->id);
+		ret = -ENOMEM;
+	} else if ((ret = write_doc(rs)) < 0) {
+		snprintf(err, errlen, "writing %s: %s", rs->path, strerror(-ret));
+	}
+	if (ret < 0) {
+		owner_teardown(&rs->owner, NULL, 0, false, NULL, NULL);
+		unlink(rs->path);
+		json_decref(rs->doc);
+		rs->doc = NULL;
+		return ret;
+	}
+	/* From here on, whatever this process creates is the run's. */
+	ownmark_set(rs->owner.mark, rs->owner.dir);
+	return 0;
+}
+
+int rs_open(struct runstate *rs, const char *id, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	const char *nonce;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!owner_id_valid(id)) {
+		snprintf(err, errlen, "'%s' is not a run id (cb followed by 4 hex digits)", id);
+		return -EINVAL;
+	}
+	snprintf(rs->id, sizeof(rs->id), "%s", id);
+	snprintf(rs->path, sizeof(rs->path), RS_DIR "/%s.json", id);
+	if (access(rs->path, F_OK) < 0 && errno == ENOENT) {
+		snprintf(err, errlen,
+			 "no run %s: no state file %s, so nothing named %s-* can be told to be its own; nothing removed",
+			 id, rs->path, id);
+		return -ENOENT;
+	}
+	rs->doc = json_load_file(rs->path, 0, &jerr);
+	if (!json_is_object(rs->doc)) {
+		snprintf(err, errlen, "%s: %s", rs->path, rs->doc ? "not an object" : jerr.text);
+		json_decref(rs->doc);
+		rs->doc = NULL;
+		return -EINVAL;
+	}
+	/* A state of an older version has no nonce: none of it is provably ours. */
+	nonce = json_string_value(json_object_get(rs->doc, "nonce"));
+	if (nonce && owner_init(&rs->owner, id, nonce) < 0)
+		memset(&rs->owner, 0, sizeof(rs->owner));
+	return 0;
+}
+
+void rs_close(struct runstate *rs)
+{
+	json_decref(rs->doc);
+	rs->doc = NULL;
+}
+
+int rs_set(struct runstate *rs, const char *key, json_t *value)
+{
+	if (json_object_set_new(rs->doc, key, value) < 0)
+		return -ENOMEM;
+	return write_doc(rs);
+}
+
 int rs_add_function(struct runstate *rs, const char *node, pid_t pid)
 {
 	json_t *fns = json_object_get(rs->doc, "functions");
@@ -194,6 +227,55 @@ pid_t rs_owner(const struct runstate *rs)
 bool rs_pid_alive(pid_t pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+bool rs_owner_alive(const struct runstate *rs)
+{
+	pid_t pid = rs_owner(rs);
+	json_t *st = json_object_get(rs->doc, "pid_start");
+
+	if (!rs_pid_alive(pid))
+		return false;
+	/* An older state without the start time: the pid is all there is. */
+	return !json_is_integer(st) ||
+	       proc_start_time(pid) == (unsigned long long)json_integer_value(st);
+}
+
+const char *rs_state_name(const struct runstate *rs)
+{
+	if (rs_owner(rs) == 0)
+		return "up";
+	return rs_owner_alive(rs) ? "running" : "orphaned";
+}
+
+bool rs_down_allowed(const struct runstate *rs, bool named, bool force, char *why,
+		     size_t whylen)
+{
+	json_t *uid = json_object_get(rs->doc, "uid");
+	pid_t owner = rs_owner(rs);
+
+	if (owner != 0 && owner != getpid() && rs_owner_alive(rs)) {
+		if (named && force)
+			return true;
+		if (named)
+			snprintf(why, whylen,
+				 "run %s is still owned by live process %d; stop it (Ctrl-C) or use --force",
+				 rs->id, (int)owner);
+		else
+			snprintf(why, whylen, "its owner (pid %d) is running", (int)owner);
+		return false;
+	}
+	if (named || owner != 0)
+		return true;
+	/* A bare `down` takes the caller's own `up` runs only. */
+	if (json_is_integer(uid) && json_integer_value(uid) == (json_int_t)getuid())
+		return true;
+	if (json_is_integer(uid))
+		snprintf(why, whylen, "an `up` run of uid %d; name it to remove it",
+			 (int)json_integer_value(uid));
+	else
+		snprintf(why, whylen, "an `up` run of an unknown user; name it to remove it");
+	return false;
 }
 
 static void logf_(void (*log)(const char *, void *), void *arg, const char *fmt, ...)
@@ -231,73 +313,47 @@ static void kill_function(json_t *fn, void (*log)(const char *, void *), void *a
 	      json_string_value(json_object_get(fn, "node")), (int)pid);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* The pin directories the state names: a node's, and a proxy's way back
+ * ("<pins>_<peer ifname>"). */
+static size_t recorded_pins(const struct runstate *rs, char pins[][96], size_t max)
 {
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
+	size_t i, n = 0;
+	json_t *node;
+
+	json_array_foreach(json_object_get(rs->doc, "nodes"), i, node) {
+		const char *pin = json_string_value(json_object_get(node, "pins"));
+		const char *peer = json_string_value(
+			json_object_get(json_object_get(node, "peer_link"), "ifname"));
+
+		/* Only names of this run: a state edited by hand names nothing else. */
+		if (!pin || strncmp(pin, rs->owner.prefix, strlen(rs->owner.prefix)) ||
+		    strchr(pin, '/') || n + 2 > max)
+			continue;
+		snprintf(pins[n++], sizeof(pins[0]), "%s", pin);
+		if (peer && !strchr(peer, '/'))
+			snprintf(pins[n++], sizeof(pins[0]), "%.40s_%.40s", pin, peer);
+	}
+	return n;
 }
 
 static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char *what, void *arg),
 		    void *arg)
 {
-	char prefix[16], err[512], path[512];
-	struct nl_link *links = NULL;
-	char **names = NULL;
-	size_t n = 0, i;
+	char pins[64][96], *pinv[64];
+	size_t i, npins;
 	json_t *fn;
 	int failures = 0;
-	DIR *d;
 
 	json_array_foreach(json_object_get(rs->doc, "functions"), i, fn)
 		kill_function(fn, log, arg);
-
-	snprintf(prefix, sizeof(prefix), "%s-", rs->id);
-	/* VMs and their files before the links they use. */
-	failures += backend_teardown_prefix(prefix, log, arg);
-	/* Stage pins first: cs_detach also removes XDP/tc from live interfaces. */
-	d = opendir(CADEIA_PIN_ROOT);
-	if (d) {
-		struct dirent *de;
-
-		while ((de = readdir(d))) {
-			struct cs_err cerr;
-
-			if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-				continue;
-			if (cs_detach(de->d_name, &cerr) < 0) {
-				logf_(log, arg, "detaching stages of %s: %s", de->d_name, cerr.msg);
-				failures++;
-			} else {
-				logf_(log, arg, "detached stages and removed pins of %s", de->d_name);
-			}
-		}
-		closedir(d);
-	}
-	if (netns_list(prefix, &names, &n, err, sizeof(err)) == 0) {
-		for (i = 0; i < n; i++) {
-			if (netns_del(names[i], err, sizeof(err)) < 0) {
-				logf_(log, arg, "%s", err);
-				failures++;
-			} else {
-				logf_(log, arg, "deleted netns %s", names[i]);
-			}
-		}
-		netns_names_free(names, n);
-	}
-	/* Host ends of veths go with their peers; the bridge and strays remain. */
-	if (nl_link_list(NULL, prefix, &links, &n, err, sizeof(err)) == 0) {
-		for (i = 0; i < n; i++) {
-			if (nl_link_del(NULL, links[i].name, err, sizeof(err)) < 0 &&
-			    !strstr(err, "No such device")) {
-				logf_(log, arg, "%s", err);
-				failures++;
-			} else {
-				logf_(log, arg, "deleted link %s", links[i].name);
-			}
-		}
-		free(links);
+	if (*rs->owner.mark) {
+		npins = recorded_pins(rs, pins, 64);
+		for (i = 0; i < npins; i++)
+			pinv[i] = pins[i];
+		failures += owner_teardown(&rs->owner, pinv, npins, keep_state, log, arg);
+	} else {
+		logf_(log, arg, "run %s: its state has no ownership mark (an older version); only its functions were stopped",
+		      rs->id);
 	}
 	if (keep_state) {
 		json_object_set_new(rs->doc, "functions", json_array());
@@ -306,14 +362,7 @@ static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char
 			failures++;
 		return failures;
 	}
-	/* The run's own directory: logs of `up`'s functions, OVS state. */
-	snprintf(path, sizeof(path), RS_DIR "/%s", rs->id);
-	if (nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-		logf_(log, arg, "removing %s: %s", path, strerror(errno));
-		failures++;
-	}
-	snprintf(path, sizeof(path), "%s", rs->path);
-	if (failures == 0 && unlink(path) < 0 && errno != ENOENT)
+	if (failures == 0 && unlink(rs->path) < 0 && errno != ENOENT)
 		failures++;
 	return failures;
 }
