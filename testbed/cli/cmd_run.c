@@ -45,7 +45,7 @@ int cmd_run(int argc, char **argv, bool up)
 	struct run_opts o = { .results_root = "results", .length = -1 };
 	bool quiet = false;
 	struct sc_err err;
-	int c, rc;
+	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -56,8 +56,13 @@ int cmd_run(int argc, char **argv, bool up)
 		case 'l':
 			if (!up)
 				return usage_error(usage, "%s", "--length belongs to `up` (run measures every length of the sweep)");
-			if (num_parse_int(optarg, 0, SC_MAX_CHAIN_LEN, &o.length) < 0)
-				return usage_error(usage, "bad --length '%s' (a chain length, 0 or more)", optarg);
+			if (num_parse_int(optarg, 0, SC_MAX_CHAIN_LEN, &o.length) < 0) {
+				char what[128];
+
+				snprintf(what, sizeof(what), "bad --length '%.60s' (a number of SFs, 0 to %d)",
+					 optarg, SC_MAX_CHAIN_LEN);
+				return usage_error(usage, "%s", what);
+			}
 			break;
 		default:
 			return usage_error(usage, "%s", "unknown option");
@@ -75,21 +80,26 @@ int cmd_run(int argc, char **argv, bool up)
 		else if (strcmp(backend, "libvirt") == 0)
 			sc.backend = SC_BACKEND_LIBVIRT;
 		else
-			return usage_error(usage, "unknown backend '%s' (netns or libvirt)", backend);
+			rc = usage_error(usage, "unknown backend '%s' (netns or libvirt)", backend);
+		if (rc)
+			goto cleanup;
 	}
 	if (o.length > sc_max_length(&sc)) {
 		fprintf(stderr, "cadeia-bench: --length %d: the longest chain of %s has %d SFs\n",
 			o.length, sc.path, sc_max_length(&sc));
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto cleanup;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "cadeia-bench: %s needs root (namespaces, BPF)\n", up ? "up" : "run");
-		return 1;
+		rc = 1;
+		goto cleanup;
 	}
 	o.up_only = up;
 	o.progress = !quiet && !o.json && isatty(STDERR_FILENO);
 	run_install_signals();
 	rc = run_scenario(&sc, &o);
+cleanup:
 	scenario_free(&sc);
 	return rc;
 }
