@@ -130,20 +130,28 @@ FRAME_COLS="port dir time spi si ttl osrc odst isrc idst type ident seq ipsrc ip
 
 # decode DIR [PROTO...]: every DIR/<port>.<dir>.pcap into DIR/frames.tsv, and
 # any frame that is neither ICMP nor NSH nor one of PROTO into DIR/stray.txt.
-# One tshark pass per capture.
+# One tshark pass per capture. A tshark that fails (or no capture at all)
+# leaves DIR/decode.failed and a line in stray.txt: sel, expect and a
+# "no stray frame" check then fail instead of finding nothing; status 1.
 decode() {
-	local dir=$1 f port q
+	local dir=$1 f port q rc=0
 
 	shift
 	: >"$dir/frames.tsv"
 	: >"$dir/stray.txt"
+	rm -f "$dir/decode.failed"
 	for f in "$dir"/*.pcap; do
+		if [ ! -r "$f" ]; then
+			echo "no capture in $dir" >>"$dir/decode.failed"
+			rc=1
+			continue
+		fi
 		port=$(basename "$f" .pcap)
 		q=${port##*.}
 		port=${port%.*}
 		tshark -r "$f" -T fields -E separator=/t -e frame.time_epoch \
 			-e nsh.spi -e nsh.si -e nsh.ttl -e eth.src -e eth.dst -e icmp.type \
-			-e icmp.ident -e icmp.seq -e ip.src -e ip.dst -e frame.protocols 2>/dev/null |
+			-e icmp.ident -e icmp.seq -e ip.src -e ip.dst -e frame.protocols 2>"$dir/tshark.err" |
 			awk -F'\t' -v OFS='\t' -v port="$port" -v q="$q" -v stray="$dir/stray.txt" -v quiet="$*" '
 			BEGIN { n = split(quiet, a, " "); for (i = 1; i <= n; i++) skip[a[i]] = 1 }
 			function hex(s,   i, c, v) {
@@ -165,13 +173,25 @@ decode() {
 				split($5, s, ","); split($6, d, ",")
 				print port, q, $1, $2, $3, hex($4), s[1], d[1], s[2], d[2], $7, $8, $9, $10, $11
 			}' >>"$dir/frames.tsv"
+		if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+			echo "tshark -r $f failed: $(head -c 300 "$dir/tshark.err")" >>"$dir/decode.failed"
+			rc=1
+		fi
 	done
+	[ -e "$dir/decode.failed" ] && cat "$dir/decode.failed" >>"$dir/stray.txt"
+	return $rc
 }
 
 # sel DIR "col=val ..." ["col=val ..."]: "<matching> <not as wanted>", the rows
 # of DIR/frames.tsv matching the first set and, among them, those differing
-# from the second. The first unwanted row goes to DIR/mismatch.
+# from the second. The first unwanted row goes to DIR/mismatch. "-1 -1" when
+# decode failed or there is no table: no count can pass then.
 sel() {
+	if [ -e "$1/decode.failed" ] || [ ! -r "$1/frames.tsv" ]; then
+		cat "$1/decode.failed" >"$1/mismatch" 2>/dev/null
+		echo -1 -1
+		return 1
+	fi
 	awk -F'\t' -v where="$2" -v want="${3:-}" -v mm="$1/mismatch" -v cols="$FRAME_COLS" '
 	BEGIN {
 		split(cols, names, " ")
@@ -230,16 +250,44 @@ in_order() {
 
 # ---- stage counters -------------------------------------------------------------
 
-# counter JSON STAGE NAME: a counter of a `cadeia-stage stats --json` dump (0 if absent).
-counter() { jq -r ".counters.$2.$3 // 0" "$1"; }
-# counter_delta BEFORE AFTER STAGE.NAME: how much the counter grew.
-counter_delta() { echo $(($(counter "$2" "${3%.*}" "${3#*.}") - $(counter "$1" "${3%.*}" "${3#*.}"))); }
-# stage_stat NODE STAGE.NAME: a live counter of NODE.
-stage_stat() { $S stats --node "$1" --json | jq -r ".counters.$2"; }
+# counter JSON STAGE NAME: a counter of a `cadeia-stage stats --json` dump.
+# A counter that is absent (or a dump that is not JSON) is an error, not 0:
+# it prints "missing:STAGE.NAME", which no number compares equal to; status 1.
+counter() {
+	local v
+
+	if v=$(jq -er ".counters.$2.$3 | numbers" "$1" 2>/dev/null); then
+		echo "$v"
+	else
+		echo "missing:$2.$3"
+		echo "# counter $2.$3: not in $1" >&2
+		return 1
+	fi
+}
+# counter_delta BEFORE AFTER STAGE.NAME: how much the counter grew
+# ("missing:STAGE.NAME" and status 1 when either dump lacks it).
+counter_delta() {
+	local a b
+
+	a=$(counter "$2" "${3%.*}" "${3#*.}") && b=$(counter "$1" "${3%.*}" "${3#*.}") ||
+		{ echo "missing:$3"; return 1; }
+	echo $((a - b))
+}
+# stage_stat NODE STAGE.NAME: a live counter of NODE ("missing:..." and status
+# 1 when the stats cannot be read or lack it).
+stage_stat() {
+	local j
+
+	j=$($S stats --node "$1" --json) || { echo "missing:$2"; return 1; }
+	jq -er ".counters.$2 | numbers" <<<"$j" 2>/dev/null || { echo "missing:$2"; return 1; }
+}
 # stage_drops NODE STAGE: the sum of STAGE's drop_* counters on NODE.
 stage_drops() {
-	$S stats --node "$1" --json |
-		jq "[.counters.$2 | to_entries[] | select(.key | startswith(\"drop\")) | .value] | add"
+	local j
+
+	j=$($S stats --node "$1" --json) || { echo "missing:$2"; return 1; }
+	jq -e "[.counters.$2 | to_entries[] | select(.key | startswith(\"drop\")) | .value] | add | numbers" \
+		<<<"$j" 2>/dev/null || { echo "missing:$2.drop_*"; return 1; }
 }
 
 # ---- hand-built namespaces (tests of the stages alone) ----------------------------
@@ -326,27 +374,42 @@ detach_nodes() {
 	done
 }
 
-# tf NAME FILTER FIELDS...: FIELDS of the frames of $TMP/NAME.pcap matching FILTER.
+# tf NAME FILTER FIELDS...: FIELDS of the frames of $TMP/NAME.pcap matching
+# FILTER. When tshark fails: nothing on stdout, why on stderr, status 1.
 tf() {
-	local h=$1 f=$2
+	local h=$1 f=$2 out
 
 	shift 2
 	# occurrence=f: the outer Ethernet header when an inner one follows
-	tshark -r "$TMP/$h.pcap" -Y "$f" -T fields -E separator=' ' -E occurrence=f \
-		"${@/#/-e}" 2>/dev/null
+	if ! out=$(tshark -r "$TMP/$h.pcap" -Y "$f" -T fields -E separator=' ' -E occurrence=f \
+		"${@/#/-e}" 2>"$TMP/tf.err"); then
+		echo "# tshark -r $TMP/$h.pcap -Y '$f' failed: $(head -c 300 "$TMP/tf.err")" >&2
+		return 1
+	fi
+	[ -z "$out" ] || printf '%s\n' "$out"
 }
 # nsh_frames NAME: NSH frames of $TMP/NAME.pcap as
-# "spi si ttl outer-dst outer-src next-proto icmp-type"
+# "spi si ttl outer-dst outer-src next-proto icmp-type"; "tshark-failed"
+# and status 1 when tshark fails.
 nsh_frames() {
-	local spi si ttl rest
+	local out spi si ttl rest
 
-	tf "$1" "nsh" nsh.spi nsh.si nsh.ttl eth.dst eth.src nsh.nextproto icmp.type |
-		while read -r spi si ttl rest; do
-			echo "$spi $si $((ttl)) $rest" # TTL prints as a hex bitfield
-		done
+	out=$(tf "$1" "nsh" nsh.spi nsh.si nsh.ttl eth.dst eth.src nsh.nextproto icmp.type) ||
+		{ echo tshark-failed; return 1; }
+	[ -n "$out" ] || return 0
+	while read -r spi si ttl rest; do
+		echo "$spi $si $((ttl)) $rest" # TTL prints as a hex bitfield
+	done <<<"$out"
 }
-# count NAME FILTER: how many frames of $TMP/NAME.pcap match FILTER.
-count() { tf "$1" "$2" frame.number | wc -l; }
+# count NAME FILTER: how many frames of $TMP/NAME.pcap match FILTER;
+# "tshark-failed" (no number: any numeric test of it fails) and status 1
+# when tshark fails.
+count() {
+	local out
+
+	out=$(tf "$1" "$2" frame.number) || { echo tshark-failed; return 1; }
+	if [ -z "$out" ]; then echo 0; else wc -l <<<"$out"; fi
+}
 
 # check_delivered SRC_IP SRC_MAC DEST_IP DEST_MAC: the captures "src" and
 # "dest" show the 3 echo requests reaching dest plain, and the replies going
@@ -382,15 +445,35 @@ leftovers() {
 	[ $# -gt 0 ] || set -- netns link pin state ovs fn
 	for k; do
 		case $k in
-		netns) ip netns list | awk '{print $1}' | grep "^$id-" ;;
-		link) ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-" ;;
+		netns) listing ip netns list | awk '{print $1}' | grep -E "^($id-|\(failed)" ;;
+		link) listing ip -o link | awk -F': ' '/^\(failed/ {print; next} {print $2}' |
+			sed 's/@.*//' | grep -E "^($id-|\(failed)" ;;
 		pin) ls -d "$PIN/$id-"* 2>/dev/null ;;
 		state) ls -d /run/cadeia-bench/$id.json /run/cadeia-bench/$id 2>/dev/null ;;
 		# A zombie awaiting its reaper has an empty command line: not matched.
-		ovs) pgrep -af -- "--pidfile=/run/cadeia-bench/$id/" ;;
-		fn) pgrep -af "cadeia-bench fn .*--netns $id-" ;;
+		ovs) pgrep_or_fail -af -- "--pidfile=/run/cadeia-bench/$id/" ;;
+		fn) pgrep_or_fail -af "cadeia-bench fn .*--netns $id-" ;;
 		esac
 	done
+}
+
+# listing CMD...: CMD's output, or "(failed: CMD)" when CMD fails, so a
+# "nothing is left" check over it fails rather than finds nothing.
+listing() {
+	local out
+
+	if out=$("$@" 2>/dev/null); then
+		[ -z "$out" ] || printf '%s\n' "$out"
+	else
+		echo "(failed: $*)"
+	fi
+}
+
+# pgrep_or_fail ARGS...: pgrep, whose status 1 (no process) is an answer and
+# anything above it ("(failed: pgrep ...)" on stdout) is not.
+pgrep_or_fail() {
+	pgrep "$@"
+	[ $? -le 1 ] || echo "(failed: pgrep $*)"
 }
 
 # check_gone LEFT OK FAIL: ok OK when LEFT (leftovers' output) is empty, else
@@ -547,7 +630,7 @@ interrupted_run() {
 
 # killed_run SCENARIO SECONDS WHAT LIST...: kill -9 of the orchestrator once
 # SCENARIO measures; the run's WHAT (listed by LIST...) outlive it, status
-# calls it orphaned, `down` removes it and a second `down` has nothing to do.
+# calls it orphaned, `down` removes it and a second `down` finds no such run.
 killed_run() {
 	local scen=$1 secs=$2 what=$3 pid id
 
@@ -563,7 +646,8 @@ killed_run() {
 		[ "$($B status --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .state')" = orphaned ]
 	check "killed run: cadeia-bench down $id exits 0" bash -c "$B down $id >'$TMP/kill9/down' 2>&1"
 	check_clean "$id" "killed run, after down"
-	check "down $id again, nothing to do: exits 0" bash -c "$B down $id >'$TMP/kill9/down2' 2>&1"
+	check "down $id again: no such run any more, exits non-zero" \
+		bash -c "! $B down $id >'$TMP/kill9/down2' 2>&1 && grep -q 'no run $id' '$TMP/kill9/down2'"
 	check_decoys "killed run"
 }
 
@@ -639,17 +723,50 @@ guest_exited() {
 	return 1
 }
 
-not() { ! "$@" >/dev/null 2>&1; }
+# says_no CMD...: 0 when CMD ran and answered no: exit status 1 (grep: no
+# match; a guest command through ga or qga: its status 1). Not a "no": 0,
+# grep's error 2, a timeout 124, a dead guest agent 125, a command that
+# cannot run 126/127, a signal. `! CMD` would pass on all of those.
+says_no() {
+	local rc
+
+	"$@" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && return 0
+	echo "# says_no: '$*' exited $rc, not 1" >&2
+	return 1
+}
+
+# lacks PATTERN CMD...: 0 when CMD succeeds and no line of its output
+# matches PATTERN (grep -E). `! CMD | grep -q PATTERN` would pass when CMD
+# fails; here a failed CMD is no proof of absence.
+lacks() {
+	local pat=$1 out
+
+	shift
+	if ! out=$("$@" 2>&1); then
+		echo "# lacks: '$*' failed: $(head -c 300 <<<"$out")" >&2
+		return 1
+	fi
+	! grep -qE -- "$pat" <<<"$out"
+}
 
 # qga SECONDS SOCKET ping | exec PATH ARGS... | fire PATH ARGS... | cat FILE:
 # a minimal qemu-guest-agent client on SOCKET, given SECONDS in all. exec
 # hands on the command's output and exit status; fire does not wait for it.
+# Status 125: the agent failed; 124: out of time.
 qga() {
 	local tmo=$1
 
 	shift
 	[ -e "$TMP/qga.py" ] || cat >"$TMP/qga.py" <<'EOF'
 import base64, json, os, socket, sys, time
+# A failure of the agent or the socket exits 125, never a guest command's
+# status: a "the command failed" check must not pass on a dead agent.
+def agent_fail(msg):
+    sys.stderr.write("qga: %s\n" % msg)
+    os._exit(125)
+sys.excepthook = lambda t, v, tb: agent_fail("%s: %s" % (t.__name__, v))
 sock, tmo, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(tmo)
@@ -659,7 +776,7 @@ def reply():
     while True:
         line = f.readline()
         if not line:
-            sys.exit("agent closed the connection")
+            agent_fail("agent closed the connection")
         line = line.strip().lstrip(b"\xff")
         if line:
             return json.loads(line)
@@ -667,7 +784,7 @@ def call(execute, **args):
     f.write(json.dumps({"execute": execute, "arguments": args}).encode() + b"\n")
     r = reply()
     if "error" in r:
-        sys.exit("%s: %s" % (execute, r["error"]))
+        agent_fail("%s: %s" % (execute, r["error"]))
     return r["return"]
 # Resynchronise: skip whatever an earlier client left unread.
 token = int.from_bytes(os.urandom(4), "little")
@@ -688,7 +805,9 @@ elif cmd in ("exec", "fire"):
         time.sleep(0.05)
     sys.stdout.write(base64.b64decode(st.get("out-data", "")).decode(errors="replace"))
     sys.stderr.write(base64.b64decode(st.get("err-data", "")).decode(errors="replace"))
-    sys.exit(st.get("exitcode", 1))
+    if "exitcode" not in st:
+        agent_fail("%s: no exit code (killed by a signal?)" % sys.argv[4])
+    sys.exit(st["exitcode"])
 elif cmd == "cat":
     h = call("guest-file-open", path=sys.argv[4], mode="r")
     r = call("guest-file-read", handle=h, count=65536)

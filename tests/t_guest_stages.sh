@@ -21,6 +21,7 @@ teardown() {
 }
 trap teardown EXIT
 
+plan 16
 # Skips unchanged inputs; otherwise embeds the current BPF objects.
 make_image "$TMP/make.log"
 need_tools "$QEMU"
@@ -64,7 +65,7 @@ load_check() {
 	if [ -z "$missing" ]; then ok "show --node t lists $list"; else
 		fail "show --node t lists $list (missing:$missing)"; diag "$out"; fi
 	check "detach --node t after $list" ga exec $STAGE detach --node t
-	check "show --node t fails after detach" not ga exec $STAGE show --node t
+	check "show --node t fails (status 1) after detach" says_no ga exec $STAGE show --node t
 }
 
 load_check dec,enc,fwd,kwire

@@ -29,6 +29,7 @@ trap teardown EXIT
 
 # ---- make image ---------------------------------------------------------------
 
+plan 48
 make_image "$TMP/make1.log"
 stat_out() { stat -c '%n %i %Y %s' "$IMG/vmlinuz" "$IMG/initrd.img" "$IMG/manifest.json"; }
 before=$(stat_out)
@@ -108,7 +109,7 @@ boot dest "cadeia.role=dest cadeia.node=dst cadeia.fn=none cadeia.ip=$IP2/24 cad
 boot src "cadeia.role=src cadeia.node=src cadeia.fn=none cadeia.ip=$IP3/24 cadeia.mtu=1600" "$MAC3" cbtI-t3
 for n in sf dest src; do
 	check "$n: console says 'cadeia: ready'" wait_console "$n" 'cadeia: ready' 120
-	check "$n: no FAILED on the console" not grep -q 'cadeia: FAILED' "$TMP/$n.console"
+	check "$n: no FAILED on the console" says_no grep -q 'cadeia: FAILED' "$TMP/$n.console"
 	check "$n: agent answers guest-ping" [ "$(ga "$n" ping)" = pong ]
 done
 check "sf: /run/cadeia-ready says 'ready sf ovs'" [ "$(ga sf cat /run/cadeia-ready)" = "ready sf ovs" ]
@@ -147,6 +148,6 @@ check "dest -> sf: report says sent $COUNT, received 0 (reflected, not answered)
 n=$(ga sf exec /usr/bin/ovs-ofctl dump-flows br0 | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p')
 check "sf: the wire flow reflected the $COUNT probes (n_packets=$n)" [ "${n:-0}" -ge $COUNT ]
 check "sf: ovs-dpctl show: lost:0" grep -q 'lost:0' <<<"$(ga sf exec /usr/bin/ovs-dpctl show)"
-check "sf: guest-exec of a failing command reports its status" not ga sf exec /bin/busybox false
+check "sf: guest-exec of a failing command reports its status 1" says_no ga sf exec /bin/busybox false
 
 tap_done

@@ -5,6 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
+. tests/lib.sh
 
 S=${BUILD:-build}/cadeia-stage
 NS=cbtBL-ns
@@ -28,11 +29,9 @@ teardown() {
 }
 trap teardown EXIT
 
-if [ ! -x "$S" ]; then
-	fail "$S is built"
-	tap_done
-	exit 1
-fi
+plan 136
+need_built "$S"
+need_tools jq bpftool tc ip file
 
 # Runs the CLI; leaves exit status in $rc, stdout in $out, stderr in $err.
 run() {
@@ -220,11 +219,11 @@ check "stats text lists dec decap" grep -Eq '^  decap +[0-9]+$' "$TMP/out"
 # ---- detach -----------------------------------------------------------------------
 expect_rc "detach" 0 detach --node $NODE
 check "no pin dir after detach" test ! -e "$PIN/$NODE"
-check "no XDP program after detach" bash -c "! ip -n $NS -d link show cbtBL0 | grep -q xdp"
-check "no tc egress filter after detach" test -z "$(tc -n $NS filter show dev cbtBL0 egress)"
-check "no tc ingress filter after detach" test -z "$(tc -n $NS filter show dev cbtBL0 ingress)"
-check "no clsact qdisc after detach" bash -c "! tc -n $NS qdisc show dev cbtBL0 | grep -q clsact"
-check "list no longer shows the node" bash -c "! '$S' list | grep -q '^$NODE '"
+check "no XDP program after detach" lacks xdp ip -n $NS -d link show cbtBL0
+check "no tc egress filter after detach" lacks . tc -n $NS filter show dev cbtBL0 egress
+check "no tc ingress filter after detach" lacks . tc -n $NS filter show dev cbtBL0 ingress
+check "no clsact qdisc after detach" lacks clsact tc -n $NS qdisc show dev cbtBL0
+check "list no longer shows the node" lacks "^$NODE " "$S" list
 expect_err "detach of a detached node" "node $NODE: not attached (no $PIN/$NODE)" detach --node $NODE
 
 # ---- a clsact and a filter we did not create survive detach ---------------------
@@ -238,7 +237,7 @@ if tc -n $NS filter show dev cbtBL0 egress | grep -q 'pref 9'; then
 	expect_rc "detach beside a foreign filter" 0 detach --node $NODE
 	eg=$(tc -n $NS filter show dev cbtBL0 egress)
 	check "foreign filter kept" grep -q 'pref 9 bpf .*handle 0x7 ' <<<"$eg"
-	check "our filters gone" bash -c "! grep -q 'handle 0xcade' <<<'$eg'"
+	check "our filters gone" lacks 'handle 0xcade' tc -n $NS filter show dev cbtBL0 egress
 	check "pre-existing clsact kept" bash -c "tc -n $NS qdisc show dev cbtBL0 | grep -q clsact"
 else
 	fail "could not add a foreign tc filter for the test"
@@ -249,7 +248,7 @@ tc -n $NS qdisc del dev cbtBL0 clsact 2>/dev/null
 expect_rc "attach dec --xdp-generic" 0 attach --node $NODE --netns $NS --dev cbtBL0 --stages dec --xdp-generic
 check "XDP in generic mode" bash -c "ip -n $NS -d link show cbtBL0 | grep -q 'xdpgeneric'"
 expect_rc "detach generic" 0 detach --node $NODE
-check "no XDP after generic detach" bash -c "! ip -n $NS -d link show cbtBL0 | grep -q xdp"
+check "no XDP after generic detach" lacks xdp ip -n $NS -d link show cbtBL0
 check "no pin dir after generic detach" test ! -e "$PIN/$NODE"
 
 # ---- a vanished netns is not an error ---------------------------------------------
@@ -279,7 +278,7 @@ expect_err "--kwire-peer names an unknown interface" \
 	"interface \"cbtLzz\" not found in netns $LNS" \
 	attach --node $LNODE --netns $LNS --dev cbtLld0 --stages kwire --kwire-peer cbtLzz
 check "failed kwire attach leaves no pins" test ! -e "$PIN/$LNODE"
-check "failed kwire attach leaves no clsact" bash -c "! tc -n $LNS qdisc show dev cbtLld0 | grep -q clsact"
+check "failed kwire attach leaves no clsact" lacks clsact tc -n $LNS qdisc show dev cbtLld0
 
 # A proxy: dec,enc,fwd,kwire on the bridge side, kwire alone on the SF side.
 expect_rc "attach proxy eth0 side (otherhost, peer cbtLld1)" 0 \
@@ -347,10 +346,10 @@ check "show text: no keep_ttl on si 252" grep -q '^  spi 5 si 252 -> next_hop 02
 # Each node's detach removes only its own interface's hooks.
 expect_rc "detach the proxy's bridge side" 0 detach --node $LNODE
 check "cbtLld1's kwire survives the other node's detach" test "$(kwire_id cbtLld1)" = "$kid1"
-check "cbtLld0: no clsact, no XDP left" bash -c \
-	"! tc -n $LNS qdisc show dev cbtLld0 | grep -q clsact && ! ip -n $LNS -d link show cbtLld0 | grep -q xdp"
+check "cbtLld0: no clsact, no XDP left" eval \
+	"lacks clsact tc -n $LNS qdisc show dev cbtLld0 && lacks xdp ip -n $LNS -d link show cbtLld0"
 expect_rc "detach the second node" 0 detach --node $LNODE2
-check "cbtLld1: no clsact left" bash -c "! tc -n $LNS qdisc show dev cbtLld1 | grep -q clsact"
+check "cbtLld1: no clsact left" lacks clsact tc -n $LNS qdisc show dev cbtLld1
 check "no pins left for either node" test ! -e "$PIN/$LNODE" -a ! -e "$PIN/$LNODE2"
 
 # Defaults: kwire alone is otherhost, back out of its own interface.

@@ -42,7 +42,9 @@ teardown() {
 }
 trap teardown EXIT
 
+plan 58
 need_built "$S"
+need_tools tshark tcpdump jq
 
 # ---- topology -----------------------------------------------------------------
 bridge_netns $BR ${P}br0
@@ -154,11 +156,11 @@ for n in $NODES; do
 	check "no pins for $n" test ! -e "$PIN/$n"
 done
 for h in src sff px1; do
-	check "no XDP, no clsact on ${DEV[$h]}" bash -c \
-		"! ip -n $P-$h -d link show ${DEV[$h]} | grep -q xdp && ! tc -n $P-$h qdisc show dev ${DEV[$h]} | grep -q clsact"
+	check "no XDP, no clsact on ${DEV[$h]}" eval \
+		"lacks xdp ip -n $P-$h -d link show ${DEV[$h]} && lacks clsact tc -n $P-$h qdisc show dev ${DEV[$h]}"
 done
-check "no clsact on $PX_P2P" bash -c "! tc -n $P-px1 qdisc show dev $PX_P2P | grep -q clsact"
-check "no clsact on $SF_DEV" bash -c "! tc -n $P-sf1 qdisc show dev $SF_DEV | grep -q clsact"
+check "no clsact on $PX_P2P" lacks clsact tc -n $P-px1 qdisc show dev $PX_P2P
+check "no clsact on $SF_DEV" lacks clsact tc -n $P-sf1 qdisc show dev $SF_DEV
 check "plain ping works again after detach" bash -c "ip netns exec $P-src ping -c 1 -W 2 ${IP[dest]} >/dev/null"
 
 tap_done

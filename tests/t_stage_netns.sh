@@ -27,7 +27,9 @@ teardown() {
 }
 trap teardown EXIT
 
+plan 32
 need_built "$S"
+need_tools tshark tcpdump jq
 
 # ---- topology -----------------------------------------------------------------
 bridge_netns $BR ${P}br0
@@ -94,8 +96,8 @@ check "detach src" $S detach --node $NODE_SRC
 check "detach sf1" $S detach --node $NODE_SF
 for h in src sf1; do
 	check "no pins for $P-$h" test ! -e "$PIN/$P-$h"
-	check "no XDP on ${DEV[$h]}" bash -c "! ip -n $P-$h -d link show ${DEV[$h]} | grep -q xdp"
-	check "no clsact on ${DEV[$h]}" bash -c "! tc -n $P-$h qdisc show dev ${DEV[$h]} | grep -q clsact"
+	check "no XDP on ${DEV[$h]}" lacks xdp ip -n $P-$h -d link show ${DEV[$h]}
+	check "no clsact on ${DEV[$h]}" lacks clsact tc -n $P-$h qdisc show dev ${DEV[$h]}
 done
 check "plain ping works again after detach" bash -c "ip netns exec $P-src ping -c 1 -W 2 ${IP[dest]} >/dev/null"
 

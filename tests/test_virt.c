@@ -308,6 +308,20 @@ static void test_probe(void)
 			       err, sizeof(err));
 	CHECK(ret == 0 && cached && !strcmp(accel, accel2),
 	      "second probe answers %s from the cache", accel2);
+
+	/* The other way: a probe forced to fail falls back to TCG, whatever
+	 * the host, and does not overwrite the cached answer. */
+	setenv("CADEIA_KVM_PROBE", "fail", 1);
+	ret = virt_probe_accel(conn, &o, accel2, sizeof(accel2), &cached, NULL, 0,
+			       err, sizeof(err));
+	unsetenv("CADEIA_KVM_PROBE");
+	root = json_load_file(o.cache, 0, NULL);
+	CHECK(ret == 0 && !cached && !strcmp(accel2, "tcg") && root &&
+	      !strcmp(json_string_value(json_object_get(json_object_get(root, key),
+							 "accel")) ?: "", accel),
+	      "a probe forced to fail (CADEIA_KVM_PROBE=fail) answers %s, not from the cache, "
+	      "which still holds %s", accel2, accel);
+	json_decref(root);
 }
 
 static void test_failures(void)
@@ -384,6 +398,7 @@ int main(void)
 	int ret, n;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_plan(73);
 	if (!mkdtemp(dir)) {
 		CHECK(0, "mkdtemp %s: %s", dir, strerror(errno));
 		return tap_done();
@@ -396,9 +411,9 @@ int main(void)
 	CHECK(ret == 0, "libvirt daemons answer (%s)", ret ? err : started ? "started by us" : "already running");
 	if (ret)
 		return tap_done();
-	if (started)
-		CHECK(file_contains(VIRT_DAEMONS_FILE, "libvirtd "),
-		      "%s records the libvirtd we started", VIRT_DAEMONS_FILE);
+	CHECK(!started || file_contains(VIRT_DAEMONS_FILE, "libvirtd "),
+	      "%s records the libvirtd we started, if we did (%s)", VIRT_DAEMONS_FILE,
+	      started ? "started" : "already running");
 	ret = virt_connect(&conn, err, sizeof(err));
 	CHECK(ret == 0, "connect to %s (%s)", VIRT_URI, ret ? err : "ok");
 	if (ret)
