@@ -102,7 +102,11 @@ if [ "$rc" -eq 0 ] && jq -e --arg id "$UP" '.[0].id == $id and .[0].failures == 
 else
 	fail "down RUN --json (status $rc): $(head -c 300 "$TMP/out")"
 fi
-if ip netns | grep -q "^$UP-"; then fail "down left netns of $UP"; else ok "no netns of $UP is left"; fi
+if [ -z "${RUNS[*]}" ] || ip netns | grep -q "^$UP-"; then
+	fail "down left netns of run '$UP' (or there was no run)"
+else
+	ok "no netns of $UP is left"
+fi
 
 # ---- unbounded and odd input --------------------------------------------------------
 # `yes` never ends: validate must stop at the 1 MiB cap, with little memory.
@@ -152,8 +156,10 @@ echo '{"backend": "netns", "accelerator": "none"}' >"$TMP/plot/$HOSTILE/summary.
 (cd "$TMP/plot" && timeout 60 "$BIN" plot -o out runA "$HOSTILE" >"$TMP/out" 2>"$TMP/err")
 rc=$?
 check "plot of both runs succeeds (status $rc)" [ "$rc" -eq 0 ]
-if [ -e "$TMP/marker1" ] || [ -n "$(find "$TMP" -name 'marker[23]' -print -quit)" ]; then
-	fail "a label ran a command through gnuplot"
+# Checked after a plot that ran (an absent marker proves nothing otherwise).
+if [ "$rc" -ne 0 ] || [ -e "$TMP/marker1" ] ||
+	[ -n "$(find "$TMP" -name 'marker[23]' -print -quit)" ]; then
+	fail "a label ran a command through gnuplot (or plot failed: status $rc)"
 else
 	ok "no label ran a command through gnuplot (no marker file)"
 fi
