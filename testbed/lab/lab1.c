@@ -103,14 +103,121 @@ static void check_hop(struct lab_ctx *c, json_t *ans, const char *from, const ch
 		       s->nsh ? "SPI, SI and TTL" : "answer (no NSH)");
 }
 
+/* The echo requests the capture on the link into `to` saw. */
+static void hop_frames(struct lab_ctx *c, struct lab_cap *cap, const struct sc_node *to,
+		       uint32_t dest_ip, struct hop_seen *s)
+{
+	lab_cap_drain(cap);
+	for (size_t i = 0; i < cap->n; i++) {
+		const struct lab_frame *f = &cap->f[i];
+
+		if (f->outgoing || memcmp(f->dst, to->mac, 6) || !f->ipv4 ||
+		    f->proto != IPPROTO_ICMP || f->icmp_type != 8 || f->daddr != dest_ip)
+			continue;
+		if (s->frames &&
+		    (s->nsh != f->nsh || s->spi != f->spi || s->si != f->si || s->ttl != f->ttl))
+			s->mixed = true;
+		s->frames++;
+		s->nsh = f->nsh;
+		s->spi = f->spi;
+		s->si = f->si;
+		s->ttl = f->ttl;
+	}
+}
+
+/* Each hop's headers against the answers. */
+static void check_hops(struct lab_ctx *c, json_t *ans, struct lab_cap *cap, const int *path,
+		       int np, uint32_t dest_ip)
+{
+	for (int k = 0; k < np - 1; k++) {
+		const struct sc_node *from = &c->sc.nodes[path[k]], *to = &c->sc.nodes[path[k + 1]];
+		struct hop_seen s = { 0 };
+
+		hop_frames(c, &cap[k], to, dest_ip, &s);
+		if (!s.frames) {
+			lab_problem(c, "no echo request went from %s to %s while the checker pinged: the chain is not installed as lab 1 expects (bring it up again with `cadeia-bench up docs/labs/scenarios/lab1.json`)",
+				    from->name, to->name);
+			continue;
+		}
+		if (s.mixed)
+			lab_info(c, "hop %s -> %s carried different headers during the check; comparing with the last one",
+				 from->name, to->name);
+		if (ans)
+			check_hop(c, ans, from->name, to->name, &s);
+	}
+}
+
+static void check_end_node(struct lab_ctx *c, json_t *ans, int end_node)
+{
+	const char *eoc = json_string_value(json_object_get(ans, "end_of_chain_node"));
+
+	if (!eoc)
+		lab_problem(c, "\"end_of_chain_node\" is not filled in yet: which SF's fwd strips the NSH and delivers the inner frame? (cadeia-stage stats --node <run>-<sf>)");
+	else if (end_node < 0)
+		lab_problem(c, "no SF counted fwd.end_of_chain while the checker pinged; is the chain up?");
+	else if (strcmp(eoc, c->sc.nodes[end_node].name) != 0)
+		lab_problem(c, "end_of_chain_node \"%s\" is not the SF whose fwd.end_of_chain counter moves when pings cross the chain",
+			    eoc);
+	else
+		lab_ok(c, "end_of_chain_node %s: its fwd.end_of_chain counter moved with the checker's pings", eoc);
+}
+
+/* The answered decap counter exists on dec and grew on every SF. */
+static void check_named(struct lab_ctx *c, const char *named, int sf, bool grew)
+{
+	struct cs_counter cs[64];
+	size_t n = 64;
+	bool exists = false;
+	char pin[96];
+	struct cs_err cerr;
+
+	if (!named) {
+		lab_problem(c, "\"decap_counter\" is not filled in yet: the name of dec's counter that counts frames whose NSH was checked and stripped (cadeia-stage stats)");
+		return;
+	}
+	lab_node_name(c, sf, pin, sizeof(pin));
+	if (cs_stats_read(pin, CS_STAGE_DEC, cs, &n, &cerr) == 0)
+		for (size_t i = 0; i < n; i++)
+			exists |= strcmp(cs[i].name, named) == 0;
+	if (!exists)
+		lab_problem(c, "decap_counter \"%s\" is not one of dec's counters: `cadeia-stage stats --node %s` lists them",
+			    named, pin);
+	else if (!grew)
+		lab_problem(c, "decap_counter \"%s\" did not grow by one per echo request on every SF while the checker pinged: it is not the counter of stripped NSH headers",
+			    named);
+	else
+		lab_ok(c, "decap_counter %s grew with every NSH frame on every SF", named);
+}
+
+/* Pings from src to dest; the replies, or -1 (reported). */
+static int lab1_ping(struct lab_ctx *c, const struct sc_chain *ch)
+{
+	char link[96], err[512], a[INET_ADDRSTRLEN];
+	int rx;
+
+	lab_node_name(c, ch->src, link, sizeof(link));
+	rx = lab_ping(link, c->sc.nodes[ch->dest].ip, LAB1_PINGS, err, sizeof(err));
+	lab_sleep_ms(200);
+	if (rx < 0)
+		lab_problem(c, "%s", err);
+	else if (rx < LAB1_PINGS)
+		lab_problem(c, "only %d of %d pings from src to %s (%s) came back: is the chain installed at full length (`cadeia-bench up docs/labs/scenarios/lab1.json`)?",
+			    rx, LAB1_PINGS, c->sc.nodes[ch->dest].name,
+			    lab_ip_str(c->sc.nodes[ch->dest].ip, a));
+	else
+		lab_ok(c, "the chain delivers pings: %d of %d echo requests crossed %d SFs", rx,
+		       LAB1_PINGS, ch->n_sfs);
+	return rx;
+}
+
 int lab_check1(struct lab_ctx *c)
 {
 	int path[SC_MAX_CHAIN_LEN + 2], np = 0, rx, end_node = -1;
-	uint64_t decap0[SC_MAX_CHAIN_LEN], end0[SC_MAX_CHAIN_LEN], named0[SC_MAX_CHAIN_LEN];
+	uint64_t end0[SC_MAX_CHAIN_LEN], named0[SC_MAX_CHAIN_LEN];
 	struct lab_cap *cap = NULL;
 	const struct sc_chain *ch;
-	const char *named = NULL, *eoc;
-	char link[96], err[512], a[INET_ADDRSTRLEN];
+	const char *named = NULL;
+	char link[96], err[512];
 	json_t *ans = NULL;
 	bool named_ok = true;
 
@@ -124,7 +231,6 @@ int lab_check1(struct lab_ctx *c)
 	path[np++] = ch->dest;
 	if (ans)
 		named = json_string_value(json_object_get(ans, "decap_counter"));
-
 	cap = calloc((size_t)np, sizeof(*cap));
 	if (!cap)
 		goto cleanup;
@@ -138,103 +244,21 @@ int lab_check1(struct lab_ctx *c)
 		}
 	}
 	for (int k = 0; k < ch->n_sfs; k++) {
-		decap0[k] = lab_stat(c, ch->sfs[k], CS_STAGE_DEC, "decap");
 		end0[k] = lab_stat(c, ch->sfs[k], CS_STAGE_FWD, "end_of_chain");
 		named0[k] = named ? lab_stat(c, ch->sfs[k], CS_STAGE_DEC, named) : 0;
 	}
-
-	lab_node_name(c, ch->src, link, sizeof(link));
-	rx = lab_ping(link, c->sc.nodes[ch->dest].ip, LAB1_PINGS, err, sizeof(err));
-	lab_sleep_ms(200);
-	if (rx < 0) {
-		lab_problem(c, "%s", err);
+	if ((rx = lab1_ping(c, ch)) < 0)
 		goto cleanup;
-	}
-	if (rx < LAB1_PINGS)
-		lab_problem(c, "only %d of %d pings from src to %s (%s) came back: is the chain installed at full length (`cadeia-bench up docs/labs/scenarios/lab1.json`)?",
-			    rx, LAB1_PINGS, c->sc.nodes[ch->dest].name,
-			    lab_ip_str(c->sc.nodes[ch->dest].ip, a));
-	else
-		lab_ok(c, "the chain delivers pings: %d of %d echo requests crossed %d SFs", rx,
-		       LAB1_PINGS, ch->n_sfs);
-
-	for (int k = 0; k < np - 1; k++) {
-		const struct sc_node *from = &c->sc.nodes[path[k]], *to = &c->sc.nodes[path[k + 1]];
-		struct hop_seen s = { 0 };
-
-		lab_cap_drain(&cap[k]);
-		for (size_t i = 0; i < cap[k].n; i++) {
-			const struct lab_frame *f = &cap[k].f[i];
-
-			if (f->outgoing || memcmp(f->dst, to->mac, 6) || !f->ipv4 ||
-			    f->proto != IPPROTO_ICMP || f->icmp_type != 8 ||
-			    f->daddr != c->sc.nodes[ch->dest].ip)
-				continue;
-			if (s.frames && (s.nsh != f->nsh || s.spi != f->spi || s.si != f->si ||
-					 s.ttl != f->ttl))
-				s.mixed = true;
-			s.frames++;
-			s.nsh = f->nsh;
-			s.spi = f->spi;
-			s.si = f->si;
-			s.ttl = f->ttl;
-		}
-		if (!s.frames) {
-			lab_problem(c, "no echo request went from %s to %s while the checker pinged: the chain is not installed as lab 1 expects (bring it up again with `cadeia-bench up docs/labs/scenarios/lab1.json`)",
-				    from->name, to->name);
-			continue;
-		}
-		if (s.mixed)
-			lab_info(c, "hop %s -> %s carried different headers during the check; comparing with the last one",
-				 from->name, to->name);
-		if (ans)
-			check_hop(c, ans, from->name, to->name, &s);
-	}
-
+	check_hops(c, ans, cap, path, np, c->sc.nodes[ch->dest].ip);
 	for (int k = 0; k < ch->n_sfs; k++) {
-		uint64_t d = lab_stat(c, ch->sfs[k], CS_STAGE_DEC, "decap") - decap0[k];
-		uint64_t e = lab_stat(c, ch->sfs[k], CS_STAGE_FWD, "end_of_chain") - end0[k];
-
-		if (rx > 0 && e >= (uint64_t)rx)
+		if (rx > 0 && lab_stat(c, ch->sfs[k], CS_STAGE_FWD, "end_of_chain") - end0[k] >= (uint64_t)rx)
 			end_node = ch->sfs[k];
 		if (named && lab_stat(c, ch->sfs[k], CS_STAGE_DEC, named) - named0[k] < (uint64_t)rx)
 			named_ok = false;
-		(void)d;
 	}
-	if (!ans)
-		goto cleanup;
-	eoc = json_string_value(json_object_get(ans, "end_of_chain_node"));
-	if (!eoc)
-		lab_problem(c, "\"end_of_chain_node\" is not filled in yet: which SF's fwd strips the NSH and delivers the inner frame? (cadeia-stage stats --node <run>-<sf>)");
-	else if (end_node < 0)
-		lab_problem(c, "no SF counted fwd.end_of_chain while the checker pinged; is the chain up?");
-	else if (strcmp(eoc, c->sc.nodes[end_node].name) != 0)
-		lab_problem(c, "end_of_chain_node \"%s\" is not the SF whose fwd.end_of_chain counter moves when pings cross the chain",
-			    eoc);
-	else
-		lab_ok(c, "end_of_chain_node %s: its fwd.end_of_chain counter moved with the checker's pings", eoc);
-
-	if (!named) {
-		lab_problem(c, "\"decap_counter\" is not filled in yet: the name of dec's counter that counts frames whose NSH was checked and stripped (cadeia-stage stats)");
-	} else {
-		struct cs_counter cs[64];
-		size_t n = 64;
-		bool exists = false;
-		char pin[96];
-		struct cs_err cerr;
-
-		lab_node_name(c, ch->sfs[0], pin, sizeof(pin));
-		if (cs_stats_read(pin, CS_STAGE_DEC, cs, &n, &cerr) == 0)
-			for (size_t i = 0; i < n; i++)
-				exists |= strcmp(cs[i].name, named) == 0;
-		if (!exists)
-			lab_problem(c, "decap_counter \"%s\" is not one of dec's counters: `cadeia-stage stats --node %s` lists them",
-				    named, pin);
-		else if (!named_ok || rx <= 0)
-			lab_problem(c, "decap_counter \"%s\" did not grow by one per echo request on every SF while the checker pinged: it is not the counter of stripped NSH headers",
-				    named);
-		else
-			lab_ok(c, "decap_counter %s grew with every NSH frame on every SF", named);
+	if (ans) {
+		check_end_node(c, ans, end_node);
+		check_named(c, named, ch->sfs[0], named_ok && rx > 0);
 	}
 cleanup:
 	if (cap)

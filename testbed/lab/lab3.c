@@ -22,15 +22,6 @@
 #define LAB3_OPEN 7778
 #define LAB3_FRAMES 5
 
-static bool newer(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       (sa.st_mtim.tv_sec > sb.st_mtim.tv_sec ||
-		(sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec >= sb.st_mtim.tv_nsec));
-}
-
 /* What the checker saw of the datagrams on the SF's link. */
 struct lab3_seen {
 	unsigned in_open, in_blocked, out_open, out_blocked;
@@ -65,7 +56,7 @@ static int lab3_function(struct lab_ctx *c, int sf, const char *ns, pid_t *start
 			    srcfile, strerror(errno), c->dir);
 		return -1;
 	}
-	if (access(bin, X_OK) < 0 || !newer(bin, srcfile)) {
+	if (access(bin, X_OK) < 0 || !lab_newer(bin, srcfile)) {
 		lab_problem(c, "%s is %s: build it with `make labs LAB=%s`", bin,
 			    access(bin, X_OK) < 0 ? "not built" : "older than portfilter.c", c->dir);
 		return -1;

@@ -91,16 +91,6 @@ static size_t build_frame(const struct fixture *fx, uint8_t *buf)
 	return (size_t)(p + iplen - buf);
 }
 
-static bool newer(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       (sa.st_mtim.tv_sec > sb.st_mtim.tv_sec ||
-		(sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec >= sb.st_mtim.tv_nsec));
-}
-
-/* Sums one key's value over CPUs for a per-CPU map. */
 static int read_value(int fd, bool percpu, uint32_t key, struct spi_value *out)
 {
 	int ncpu = percpu ? libbpf_num_possible_cpus() : 1;
@@ -138,69 +128,60 @@ static bool missing_any(int fd, bool percpu, const struct expected *exp, size_t 
 	return false;
 }
 
-int lab_check4(struct lab_ctx *c)
+/* Opens and loads the student's object with its first XDP program only;
+ * *xdp and *map are that program and LAB4_MAP. -1 (reported) if unusable. */
+static int lab4_load(struct lab_ctx *c, const char *obj_path, struct bpf_object **objp,
+		     struct bpf_program **xdp, struct bpf_map **map)
 {
-	struct expected exp[LAB4_MAX_SPIS];
-	char obj_path[1024], src_path[1024];
-	struct bpf_object *obj = NULL;
-	struct bpf_program *prog, *xdp = NULL;
-	struct bpf_map *map;
-	uint8_t frame[1600];
-	size_t nexp = 0, n_stray = 0;
-	uint32_t key, next, stray[LAB4_MAX_SPIS];
-	bool percpu, verdicts_ok = true;
-	int map_fd, prog_fd, ret;
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	struct bpf_program *prog;
+	int ret;
 
-	lab_path(c, "spi_count.bpf.o", obj_path, sizeof(obj_path));
-	lab_path(c, "spi_count.bpf.c", src_path, sizeof(src_path));
-	if (access(src_path, R_OK) < 0) {
-		lab_problem(c, "%s: %s; start from the template: cp -r docs/labs/templates/4 %s/",
-			    src_path, strerror(errno), c->dir);
-		return -1;
-	}
-	if (access(obj_path, R_OK) < 0 || !newer(obj_path, src_path)) {
-		lab_problem(c, "%s is %s: build it with `make labs LAB=%s`", obj_path,
-			    access(obj_path, R_OK) < 0 ? "not built" : "older than spi_count.bpf.c",
-			    c->dir);
-		return -1;
-	}
-	obj = bpf_object__open_file(obj_path, NULL);
+	*objp = obj;
 	if (!obj) {
 		lab_problem(c, "%s: libbpf cannot open it: %s", obj_path, strerror(errno));
 		return -1;
 	}
+	*xdp = NULL;
 	bpf_object__for_each_program(prog, obj) {
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_XDP && !xdp)
-			xdp = prog;
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_XDP && !*xdp)
+			*xdp = prog;
 		else
 			bpf_program__set_autoload(prog, false);
 	}
-	if (!xdp) {
+	if (!*xdp) {
 		lab_problem(c, "%s has no XDP program: keep SEC(\"xdp\") on the stage's function",
 			    obj_path);
-		goto cleanup;
+		return -1;
 	}
 	if ((ret = bpf_object__load(obj)) < 0) {
 		lab_problem(c, "the kernel refused to load %s: %s; the verifier's reasons are printed above",
 			    obj_path, strerror(-ret));
-		goto cleanup;
+		return -1;
 	}
 	lab_ok(c, "%s: XDP program %s loads and passes the verifier", obj_path,
-	       bpf_program__name(xdp));
-	map = bpf_object__find_map_by_name(obj, LAB4_MAP);
-	if (!map) {
+	       bpf_program__name(*xdp));
+	*map = bpf_object__find_map_by_name(obj, LAB4_MAP);
+	if (!*map) {
 		lab_problem(c, "%s has no map named %s: keep the template's map", obj_path, LAB4_MAP);
-		goto cleanup;
+		return -1;
 	}
-	percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH;
-	if ((bpf_map__type(map) != BPF_MAP_TYPE_HASH && !percpu) || bpf_map__key_size(map) != 4 ||
-	    bpf_map__value_size(map) != sizeof(struct spi_value)) {
+	if ((bpf_map__type(*map) != BPF_MAP_TYPE_HASH &&
+	     bpf_map__type(*map) != BPF_MAP_TYPE_PERCPU_HASH) ||
+	    bpf_map__key_size(*map) != 4 || bpf_map__value_size(*map) != sizeof(struct spi_value)) {
 		lab_problem(c, "map %s must be a (per-CPU) hash from a __u32 SPI to struct { __u64 packets; __u64 bytes; }, as in the template",
 			    LAB4_MAP);
-		goto cleanup;
+		return -1;
 	}
-	map_fd = bpf_map__fd(map);
-	prog_fd = bpf_program__fd(xdp);
+	return 0;
+}
+
+/* Every fixture through the program; exp gets what each SPI should count. */
+static int lab4_run_fixtures(struct lab_ctx *c, int prog_fd, struct expected *exp, size_t *nexp)
+{
+	uint8_t frame[1600];
+	bool verdicts_ok = true;
+	int ret;
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
 		const struct fixture *fx = &fixtures[i];
@@ -212,7 +193,7 @@ int lab_check4(struct lab_ctx *c)
 		if (ret < 0) {
 			lab_problem(c, "BPF_PROG_TEST_RUN on fixture %zu (%s): %s", i + 1, fx->what,
 				    strerror(-ret));
-			goto cleanup;
+			return -1;
 		}
 		if (opts.retval != XDP_PASS) {
 			lab_problem(c, "fixture %zu (%s, %zu bytes) got verdict %u instead of XDP_PASS (%d): an accounting stage passes every frame",
@@ -221,18 +202,28 @@ int lab_check4(struct lab_ctx *c)
 		}
 		if (!fx->nsh)
 			continue;
-		for (k = 0; k < nexp && exp[k].spi != fx->spi; k++)
+		for (k = 0; k < *nexp && exp[k].spi != fx->spi; k++)
 			;
-		if (k == nexp) {
-			exp[nexp].spi = fx->spi;
-			memset(&exp[nexp].want, 0, sizeof(exp[nexp].want));
-			nexp++;
+		if (k == *nexp) {
+			exp[k].spi = fx->spi;
+			memset(&exp[k].want, 0, sizeof(exp[k].want));
+			(*nexp)++;
 		}
 		exp[k].want.packets++;
 		exp[k].want.bytes += len;
 	}
 	if (verdicts_ok)
 		lab_ok(c, "every fixture frame (NSH, plain, cut short) got XDP_PASS");
+	return 0;
+}
+
+/* The map against what the fixtures carried. */
+static void lab4_compare(struct lab_ctx *c, int map_fd, bool percpu, const struct expected *exp,
+			 size_t nexp)
+{
+	uint32_t key, next, stray[LAB4_MAX_SPIS];
+	size_t n_stray = 0;
+	int ret;
 
 	/* Keys that no fixture carried: a byte-order mistake, or counting too much. */
 	for (ret = bpf_map_get_next_key(map_fd, NULL, &next); ret == 0;
@@ -272,7 +263,37 @@ int lab_check4(struct lab_ctx *c)
 	if (n_stray && !missing_any(map_fd, percpu, exp, nexp))
 		lab_problem(c, "%s has an entry for SPI %u, which no fixture carried: frames without a whole NSH header must not be counted",
 			    LAB4_MAP, stray[0]);
-cleanup:
+}
+
+int lab_check4(struct lab_ctx *c)
+{
+	struct expected exp[LAB4_MAX_SPIS];
+	char obj_path[1024], src_path[1024];
+	struct bpf_object *obj = NULL;
+	struct bpf_program *xdp = NULL;
+	struct bpf_map *map = NULL;
+	size_t nexp = 0;
+
+	lab_path(c, "spi_count.bpf.o", obj_path, sizeof(obj_path));
+	lab_path(c, "spi_count.bpf.c", src_path, sizeof(src_path));
+	if (access(src_path, R_OK) < 0) {
+		lab_problem(c, "%s: %s; start from the template: cp -r docs/labs/templates/4 %s/",
+			    src_path, strerror(errno), c->dir);
+		return -1;
+	}
+	if (access(obj_path, R_OK) < 0 || !lab_newer(obj_path, src_path)) {
+		lab_problem(c, "%s is %s: build it with `make labs LAB=%s`", obj_path,
+			    access(obj_path, R_OK) < 0 ? "not built" : "older than spi_count.bpf.c",
+			    c->dir);
+		return -1;
+	}
+	if (lab4_load(c, obj_path, &obj, &xdp, &map) < 0) {
+		bpf_object__close(obj);
+		return obj ? 0 : -1;
+	}
+	if (lab4_run_fixtures(c, bpf_program__fd(xdp), exp, &nexp) == 0)
+		lab4_compare(c, bpf_map__fd(map), bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH, exp,
+			     nexp);
 	bpf_object__close(obj);
 	return 0;
 }

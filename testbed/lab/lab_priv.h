@@ -56,6 +56,8 @@ int lab_node_idx(struct lab_ctx *c, const char *name);
 uint64_t lab_stat(struct lab_ctx *c, int node, unsigned stage, const char *name);
 /* Every function process the run started is still the same process. */
 void lab_functions_alive(struct lab_ctx *c);
+/* File a was modified no earlier than file b (both exist). */
+bool lab_newer(const char *a, const char *b);
 
 /* ---- lab_net.c: frames and traffic ---------------------------------------- */
 

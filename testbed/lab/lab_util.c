@@ -56,3 +56,14 @@ void lab_functions_alive(struct lab_ctx *c)
 	if (!dead && json_array_size(fns))
 		lab_ok(c, "all %zu functions the testbed started are still running", json_array_size(fns));
 }
+
+bool lab_newer(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       (sa.st_mtim.tv_sec > sb.st_mtim.tv_sec ||
+		(sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec >= sb.st_mtim.tv_nsec));
+}
+
+/* Sums one key's value over CPUs for a per-CPU map. */
