@@ -186,6 +186,37 @@ static void plot_cmd(FILE *f, const char *dat, const struct plot_series *s, size
 	}
 }
 
+/* a<i>, b<i>, f<i>(x): each series' fit line, and lo<i>/hi<i> for its slope interval. */
+static void write_fits(FILE *f, const struct plot_series *s, size_t ns)
+{
+	size_t i, j;
+
+	for (i = 0; i < ns; i++) {
+		if (!isfinite(s[i].slope_us) || !isfinite(s[i].intercept_us))
+			continue;
+		fprintf(f, "a%zu = %.9g; b%zu = %.9g  # series %zu, R² = %.4f\n", i,
+			s[i].intercept_us / 1000.0, i, s[i].slope_us / 1000.0, i, s[i].r2);
+		fprintf(f, "f%zu(x) = a%zu + b%zu * x\n", i, i, i);
+		if (has_band(&s[i])) {
+			double cx = 0;
+			size_t nx = 0;
+
+			/* The fit goes through the centroid: slopes lo and hi pivot there. */
+			for (j = 0; j < s[i].n; j++)
+				if (isfinite(s[i].pts[j].mean_us)) {
+					cx += s[i].pts[j].length;
+					nx++;
+				}
+			cx = nx ? cx / (double)nx : 0;
+			fprintf(f, "# 95 %% interval of the slope: lines through (%g, f%zu(%g))\n"
+				   "lo%zu(x) = f%zu(%g) + %.9g * (x - %g)\n"
+				   "hi%zu(x) = f%zu(%g) + %.9g * (x - %g)\n",
+				cx, i, cx, i, i, cx, s[i].slope_lo_us / 1000.0, cx, i, i, cx,
+				s[i].slope_hi_us / 1000.0, cx);
+		}
+	}
+}
+
 static int write_script(const char *path, const char *name, const char *title,
 			const struct plot_series *s, size_t ns, char *err, size_t errlen)
 {
@@ -219,31 +250,7 @@ static int write_script(const char *path, const char *name, const char *title,
 		   "# chain_length mean_ms sem_ms median_ms\n"
 		   "set encoding utf8\n\n"
 		   "# Least-squares fit per series, in ms: f<i>(x) = a<i> + b<i> * x\n");
-	for (i = 0; i < ns; i++) {
-		if (!isfinite(s[i].slope_us) || !isfinite(s[i].intercept_us))
-			continue;
-		fprintf(f, "a%zu = %.9g; b%zu = %.9g  # series %zu, R² = %.4f\n", i,
-			s[i].intercept_us / 1000.0, i, s[i].slope_us / 1000.0, i, s[i].r2);
-		fprintf(f, "f%zu(x) = a%zu + b%zu * x\n", i, i, i);
-		if (has_band(&s[i])) {
-			double cx = 0;
-			size_t nx = 0;
-
-			/* The fit goes through the centroid: slopes lo and hi pivot there. */
-			for (j = 0; j < s[i].n; j++)
-				if (isfinite(s[i].pts[j].mean_us)) {
-					cx += s[i].pts[j].length;
-					nx++;
-				}
-			cx = nx ? cx / (double)nx : 0;
-			fprintf(f, "# 95 %% interval of the slope: lines through (%g, f%zu(%g))\n"
-				   "lo%zu(x) = f%zu(%g) + %.9g * (x - %g)\n"
-				   "hi%zu(x) = f%zu(%g) + %.9g * (x - %g)\n",
-				cx, i, cx, i, i, cx, s[i].slope_lo_us / 1000.0, cx, i, i, cx,
-				s[i].slope_hi_us / 1000.0, cx);
-		}
-	}
-
+	write_fits(f, s, ns);
 	fputs("\nset title ", f);
 	gp_str(f, title);
 	fputs(".\"\\n\".", f);
@@ -399,6 +406,51 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	return 0;
 }
 
+/* The script of the load figure: p50 and p99 lines per series. */
+static int write_load_script(const char *path, const struct plot_opts *o, const char *name,
+			     const char *const *series, size_t ns, char *err, size_t errlen)
+{
+	FILE *f;
+	int r;
+
+	if (!(f = fopen(path, "w"))) {
+		r = -errno;
+		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+		return r;
+	}
+	fprintf(f, "# RTT under background load (p50 solid, p99 dashed), written by cadeia-bench.\n"
+		   "set encoding utf8\nset title ");
+	gp_str(f, o->title ? o->title : "RTT under background load");
+	fprintf(f, "\nset xlabel 'Background load (%% of the 64-byte no-drop rate)'\n"
+		   "set ylabel 'RTT (µs)'\nset xrange [-5:105]\nset yrange [0:*]\nset grid\n"
+		   "set key top left box opaque\n"
+		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
+		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
+		   "set output ");
+	gp_fmt(f, "%s.png", name);
+	fputs("\nplot ", f);
+	for (size_t k = 0; k < ns; k++) {
+		fputs(k ? ", \\\n     " : "", f);
+		gp_fmt(f, "%s.dat", name);
+		fprintf(f, " index %zu using 1:2 with linespoints lc %zu lw 2 title ", k, k + 1);
+		gp_fmt(f, "%s p50", series[k]);
+		fputs(", \\\n     ", f);
+		gp_fmt(f, "%s.dat", name);
+		fprintf(f, " index %zu using 1:3 with linespoints lc %zu dt 2 title ", k, k + 1);
+		gp_fmt(f, "%s p99", series[k]);
+	}
+	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
+	      "set output ", f);
+	gp_fmt(f, "%s.svg", name);
+	fputs("\nreplot\nunset output\n", f);
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot script %s: write failed", path);
+		return -EIO;
+	}
+	return 0;
+}
+
 int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t n, char *err,
 	      size_t errlen)
 {
@@ -445,41 +497,8 @@ int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t
 		return -EIO;
 	}
 	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, name);
-	if (!(f = fopen(path, "w"))) {
-		r = -errno;
-		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+	if ((r = write_load_script(path, o, name, series, ns, err, errlen)) < 0)
 		return r;
-	}
-	fprintf(f, "# RTT under background load (p50 solid, p99 dashed), written by cadeia-bench.\n"
-		   "set encoding utf8\nset title ");
-	gp_str(f, o->title ? o->title : "RTT under background load");
-	fprintf(f, "\nset xlabel 'Background load (%% of the 64-byte no-drop rate)'\n"
-		   "set ylabel 'RTT (µs)'\nset xrange [-5:105]\nset yrange [0:*]\nset grid\n"
-		   "set key top left box opaque\n"
-		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
-		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
-		   "set output ");
-	gp_fmt(f, "%s.png", name);
-	fputs("\nplot ", f);
-	for (size_t k = 0; k < ns; k++) {
-		fputs(k ? ", \\\n     " : "", f);
-		gp_fmt(f, "%s.dat", name);
-		fprintf(f, " index %zu using 1:2 with linespoints lc %zu lw 2 title ", k, k + 1);
-		gp_fmt(f, "%s p50", series[k]);
-		fputs(", \\\n     ", f);
-		gp_fmt(f, "%s.dat", name);
-		fprintf(f, " index %zu using 1:3 with linespoints lc %zu dt 2 title ", k, k + 1);
-		gp_fmt(f, "%s p99", series[k]);
-	}
-	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
-	      "set output ", f);
-	gp_fmt(f, "%s.svg", name);
-	fputs("\nreplot\nunset output\n", f);
-	if (ferror(f) | fclose(f)) {
-		set_err(err, errlen, "plot script %s: write failed", path);
-		return -EIO;
-	}
 	return render(o->outdir, name, err, errlen);
 }
 
