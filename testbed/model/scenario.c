@@ -919,7 +919,7 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "description", "backend", "architecture",
 					    "network", "defaults", "nodes", "chains", "sweep",
-					    "measure", "fault", "load", NULL };
+					    "measure", "fault", "load", "hosts", "underlay", NULL };
 	const char *s;
 	struct defaults d;
 	int ret;
@@ -956,7 +956,9 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 	if ((ret = parse_defaults(c, root, &d)) || (ret = parse_nodes(c, root, sc, &d)) ||
 	    (ret = parse_chains(c, root, sc)) || (ret = parse_sweep(c, root, sc)) ||
 	    (ret = parse_measure(c, root, sc)) || (ret = parse_network(c, root, sc)) ||
-	    (ret = parse_fault(c, root, sc)) || (ret = parse_load(c, root, sc)))
+	    (ret = parse_fault(c, root, sc)) || (ret = parse_load(c, root, sc)) ||
+	    /* "hosts", "underlay" and each node's "host": model/hosts.c */
+	    (ret = sc_hosts_parse(c->file, &c->pos, root, sc, c->err)))
 		return ret;
 
 	/* Deterministic addressing: node i gets host i+1 and MAC 02:cb:00:00:hi:lo. */

@@ -24,6 +24,9 @@
 #define SC_MAX_FILE_BYTES (1024 * 1024)
 #define SC_MAX_STRING 4096 /* bytes between the quotes of any key or value */
 
+/* After the limits above, which it uses: several hosts (issue 14). */
+#include "model/hosts.h"
+
 enum sc_backend { SC_BACKEND_NETNS, SC_BACKEND_LIBVIRT };
 enum sc_arch {
 	SC_ARCH_CADEIA_ABERTA, /* every SF forwards for itself: dec, enc, fwd in its kernel */
@@ -146,6 +149,7 @@ struct scenario {
 	struct sc_measure measure;
 	struct sc_fault fault;
 	struct sc_load load;
+	struct sc_hosts hosts; /* n == 0: everything on this machine */
 	json_t *json;        /* the file as parsed, for meta.json */
 };
 
