@@ -79,34 +79,151 @@ static const char *last_line(char *s)
  * quotes its last line of stderr. Daemons started with --detach close their
  * standard streams once ready, so the pipes reach EOF when the parent exits.
  */
+struct cmd_env {
+	char *envp[256];
+	char ovs[3][160];
+};
+
+/* The caller's environment with OVS_RUNDIR, OVS_DBDIR and OVS_LOGDIR at dir
+ * (ours replace the caller's: the daemons must not land in its OVS). Built
+ * before fork: setenv is not safe in the child of a threaded process. */
+static void cmd_env(struct cmd_env *e, const char *dir)
+{
+	size_t n = 0;
+
+	for (char **v = environ; *v && n < 250; v++)
+		if (!dir || (strncmp(*v, "OVS_RUNDIR=", 11) && strncmp(*v, "OVS_DBDIR=", 10) &&
+			     strncmp(*v, "OVS_LOGDIR=", 11)))
+			e->envp[n++] = *v;
+	if (dir) {
+		snprintf(e->ovs[0], sizeof(e->ovs[0]), "OVS_RUNDIR=%s", dir);
+		snprintf(e->ovs[1], sizeof(e->ovs[1]), "OVS_DBDIR=%s", dir);
+		snprintf(e->ovs[2], sizeof(e->ovs[2]), "OVS_LOGDIR=%s", dir);
+		for (int i = 0; i < 3; i++)
+			e->envp[n++] = e->ovs[i];
+	}
+	e->envp[n] = NULL;
+}
+
+/* In the child: argv, through "ip netns exec" when netns is set. */
+static void __attribute__((noreturn)) cmd_exec(const char *netns, const char *const argv[],
+						int out_fd, int err_fd, char **envp)
+{
+	const char *full[32];
+	int k = 0, null = open("/dev/null", O_RDONLY);
+
+	if (netns) {
+		full[k++] = "ip";
+		full[k++] = "netns";
+		full[k++] = "exec";
+		full[k++] = netns;
+	}
+	for (int i = 0; argv[i] && k < 31; i++)
+		full[k++] = argv[i];
+	full[k] = NULL;
+	if (null >= 0)
+		dup2(null, STDIN_FILENO);
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(err_fd, STDERR_FILENO);
+	execvpe(full[0], (char *const *)full, envp);
+	dprintf(STDERR_FILENO, "%s: %s\n", full[0], strerror(errno));
+	_exit(127);
+}
+
+/* One read from fd[i] into buf (keeps the start once full, drains the
+ * rest); closes it at EOF. */
+static void cmd_read(int *fd, char *buf, size_t cap, size_t *len)
+{
+	char dummy[512];
+	ssize_t r;
+
+	if (*len + 1 >= cap)
+		r = read(*fd, dummy, sizeof(dummy));
+	else
+		r = read(*fd, buf + *len, cap - 1 - *len);
+	if (r <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (*len + 1 < cap) {
+		*len += r;
+		buf[*len] = '\0';
+	}
+}
+
+/* Reads the child's stdout (into out, or nowhere) and stderr (into ebuf)
+ * until both close; kills it after OVS_CMD_TIMEOUT_MS. */
+static int cmd_collect(pid_t pid, int fds[2], char *out, size_t outlen, char *ebuf, size_t elen_cap,
+		       const char *what, char *err, size_t errlen)
+{
+	char dummy[512];
+	size_t olen = 0, elen = 0;
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (fds[0] >= 0 || fds[1] >= 0) {
+		struct pollfd pf[2] = { { .fd = fds[0], .events = POLLIN },
+					{ .fd = fds[1], .events = POLLIN } };
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = OVS_CMD_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
+					     (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(pf, 2, left) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			snprintf(err, errlen, "%s: no answer within %d s", what,
+				 OVS_CMD_TIMEOUT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		if (fds[0] >= 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			cmd_read(&fds[0], out ? out : dummy, out ? outlen : sizeof(dummy), &olen);
+			if (!out)
+				olen = 0;
+		}
+		if (fds[1] >= 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			cmd_read(&fds[1], ebuf, elen_cap, &elen);
+	}
+	return 0;
+}
+
+/* The exit status as 0 or an error naming the command. */
+static int cmd_status(int status, const char *what, char *ebuf, char *err, size_t errlen)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		/* exec failed: the child said why */
+		snprintf(err, errlen, "%s", last_line(ebuf));
+		return -ENOENT;
+	}
+	if (WIFEXITED(status))
+		snprintf(err, errlen, "%s exited with status %d: %s", what, WEXITSTATUS(status),
+			 last_line(ebuf));
+	else
+		snprintf(err, errlen, "%s killed by signal %d", what, WTERMSIG(status));
+	return -EIO;
+}
+
+/*
+ * Runs argv (inside netns via "ip netns exec" when netns is set, so the
+ * daemons also see that netns's /sys), with OVS_RUNDIR etc. pointing at dir.
+ * Its stdout goes to out (may be NULL); on failure err names the command and
+ * quotes its last line of stderr. Daemons started with --detach close their
+ * standard streams once ready, so the pipes reach EOF when the parent exits.
+ */
 static int run_cmd(const char *netns, const char *dir, char *out, size_t outlen, char *err,
 		   size_t errlen, const char *const argv[])
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, status, ret = -1;
-	char ebuf[2048] = "", dummy[512], env_ovs[3][160];
-	char *envp[256];
-	size_t olen = 0, elen = 0, n_env;
-	struct timespec t0, now;
+	char ebuf[2048] = "";
+	struct cmd_env env;
 	pid_t pid;
 
 	if (out && outlen)
 		out[0] = '\0';
-	/* The environment is built before fork: setenv is not safe in the child
-	 * of a threaded process. */
-	n_env = 0;
-	for (char **e = environ; *e && n_env < 250; e++)
-		/* Ours replace the caller's: the daemons must not land in its OVS. */
-		if (!dir || (strncmp(*e, "OVS_RUNDIR=", 11) && strncmp(*e, "OVS_DBDIR=", 10) &&
-			     strncmp(*e, "OVS_LOGDIR=", 11)))
-			envp[n_env++] = *e;
-	if (dir) {
-		snprintf(env_ovs[0], sizeof(env_ovs[0]), "OVS_RUNDIR=%s", dir);
-		snprintf(env_ovs[1], sizeof(env_ovs[1]), "OVS_DBDIR=%s", dir);
-		snprintf(env_ovs[2], sizeof(env_ovs[2]), "OVS_LOGDIR=%s", dir);
-		for (int i = 0; i < 3; i++)
-			envp[n_env++] = env_ovs[i];
-	}
-	envp[n_env] = NULL;
+	cmd_env(&env, dir);
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: pipe: %s", argv[0], strerror(errno));
@@ -118,93 +235,26 @@ static int run_cmd(const char *netns, const char *dir, char *out, size_t outlen,
 		snprintf(err, errlen, "%s: fork: %s", argv[0], strerror(errno));
 		goto cleanup;
 	}
-	if (pid == 0) {
-		const char *full[32];
-		int k = 0, null = open("/dev/null", O_RDONLY);
-
-		if (netns) {
-			full[k++] = "ip";
-			full[k++] = "netns";
-			full[k++] = "exec";
-			full[k++] = netns;
-		}
-		for (int i = 0; argv[i] && k < 31; i++)
-			full[k++] = argv[i];
-		full[k] = NULL;
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execvpe(full[0], (char *const *)full, envp);
-		dprintf(STDERR_FILENO, "%s: %s\n", full[0], strerror(errno));
-		_exit(127);
-	}
+	if (pid == 0)
+		cmd_exec(netns, argv, po[1], pe[1], env.envp);
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pf[2] = { { .fd = po[0], .events = POLLIN },
-					{ .fd = pe[0], .events = POLLIN } };
-		long left;
-		int open_fds = (po[0] >= 0) + (pe[0] >= 0);
+	{
+		int fds[2] = { po[0], pe[0] };
 
-		if (!open_fds)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = OVS_CMD_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
-					     (now.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || poll(pf, 2, left) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			snprintf(err, errlen, "%s: no answer within %d s", argv[0],
-				 OVS_CMD_TIMEOUT_MS / 1000);
-			ret = -ETIMEDOUT;
-			goto cleanup;
-		}
-		for (int i = 0; i < 2; i++) {
-			int *fd = i == 0 ? &po[0] : &pe[0];
-			char *buf = i == 0 ? (out ? out : dummy) : ebuf;
-			size_t cap = i == 0 ? (out ? outlen : sizeof(dummy)) : sizeof(ebuf);
-			size_t *len = i == 0 ? &olen : &elen;
-			ssize_t r;
-
-			if (*fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (*len + 1 >= cap) /* full: keep draining, keep the start */
-				r = read(*fd, dummy, sizeof(dummy));
-			else
-				r = read(*fd, buf + *len, cap - 1 - *len);
-			if (r <= 0) {
-				close(*fd);
-				*fd = -1;
-				continue;
-			}
-			if (*len + 1 < cap) {
-				*len += r;
-				buf[*len] = '\0';
-			}
-			if (i == 0 && !out)
-				olen = 0;
-		}
+		ret = cmd_collect(pid, fds, out, outlen, ebuf, sizeof(ebuf), argv[0], err, errlen);
+		po[0] = fds[0];
+		pe[0] = fds[1];
 	}
+	if (ret < 0)
+		goto cleanup;
 	if (waitpid(pid, &status, 0) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: waitpid: %s", argv[0], strerror(errno));
 		goto cleanup;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		ret = 0;
-		goto cleanup;
-	}
-	ret = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EIO;
-	if (ret == -ENOENT) /* exec failed: the child said why */
-		snprintf(err, errlen, "%s", last_line(ebuf));
-	else if (WIFEXITED(status))
-		snprintf(err, errlen, "%s exited with status %d: %s", argv[0],
-			 WEXITSTATUS(status), last_line(ebuf));
-	else
-		snprintf(err, errlen, "%s killed by signal %d", argv[0], WTERMSIG(status));
+	ret = cmd_status(status, argv[0], ebuf, err, errlen);
 cleanup:
 	for (int i = 0; i < 2; i++) {
 		if (po[i] >= 0)
