@@ -247,7 +247,7 @@ static int check_node_name(struct ctx *c, const char *path, const struct scenari
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
-					    "busy_poll_us", "host", NULL };
+					    "busy_poll_us", NULL };
 	json_t *arr = json_object_get(root, "nodes"), *o;
 	size_t i;
 	int ret;
@@ -462,6 +462,14 @@ static int parse_chain_sfs(struct ctx *c, json_t *o, const char *path, struct sc
 			return fail(c, esub,
 				    "forwarding loop: '%s' follows itself, its fwd stage would send the frame to its own MAC",
 				    json_string_value(e));
+		/* dec/enc keep one saved NSH per inner flow: a second visit
+		 * would overwrite the first visit's SI while a frame is still
+		 * inside the function (docs/architecture.md, "Maps"). */
+		for (size_t j = 0; j + 1 < k; j++)
+			if (ch->sfs[j] == idx && sc->nodes[idx].fn != SC_FN_NSH_AWARE)
+				return fail(c, esub,
+					    "'%s' is already hop %zu of this chain: an NSH-unaware SF can be visited once per chain (its stages keep one saved NSH per flow), run it as nsh-aware or use another SF",
+					    json_string_value(e), j + 1);
 		ch->sfs[k] = idx;
 	}
 	ch->n_sfs = json_array_size(sfs);
