@@ -397,14 +397,72 @@ static void finish(struct prober *p, struct probe_sample *out, struct probe_repo
 	rep->ident = p->ident;
 }
 
+/* Every probe at its time (absolute-time pacing); replies are read while
+ * waiting. A negative errno if waiting failed. */
+static int send_all(struct prober *p, int tfd, uint8_t *pkt, size_t icmp_size,
+		    struct probe_report *rep)
+{
+	const struct probe_opts *o = p->o;
+	int64_t interval = (int64_t)llround(1e9 / o->rate_pps), next, now;
+	int r;
+
+	if (interval < 1)
+		interval = 1;
+	next = now_ns(CLOCK_MONOTONIC);
+	for (unsigned k = 0; k < p->total;) {
+		if (stopped(o)) {
+			rep->interrupted = 1;
+			return 0;
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next) {
+			/* A failed send is a lost probe, not a failed run. */
+			send_probe(p, k, pkt, icmp_size);
+			k++;
+			next += interval;
+			/* Far behind (a stall): do not burst to catch up; the
+			 * achieved rate tells. */
+			if (now - next > interval)
+				next = now + interval;
+			if (o->progress && k > o->warmup)
+				o->progress(o->progress_arg, k - o->warmup, p->rec_replies,
+					    p->last_rtt_us);
+			continue;
+		}
+		if ((r = wait_events(p, tfd, next)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Late replies and transmit timestamps, for at most grace_ms. */
+static int wait_grace(struct prober *p, int tfd, struct probe_report *rep)
+{
+	int64_t grace_end = now_ns(CLOCK_MONOTONIC) + (int64_t)p->o->grace_ms * 1000000;
+	int r;
+
+	while (!rep->interrupted) {
+		if (p->replies >= p->nsent && !p->tx_ts_pending)
+			break;
+		if (stopped(p->o)) {
+			rep->interrupted = 1;
+			break;
+		}
+		if (now_ns(CLOCK_MONOTONIC) >= grace_end)
+			break;
+		if ((r = wait_events(p, tfd, grace_end)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int probe_run(const struct probe_opts *o, struct probe_sample *out,
 	      struct probe_report *rep, char *err, size_t errlen)
 {
 	struct prober p = { .o = o, .fd = -1, .last_rtt_us = NAN };
 	size_t icmp_size = o->icmp_size ? o->icmp_size : PROBE_ICMP_SIZE_DEFAULT;
-	int64_t interval, next, now, grace_end;
 	uint8_t *pkt = NULL;
-	unsigned k, i;
+	unsigned i;
 	int tfd = -1, r, ret = -1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -449,57 +507,11 @@ int probe_run(const struct probe_opts *o, struct probe_sample *out,
 		goto cleanup;
 	}
 
-	interval = (int64_t)llround(1e9 / o->rate_pps);
-	if (interval < 1)
-		interval = 1;
-	next = now_ns(CLOCK_MONOTONIC);
-	for (k = 0; k < p.total;) {
-		if (stopped(o)) {
-			rep->interrupted = 1;
-			break;
-		}
-		now = now_ns(CLOCK_MONOTONIC);
-		if (now >= next) {
-			/* A failed send is a lost probe, not a failed run. */
-			send_probe(&p, k, pkt, icmp_size);
-			k++;
-			next += interval;
-			/* Far behind (a stall): do not burst to catch up; the
-			 * achieved rate tells. */
-			if (now - next > interval)
-				next = now + interval;
-			if (o->progress && k > o->warmup)
-				o->progress(o->progress_arg, k - o->warmup, p.rec_replies,
-					    p.last_rtt_us);
-			continue;
-		}
-		r = wait_events(&p, tfd, next);
-		if (r < 0) {
-			ret = r;
-			set_err(err, errlen, "probe %s: waiting for replies: %s", p.dst_str,
-				strerror(-r));
-			goto cleanup;
-		}
-	}
-
-	grace_end = now_ns(CLOCK_MONOTONIC) + (int64_t)o->grace_ms * 1000000;
-	while (!rep->interrupted) {
-		if (p.replies >= p.nsent && !p.tx_ts_pending)
-			break;
-		if (stopped(o)) {
-			rep->interrupted = 1;
-			break;
-		}
-		now = now_ns(CLOCK_MONOTONIC);
-		if (now >= grace_end)
-			break;
-		r = wait_events(&p, tfd, grace_end);
-		if (r < 0) {
-			ret = r;
-			set_err(err, errlen, "probe %s: waiting for replies: %s", p.dst_str,
-				strerror(-r));
-			goto cleanup;
-		}
+	if ((r = send_all(&p, tfd, pkt, icmp_size, rep)) < 0 ||
+	    (r = wait_grace(&p, tfd, rep)) < 0) {
+		ret = r;
+		set_err(err, errlen, "probe %s: waiting for replies: %s", p.dst_str, strerror(-r));
+		goto cleanup;
 	}
 	/* Timestamps already queued still count. */
 	read_errqueue(&p);
