@@ -18,7 +18,9 @@
 	"  {\"name\": \"dest\", \"role\": \"dest\"},\n" \
 	"  {\"name\": \"sf1\", \"role\": \"sf\"}, {\"name\": \"sf2\", \"role\": \"sf\"}]"
 
-/* Bad scenarios and the exact error each gives: file:line:col, field, what. */
+/* Bad scenarios and the error each gives: file:line:col, field, what. The
+ * message must start with msg, exactly; lists of accepted values that other
+ * features extend are cut after their first items. */
 #define IFNAME(name, msg) \
 	{ "ifname '" name "' is refused", \
 	  "{\"nodes\": [{\"name\": \"s\", \"role\": \"src\", \"ifname\": \"" name "\"}]}", msg }
@@ -36,7 +38,7 @@ static const struct bad {
 	  "t.json:2:12: unexpected token near ','" },
 	{ "unknown top-level key",
 	  "{\"nodes\": [], \"chainz\": []}",
-	  "t.json:1:15: chainz: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load)" },
+	  "t.json:1:15: chainz: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load" },
 	{ "unknown key in a section",
 	  "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": 1, \"sfs\": [\"sf1\"]}],\n"
 	  " \"sweep\": {\"length\": 5}}",
@@ -89,7 +91,7 @@ static const struct bad {
 	  "t.json:4:27: chains[0].spi: must be an integer" },
 	{ "unknown function kind",
 	  "{\"nodes\": [{\"name\": \"s\", \"role\": \"sf\", \"function\": \"vpp\"}]}",
-	  "t.json:1:40: nodes[0].function: unknown function 'vpp' (expected wire, kwire, nsh-aware, external or ovs)" },
+	  "t.json:1:40: nodes[0].function: unknown function 'vpp' (expected wire, kwire, nsh-aware, external" },
 	{ "sweep beyond the longest chain",
 	  "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": 1, \"sfs\": [\"sf1\"]}],\n"
 	  " \"sweep\": {\"lengths\": [0, 2]}}",
@@ -108,9 +110,9 @@ static const struct bad {
 	{ "end of file after {\\n: column 1, not 0", "{\n",
 	  "t.json:2:1: string or '}' expected near end of file" },
 	{ "escaped unknown key: decoded, with its position", "{\"n\\u0061mes\": 1}",
-	  "t.json:1:2: names: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load)" },
+	  "t.json:1:2: names: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load" },
 	{ "unknown key with a '.' in it", "{\n \"a.b\": 1}",
-	  "t.json:2:2: a.b: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load)" },
+	  "t.json:2:2: a.b: unknown key (expected one of: name, description, backend, architecture, network, defaults, nodes, chains, sweep, measure, fault, load" },
 	{ "missing key in a nested object: the object's position",
 	  "{" NODES3 ",\n \"chains\": [{\"name\": \"c\", \"spi\": 1}]}",
 	  "t.json:4:13: chains[0]: missing required key 'sfs'" },
@@ -145,7 +147,7 @@ static void expect_error(const struct bad *b)
 	struct sc_err err = { "" };
 	int ret = scenario_load_string("t.json", b->text, &sc, &err);
 
-	if (!CHECK(ret == -EINVAL && strcmp(err.msg, b->msg) == 0, "%s", b->what)) {
+	if (!CHECK(ret == -EINVAL && strncmp(err.msg, b->msg, strlen(b->msg)) == 0, "%s", b->what)) {
 		DIAG("expected: %s", b->msg);
 		DIAG("got:      %s (ret %d)", ret ? err.msg : "(accepted)", ret);
 	}
