@@ -102,7 +102,7 @@ $(CADEIA_STAGE): $(BUILD)/obj/stages/loader/main.o $(LOADER_LIB)
 
 # The guest helper: static, no libvirt; testbed/guest/ is outside TESTBED_SRCS.
 CADEIA_GUEST := $(BUILD)/cadeia-guest
-GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o traffic/probe.o traffic/fn.o model/num.o sys/nl.o sys/netns.o sys/errmsg.o)
+GUEST_OBJS   := $(addprefix $(BUILD)/obj/testbed/,guest/main.o traffic/probe.o traffic/fn.o traffic/fn_sf.o model/num.o sys/nl.o sys/netns.o sys/errmsg.o sys/ownmark.o)
 $(CADEIA_GUEST): $(GUEST_OBJS) $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -static -o $@ $^ -lbpf -lelf -lz -ljansson -lm -lpthread
@@ -132,7 +132,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
             ethtool procps psmisc iputils-ping jq bc \
             lz4 cpio kmod xz-utils binutils qemu-system-x86 python3 \
             libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
-            openvswitch-switch
+            openvswitch-switch iperf3 nftables
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
