@@ -322,14 +322,167 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether this scenario can run at all: 0, or the exit code (2). */
+static int run_refused(const struct scenario *sc, const struct backend_ops *ops)
+{
+	char err[1024];
+
+	if (sc->load.n_sizes > 0 && sc->backend != SC_BACKEND_NETNS) {
+		fprintf(stderr, "%s: the load experiment runs on the netns backend only\n", sc->path);
+		return 2;
+	}
+	if (!ops) {
+		fprintf(stderr, "%s: backend '%s' is not available yet; use \"backend\": \"netns\"\n",
+			sc->path, sc_backend_name(sc->backend));
+		return 2;
+	}
+	if (ops->supports && ops->supports(sc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cadeia-bench: %s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* The run's state, its results directory and where logs go: 0, or the
+ * exit code (nothing is left behind then). */
+static int run_open(struct run *r, char *fnlogs, size_t len)
+{
+	const struct scenario *sc = r->sc0;
+	const struct run_opts *o = r->o;
+	char err[1024];
+	int rc = 0;
+
+	if (rs_create(&r->rs, sc->path, o->up_only ? "up" : "run", err, sizeof(err)) < 0) {
+		fprintf(stderr, "cadeia-bench: %s\n", err);
+		return 1;
+	}
+	/* Refuse an unavailable architecture before measuring any other. */
+	for (int k = 0; k < sc->n_archs && !rc; k++)
+		if (sc->archs[k] == SC_ARCH_OVS_NSH && sc->backend == SC_BACKEND_NETNS &&
+		    sff_ovs_available(r->rs.id, err, sizeof(err)) < 0)
+			rc = 2;
+	if (!rc && !o->up_only &&
+	    res_open(&r->res, o->results_root, sc->name, r->rs.id, err, sizeof(err)) < 0)
+		rc = 1;
+	if (rc) {
+		fprintf(stderr, "cadeia-bench: %s\n", err);
+		rs_teardown(&r->rs, NULL, NULL);
+		rs_close(&r->rs);
+		return rc;
+	}
+	if (!o->up_only) {
+		rs_set(&r->rs, "results", json_string(r->res.stage));
+		res_path(&r->res, ".", fnlogs, len);
+	} else {
+		/* Detached functions must not hold the caller's stdout open (a
+		 * shell's $(cadeia-bench up ...) would wait for them forever). */
+		snprintf(fnlogs, len, RS_DIR "/%s", r->rs.id);
+		mkdir(fnlogs, 0755);
+	}
+	r->tb.log_dir = fnlogs;
+	r->tb.detach_functions = o->up_only;
+	return 0;
+}
+
+/* Each architecture in turn on a fresh testbed; `up` builds the first only. */
+static int run_archs(struct run *r, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc0;
+	int ret = 0;
+
+	for (r->ai = 0; r->ai < (r->o->up_only ? 1 : sc->n_archs) && !run_stop; r->ai++) {
+		const struct backend_ops *ops = r->tb.ops;
+		const char *log_dir = r->tb.log_dir;
+		bool detach = r->tb.detach_functions;
+
+		if (r->ai > 0) {
+			ops->stop(&r->tb);
+			rs_clear(&r->rs, log_teardown, NULL);
+		}
+		memset(&r->tb, 0, sizeof(r->tb));
+		r->tb.ops = ops;
+		r->tb.log_dir = log_dir;
+		r->tb.detach_functions = detach;
+		r->scx = *sc;
+		if ((ret = arch_expand(&r->scx, sc->archs[r->ai], err, errlen)) < 0)
+			break;
+		r->sc = &r->scx;
+		if ((ret = run_arch(r, err, errlen)) < 0)
+			break;
+	}
+	return ret;
+}
+
+/* Results written and moved into place, the testbed torn down; the exit
+ * code, worsened by any failure on the way. */
+static int run_close(struct run *r, const char *status, const char *reason, int rc,
+		     json_t **summary)
+{
+	char werr[1024];
+
+	if (!r->o->up_only) {
+		r->tb.ops->stop(&r->tb);
+		if (report_write(r, status, reason, summary, werr, sizeof(werr)) < 0) {
+			fprintf(stderr, "cadeia-bench: %s\n", werr);
+			if (!rc)
+				rc = 1;
+		}
+		if (res_finish(&r->res, reason, werr, sizeof(werr)) < 0) {
+			/* Renamed "<final>.incomplete", or left in the staging directory. */
+			fprintf(stderr, "cadeia-bench: %s\n", werr);
+			if (!rc)
+				rc = 1;
+		}
+	}
+	if (rs_teardown(&r->rs, log_teardown, NULL) > 0) {
+		fprintf(stderr, "cadeia-bench: teardown of run %s left something behind; `cadeia-bench down %s` retries\n",
+			r->rs.id, r->rs.id);
+		if (!rc)
+			rc = 1;
+	}
+	rs_close(&r->rs);
+	return rc;
+}
+
+/* summary.json on stdout (--json), or the tables and where the files are. */
+static void run_print(struct run *r, json_t *summary, int rc)
+{
+	if (r->o->up_only || !summary)
+		return;
+	if (r->o->json) {
+		json_object_set_new(summary, "results", json_string(r->res.final));
+		json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+		return;
+	}
+	report_print(r, summary);
+	printf("results: %s%s\n", r->res.final, rc ? " (incomplete)" : "");
+	printf("plot:    %s/plots/fig6.png\n", r->res.final);
+	if (r->latency)
+		printf("load:    %s/plots/load.png\n", r->res.final);
+}
+
+static void run_free(struct run *r)
+{
+	json_decref(r->faults);
+	json_decref(r->tb.info);
+	json_decref(r->ndr);
+	json_decref(r->latency);
+	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
+		for (int c = 0; c < SC_MAX_CHAINS; c++)
+			for (int li = 0; li < SC_MAX_LENGTHS; li++) {
+				free(r->pt[ai][c][li].rtt_ns);
+				free(r->pt[ai][c][li].round);
+			}
+}
+
 int run_scenario(const struct scenario *sc, const struct run_opts *o)
 {
 	static struct run r;
-	char err[1024] = "", fnlogs[1300];
+	char err[1024] = "", fnlogs[1300], reason[1100] = "";
 	const char *status = "complete";
-	char reason[1100] = "";
 	json_t *summary = NULL;
-	int ret = 0, rc = 0;
+	int ret, rc = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.sc0 = sc;
@@ -338,73 +491,9 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
 	r.tb.ops = backend_for(sc->backend);
-	if (sc->load.n_sizes > 0 && sc->backend != SC_BACKEND_NETNS) {
-		fprintf(stderr, "%s: the load experiment runs on the netns backend only\n", sc->path);
-		return 2;
-	}
-	if (!r.tb.ops) {
-		fprintf(stderr, "%s: backend '%s' is not available yet; use \"backend\": \"netns\"\n",
-			sc->path, sc_backend_name(sc->backend));
-		return 2;
-	}
-	if (r.tb.ops->supports && r.tb.ops->supports(sc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cadeia-bench: %s\n", err);
-		return 2;
-	}
-	if ((ret = rs_create(&r.rs, sc->path, o->up_only ? "up" : "run", err, sizeof(err))) < 0) {
-		fprintf(stderr, "cadeia-bench: %s\n", err);
-		return 1;
-	}
-	/* Refuse an unavailable architecture before measuring any other. */
-	for (int k = 0; k < sc->n_archs; k++) {
-		if (sc->archs[k] == SC_ARCH_OVS_NSH && sc->backend == SC_BACKEND_NETNS &&
-		    sff_ovs_available(r.rs.id, err, sizeof(err)) < 0) {
-			fprintf(stderr, "cadeia-bench: %s\n", err);
-			rs_teardown(&r.rs, NULL, NULL);
-			rs_close(&r.rs);
-			return 2;
-		}
-	}
-	if (!o->up_only) {
-		if ((ret = res_open(&r.res, o->results_root, sc->name, r.rs.id, err, sizeof(err))) < 0) {
-			fprintf(stderr, "cadeia-bench: %s\n", err);
-			rs_teardown(&r.rs, NULL, NULL);
-			rs_close(&r.rs);
-			return 1;
-		}
-		rs_set(&r.rs, "results", json_string(r.res.stage));
-		res_path(&r.res, ".", fnlogs, sizeof(fnlogs));
-		r.tb.log_dir = fnlogs;
-	}
-	r.tb.detach_functions = o->up_only;
-	if (o->up_only) {
-		/* Detached functions must not hold the caller's stdout open (a
-		 * shell's $(cadeia-bench up ...) would wait for them forever). */
-		snprintf(fnlogs, sizeof(fnlogs), RS_DIR "/%s", r.rs.id);
-		mkdir(fnlogs, 0755);
-		r.tb.log_dir = fnlogs;
-	}
-	/* `up` builds the first architecture only. */
-	for (r.ai = 0; r.ai < (o->up_only ? 1 : sc->n_archs) && !run_stop; r.ai++) {
-		const struct backend_ops *ops = r.tb.ops;
-		const char *log_dir = r.tb.log_dir;
-		bool detach = r.tb.detach_functions;
-
-		if (r.ai > 0) {
-			ops->stop(&r.tb);
-			rs_clear(&r.rs, log_teardown, NULL);
-		}
-		memset(&r.tb, 0, sizeof(r.tb));
-		r.tb.ops = ops;
-		r.tb.log_dir = log_dir;
-		r.tb.detach_functions = detach;
-		r.scx = *sc;
-		if ((ret = arch_expand(&r.scx, sc->archs[r.ai], err, sizeof(err))) < 0)
-			break;
-		r.sc = &r.scx;
-		if ((ret = run_arch(&r, err, sizeof(err))) < 0)
-			break;
-	}
+	if ((rc = run_refused(sc, r.tb.ops)) != 0 || (rc = run_open(&r, fnlogs, sizeof(fnlogs))) != 0)
+		return rc;
+	ret = run_archs(&r, err, sizeof(err));
 	if (ret == 0 && o->up_only) {
 		rs_set(&r.rs, "pid", json_integer(0)); /* owned by `down` now */
 		printf("%s\n", r.rs.id);
@@ -412,68 +501,19 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 		rs_close(&r.rs);
 		return 0;
 	}
-	if (ret == -EINTR)
-		ret = 0;
-	if (ret < 0)
-		goto fail;
-	if (run_stop) {
+	if (ret < 0 && ret != -EINTR) {
+		status = run_stop ? "incomplete" : "failed";
+		snprintf(reason, sizeof(reason), "%s", run_stop ? "interrupted by a signal" : err);
+		fprintf(stderr, "\ncadeia-bench: %s\n", err);
+		rc = run_stop ? 3 : 1;
+	} else if (run_stop) {
 		status = "incomplete";
 		snprintf(reason, sizeof(reason), "interrupted by a signal");
 		rc = 3;
 	}
-	goto finish;
-fail:
-	status = run_stop ? "incomplete" : "failed";
-	snprintf(reason, sizeof(reason), "%s", run_stop ? "interrupted by a signal" : err);
-	fprintf(stderr, "\ncadeia-bench: %s\n", err);
-	rc = run_stop ? 3 : 1;
-finish:
-	if (!o->up_only) {
-		char werr[1024];
-
-		r.tb.ops->stop(&r.tb);
-		if (report_write(&r, status, *reason ? reason : NULL, &summary, werr, sizeof(werr)) < 0) {
-			fprintf(stderr, "cadeia-bench: %s\n", werr);
-			if (!rc)
-				rc = 1;
-		}
-		if (res_finish(&r.res, *reason ? reason : NULL, werr, sizeof(werr)) < 0) {
-			/* Renamed "<final>.incomplete", or left in the staging directory. */
-			fprintf(stderr, "cadeia-bench: %s\n", werr);
-			if (!rc)
-				rc = 1;
-		}
-	}
-	if (rs_teardown(&r.rs, log_teardown, NULL) > 0) {
-		fprintf(stderr, "cadeia-bench: teardown of run %s left something behind; `cadeia-bench down %s` retries\n",
-			r.rs.id, r.rs.id);
-		if (!rc)
-			rc = 1;
-	}
-	rs_close(&r.rs);
-	if (!o->up_only) {
-		if (o->json && summary) {
-			json_object_set_new(summary, "results", json_string(r.res.final));
-			json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			printf("\n");
-		} else if (summary) {
-			report_print(&r, summary);
-			printf("results: %s%s\n", r.res.final, rc ? " (incomplete)" : "");
-			printf("plot:    %s/plots/fig6.png\n", r.res.final);
-			if (r.latency)
-				printf("load:    %s/plots/load.png\n", r.res.final);
-		}
-	}
+	rc = run_close(&r, status, *reason ? reason : NULL, rc, &summary);
+	run_print(&r, summary, rc);
 	json_decref(summary);
-	json_decref(r.faults);
-	json_decref(r.tb.info);
-	json_decref(r.ndr);
-	json_decref(r.latency);
-	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
-		for (int c = 0; c < SC_MAX_CHAINS; c++)
-			for (int li = 0; li < SC_MAX_LENGTHS; li++) {
-				free(r.pt[ai][c][li].rtt_ns);
-				free(r.pt[ai][c][li].round);
-			}
+	run_free(&r);
 	return rc;
 }
