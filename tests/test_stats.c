@@ -358,6 +358,29 @@ static void test_boot(void)
 	r = stats_ratio_boot(t.len, BL, s.len, BL, 0, &o, &q, err, sizeof(err));
 	CHECK(r == 0 && q.lo < 1 && 1 < q.hi && !q.significant,
 	      "ratio 10/10: %.3f in [%.3f, %.3f], not significant", q.ratio, q.lo, q.hi);
+	/*
+	 * Difference: t has slope 10 + 200 (a 200 µs delay per SF) with the same
+	 * round noise as s (seed 7): every round's noise cancels in the paired
+	 * difference, which is then exactly 200 with a zero-width interval; with
+	 * t's own noise (seed 99) it holds 200 and excludes 0.
+	 */
+	{
+		struct stats_diff_ci dq;
+
+		bseries_fill(&t, 100, 210, NULL, 20, 7);
+		r = stats_diff_boot(t.len, BL, s.len, BL, 0, &o, &dq, err, sizeof(err));
+		CHECK(r == 0 && near(dq.diff, 200, 1e-6) && near(dq.lo, 200, 1e-6) &&
+		      near(dq.hi, 200, 1e-6) && dq.significant,
+		      "diff, shared noise: %.6f in [%.6f, %.6f]", dq.diff, dq.lo, dq.hi);
+		bseries_fill(&t, 100, 210, NULL, 20, 99);
+		r = stats_diff_boot(t.len, BL, s.len, BL, 1, &o, &dq, err, sizeof(err));
+		CHECK(r == 0 && dq.lo < 200 && 200 < dq.hi && dq.significant && dq.hi - dq.lo < 10,
+		      "diff of medians, own noise: %.3f in [%.3f, %.3f], excludes 0", dq.diff, dq.lo,
+		      dq.hi);
+		bseries_fill(&t, 100, 0, NULL, 0, 1);
+		r = stats_diff_boot(s.len, BL, t.len, BL, 0, &o, &dq, err, sizeof(err));
+		CHECK(r == 0 && dq.significant, "diff over a flat slope is fine: %.3f", dq.diff);
+	}
 	/* A flat reference: no ratio. */
 	bseries_fill(&t, 100, 0, NULL, 0, 1);
 	err[0] = '\0';
@@ -366,7 +389,7 @@ static void test_boot(void)
 }
 
 /* The TAP plan: every CHECK above, counted. */
-#define STATS_PLAN 51
+#define STATS_PLAN 54
 
 int main(void)
 {

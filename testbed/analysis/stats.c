@@ -511,11 +511,16 @@ cleanup:
 	return ret;
 }
 
-int stats_ratio_boot(const struct stats_series_len *a, size_t na,
-		     const struct stats_series_len *b, size_t nb, int use_median,
-		     const struct stats_boot_opts *o, struct stats_ratio_ci *out,
-		     char *err, size_t errlen)
+/*
+ * Slopes of a and b under the same draws; diff: a - b, else a / b. The
+ * statistic on all rounds in *point, the interval in *lo, *hi.
+ */
+static int pair_boot(const struct stats_series_len *a, size_t na,
+		     const struct stats_series_len *b, size_t nb, int use_median, int diff,
+		     const struct stats_boot_opts *o, double *point, double *lo, double *hi,
+		     unsigned *resamples, char *err, size_t errlen)
 {
+	const char *what = diff ? "slope difference" : "slope ratio";
 	struct boot_series ba = { 0 }, bb = { 0 };
 	unsigned B = boot_resamples(o), *labels = NULL, *cnt = NULL;
 	double *rv = NULL, sa, sb, pa, pb;
@@ -523,8 +528,8 @@ int stats_ratio_boot(const struct stats_series_len *a, size_t na,
 	uint64_t rng = o ? o->seed : STATS_BOOT_SEED;
 	int ret = -ENOMEM;
 
-	memset(out, 0, sizeof(*out));
-	out->ratio = out->lo = out->hi = NAN;
+	*point = *lo = *hi = NAN;
+	*resamples = 0;
 	for (size_t l = 0; l < na; l++)
 		total += a[l].n;
 	for (size_t l = 0; l < nb; l++)
@@ -545,11 +550,11 @@ int stats_ratio_boot(const struct stats_series_len *a, size_t na,
 		cnt[k] = 1;
 	if (boot_fit(&ba, cnt, use_median, &pa) < 0 || boot_fit(&bb, cnt, use_median, &pb) < 0) {
 		set_err(err, errlen,
-			"slope ratio: a series has fewer than 2 chain lengths with replies: no line to fit");
+			"%s: a series has fewer than 2 chain lengths with replies: no line to fit", what);
 		ret = -EINVAL;
 		goto cleanup;
 	}
-	if (pb == 0) {
+	if (!diff && pb == 0) {
 		set_err(err, errlen, "slope ratio: the reference slope is 0: no ratio");
 		ret = -EINVAL;
 		goto cleanup;
@@ -558,22 +563,49 @@ int stats_ratio_boot(const struct stats_series_len *a, size_t na,
 		boot_draw(&rng, cnt, K);
 		/* The same draw for both: round r of a stays with round r of b. */
 		if (boot_fit(&ba, cnt, use_median, &sa) == 0 &&
-		    boot_fit(&bb, cnt, use_median, &sb) == 0 && sb != 0)
-			rv[nr++] = sa / sb;
+		    boot_fit(&bb, cnt, use_median, &sb) == 0 && (diff || sb != 0))
+			rv[nr++] = diff ? sa - sb : sa / sb;
 	}
-	out->ratio = pa / pb;
-	out->resamples = nr;
-	boot_interval(rv, nr, &out->lo, &out->hi);
-	out->significant = nr > 0 && (out->lo > 1.0 || out->hi < 1.0);
+	*point = diff ? pa - pb : pa / pb;
+	*resamples = nr;
+	boot_interval(rv, nr, lo, hi);
 	ret = 0;
 	goto cleanup;
 nomem:
-	set_err(err, errlen, "slope ratio: %zu probes: %s", total, strerror(ENOMEM));
+	set_err(err, errlen, "%s: %zu probes: %s", what, total, strerror(ENOMEM));
 cleanup:
 	boot_series_free(&ba);
 	boot_series_free(&bb);
 	free(labels);
 	free(cnt);
 	free(rv);
+	return ret;
+}
+
+int stats_ratio_boot(const struct stats_series_len *a, size_t na,
+		     const struct stats_series_len *b, size_t nb, int use_median,
+		     const struct stats_boot_opts *o, struct stats_ratio_ci *out,
+		     char *err, size_t errlen)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = pair_boot(a, na, b, nb, use_median, 0, o, &out->ratio, &out->lo, &out->hi,
+			&out->resamples, err, errlen);
+	out->significant = ret == 0 && out->resamples > 0 && (out->lo > 1.0 || out->hi < 1.0);
+	return ret;
+}
+
+int stats_diff_boot(const struct stats_series_len *a, size_t na,
+		    const struct stats_series_len *b, size_t nb, int use_median,
+		    const struct stats_boot_opts *o, struct stats_diff_ci *out,
+		    char *err, size_t errlen)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = pair_boot(a, na, b, nb, use_median, 1, o, &out->diff, &out->lo, &out->hi,
+			&out->resamples, err, errlen);
+	out->significant = ret == 0 && out->resamples > 0 && (out->lo > 0 || out->hi < 0);
 	return ret;
 }

@@ -139,4 +139,21 @@ int stats_ratio_boot(const struct stats_series_len *a, size_t na,
 		     const struct stats_boot_opts *o, struct stats_ratio_ci *out,
 		     char *err, size_t errlen);
 
+struct stats_diff_ci {
+	double diff;            /* slope(a) - slope(b) on all rounds, µs per SF */
+	double lo, hi;          /* 95 % percentile interval of the resampled difference */
+	int significant;        /* 1 when [lo, hi] excludes 0 */
+	unsigned resamples;
+};
+
+/*
+ * Difference of per-SF slopes a - b, paired draws as stats_ratio_boot: what
+ * one kind of function costs over another measured in the same rounds (the
+ * calibration check: delay minus wire against the configured delay).
+ */
+int stats_diff_boot(const struct stats_series_len *a, size_t na,
+		    const struct stats_series_len *b, size_t nb, int use_median,
+		    const struct stats_boot_opts *o, struct stats_diff_ci *out,
+		    char *err, size_t errlen);
+
 #endif /* CADEIA_STATS_H */

@@ -89,6 +89,12 @@ static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: the load experiment runs on the netns backend only", sc->path);
 		return -EOPNOTSUPP;
 	}
+	for (int i = 0; i < sc->n_nodes; i++)
+		if (sc->nodes[i].fn == SC_FN_DELAY) {
+			snprintf(err, errlen, "%s: node %s: function delay runs on the netns backend only",
+				 sc->path, sc->nodes[i].name);
+			return -EOPNOTSUPP;
+		}
 	return 0;
 }
 

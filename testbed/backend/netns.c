@@ -131,6 +131,7 @@ static int nn_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
 		.dev = n->ifname,
 		.cpu = n->cpu,
 		.busy_poll_us = n->busy_poll_us,
+		.delay_us = n->fn == SC_FN_DELAY ? n->delay_us : 0,
 		.detach = tb->detach_functions,
 	};
 	int ret;

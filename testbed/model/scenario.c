@@ -140,8 +140,10 @@ static int parse_fn(struct ctx *c, const char *path, const char *s, enum sc_fn *
 		*fn = SC_FN_EXTERNAL;
 	else if (strcmp(s, "ovs") == 0)
 		*fn = SC_FN_OVS;
+	else if (strcmp(s, "delay") == 0)
+		*fn = SC_FN_DELAY;
 	else
-		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware, external or ovs)", s);
+		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware, external, ovs or delay)", s);
 	return 0;
 }
 
@@ -149,11 +151,12 @@ struct defaults {
 	enum sc_fn fn;
 	int cpu;
 	int busy_poll_us;
+	unsigned delay_us;
 };
 
 static int parse_defaults(struct ctx *c, json_t *root, struct defaults *d)
 {
-	static const char *const keys[] = { "function", "cpu", "busy_poll_us", NULL };
+	static const char *const keys[] = { "function", "cpu", "busy_poll_us", "delay_us", NULL };
 	json_t *o = json_object_get(root, "defaults");
 	const char *s = NULL;
 	long long v;
@@ -162,6 +165,7 @@ static int parse_defaults(struct ctx *c, json_t *root, struct defaults *d)
 	d->fn = SC_FN_WIRE;
 	d->cpu = -1;
 	d->busy_poll_us = 0;
+	d->delay_us = SC_DELAY_DEFAULT_US;
 	if (!o)
 		return 0;
 	if ((ret = want_object(c, o, "defaults")) || (ret = check_keys(c, o, "defaults", keys)))
@@ -178,6 +182,10 @@ static int parse_defaults(struct ctx *c, json_t *root, struct defaults *d)
 	if ((ret = get_int(c, o, "defaults", "busy_poll_us", 0, 1000000, &v, false)))
 		return ret;
 	d->busy_poll_us = v;
+	v = d->delay_us;
+	if ((ret = get_int(c, o, "defaults", "delay_us", 1, 1000000, &v, false)))
+		return ret;
+	d->delay_us = v;
 	return 0;
 }
 
@@ -247,7 +255,7 @@ static int check_node_name(struct ctx *c, const char *path, const struct scenari
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
-					    "busy_poll_us", NULL };
+					    "busy_poll_us", "delay_us", NULL };
 	json_t *arr = json_object_get(root, "nodes"), *o;
 	size_t i;
 	int ret;
@@ -310,6 +318,11 @@ static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const s
 		if ((ret = get_int(c, o, path, "busy_poll_us", 0, 1000000, &v, false)))
 			return ret;
 		n->busy_poll_us = v;
+		n->delay_us = d->delay_us;
+		v = n->delay_us;
+		if ((ret = get_int(c, o, path, "delay_us", 1, 1000000, &v, false)))
+			return ret;
+		n->delay_us = v;
 		sc->n_nodes++;
 	}
 	return 0;
@@ -1129,6 +1142,7 @@ const char *sc_fn_name(enum sc_fn fn)
 	case SC_FN_NSH_AWARE: return "nsh-aware";
 	case SC_FN_EXTERNAL: return "external";
 	case SC_FN_OVS: return "ovs";
+	case SC_FN_DELAY: return "delay";
 	default: return "none";
 	}
 }

@@ -49,7 +49,10 @@ enum sc_fn {
 	SC_FN_NSH_AWARE, /* user space, sees NSH, decrements SI itself */
 	SC_FN_EXTERNAL,  /* NSH-unaware, started by the user (labs): stages only */
 	SC_FN_OVS,       /* the paper's FS: an OVS bridge, in_port=eth0,actions=in_port (VMs) */
+	SC_FN_DELAY,     /* calibration: the wire holding each frame delay_us (netns) */
 };
+
+#define SC_DELAY_DEFAULT_US 200 /* function "delay" */
 
 struct sc_node {
 	char name[SC_NAME_MAX];
@@ -58,6 +61,7 @@ struct sc_node {
 	char ifname[16]; /* inside the node; default eth0 */
 	int cpu;         /* pin the function to this CPU; -1 = not pinned */
 	int busy_poll_us;/* 0 = block in recv */
+	unsigned delay_us; /* function delay: added per frame; default 200 */
 	uint32_t ip;     /* network order, assigned from the subnet */
 	uint8_t mac[6];  /* assigned: 02:cb:00:00:hi:lo of index+1 */
 	/* Star architectures: an NSH-unaware SF hangs off its proxy through a

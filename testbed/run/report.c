@@ -266,6 +266,16 @@ int report_write(struct run *r, const char *status, const char *reason,
 							       "latency_under_load", r->latency));
 	json_object_set_new(summary, "per_architecture", per_arch_summary(r, chains));
 	json_object_set_new(summary, "slope_interval", slope_ci_method());
+	/* Several chains: each one's slope over the first's, rounds paired (calibration). */
+	if (sc->n_chains > 1) {
+		json_t *d = json_array(), *e;
+
+		for (int ai = 0; ai < sc->n_archs; ai++)
+			for (int c = 1; c < sc->n_chains; c++)
+				if ((e = slope_ci_chain_difference(r, ai, c)))
+					json_array_append_new(d, e);
+		json_object_set_new(summary, "chain_differences", d);
+	}
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -479,4 +489,5 @@ void report_print(const struct run *r, json_t *summary)
 		print_fault(json_object_get(summary, "fault"));
 	if (sc->n_archs > 1)
 		print_comparison(summary);
+	slope_ci_print_chain_differences(summary);
 }

@@ -103,3 +103,42 @@ const char *slope_ratio_text(json_t *cmp)
 					   : "not significant (the interval holds 1)");
 	return buf;
 }
+
+json_t *slope_ci_chain_difference(const struct run *r, int ai, int c)
+{
+	struct stats_series_len a[SC_MAX_LENGTHS], b[SC_MAX_LENGTHS];
+	size_t na = series_lens(r, ai, c, a), nb = series_lens(r, ai, 0, b);
+	struct stats_diff_ci dm, dd;
+
+	if (stats_diff_boot(a, na, b, nb, 0, &boot_opts, &dm, NULL, 0) < 0 ||
+	    stats_diff_boot(a, na, b, nb, 1, &boot_opts, &dd, NULL, 0) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:f, s:[f, f], s:f, s:[f, f]}", "architecture",
+			 sc_arch_name(r->sc0->archs[ai]), "chain", r->sc0->chains[c].name,
+			 "minus_chain", r->sc0->chains[0].name, "slope_difference_us", dm.diff,
+			 "slope_difference_ci95_us", dm.lo, dm.hi, "median_slope_difference_us",
+			 dd.diff, "median_slope_difference_ci95_us", dd.lo, dd.hi);
+}
+
+void slope_ci_print_chain_differences(json_t *summary)
+{
+	json_t *d = json_object_get(summary, "chain_differences"), *e;
+	size_t i;
+
+	if (!json_array_size(d))
+		return;
+	printf("per-SF slope of each chain minus the first's (rounds paired, 95%% CI):\n");
+	json_array_foreach(d, i, e) {
+		json_t *cm = json_object_get(e, "slope_difference_ci95_us");
+		json_t *cd = json_object_get(e, "median_slope_difference_ci95_us");
+
+		printf("  %-14s %s - %s: means %+.1f us/SF [%+.1f, %+.1f], medians %+.1f us/SF [%+.1f, %+.1f]\n",
+		       json_string_value(json_object_get(e, "architecture")),
+		       json_string_value(json_object_get(e, "chain")),
+		       json_string_value(json_object_get(e, "minus_chain")),
+		       json_number_value(json_object_get(e, "slope_difference_us")),
+		       json_number_value(json_array_get(cm, 0)), json_number_value(json_array_get(cm, 1)),
+		       json_number_value(json_object_get(e, "median_slope_difference_us")),
+		       json_number_value(json_array_get(cd, 0)), json_number_value(json_array_get(cd, 1)));
+	}
+}

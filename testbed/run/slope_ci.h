@@ -20,6 +20,14 @@ int slope_ci_series(const struct run *r, int ai, int c, struct stats_slope_ci *m
 /* Slope of architecture ai over architecture base, chain c, rounds paired by number. */
 int slope_ci_ratio(const struct run *r, int ai, int base, int c, int use_median,
 		   struct stats_ratio_ci *out);
+/*
+ * Slope of chain c minus that of chain 0 in architecture ai, rounds paired:
+ * {"architecture", "chain", "minus_chain", "slope_difference_us",
+ * "slope_difference_ci95_us", "median_..."}; NULL when not computable.
+ */
+json_t *slope_ci_chain_difference(const struct run *r, int ai, int c);
+/* Prints summary.json's "chain_differences", if any. */
+void slope_ci_print_chain_differences(json_t *summary);
 /* Adds "slope_ci95_us": [lo, hi] and "bootstrap_rounds" to a fit object (no-op on null). */
 void slope_ci_annotate(json_t *fit, const struct stats_slope_ci *ci);
 /* Adds "<prefix>_ci95": [lo, hi] and "<prefix>_significant" to a comparison entry. */

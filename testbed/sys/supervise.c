@@ -183,7 +183,7 @@ int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *e
 {
 	int timeout = o->ready_timeout_ms > 0 ? o->ready_timeout_ms : SV_READY_TIMEOUT_MS;
 	const char *exe = o->exe ? o->exe : SV_EXE_SELF;
-	char cpu_s[16], bp_s[16], ready_s[8], how[128];
+	char cpu_s[16], bp_s[16], ready_s[8], how[128], delay_s[16];
 	const char *argv[24];
 	int pfd[2] = { -1, -1 }, logfd = -1, argc = 0, ret = -1, r;
 	pid_t parent, pid;
@@ -225,6 +225,11 @@ int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *e
 	}
 	if (o->rt)
 		argv[argc++] = "--rt";
+	if (o->delay_us > 0) {
+		snprintf(delay_s, sizeof(delay_s), "%u", o->delay_us);
+		argv[argc++] = "--delay-us";
+		argv[argc++] = delay_s;
+	}
 	argv[argc] = NULL;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {

@@ -43,6 +43,7 @@ struct sv_spawn_opts {
 	const char *dev;
 	int cpu;           /* -1 = not pinned */
 	int busy_poll_us;  /* 0 = off */
+	unsigned delay_us; /* kind "delay": --delay-us; 0 = the function's default */
 	bool rt;
 	const char *log_path; /* child's stdout+stderr appended here; NULL = inherit */
 	int ready_timeout_ms; /* 0 = SV_READY_TIMEOUT_MS */

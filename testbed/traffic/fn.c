@@ -57,6 +57,7 @@ static const char *const fn_kind_names[] = {
 	[FN_WIRE] = "wire",
 	[FN_NSH_AWARE] = "nsh-aware",
 	[FN_KWIRE] = "kwire",
+	[FN_DELAY] = "delay",
 };
 
 int fn_kind_parse(const char *s, enum fn_kind *kind)
@@ -81,7 +82,7 @@ const char *fn_kind_name(enum fn_kind kind)
 
 bool fn_kind_has_process(enum fn_kind kind)
 {
-	return kind == FN_WIRE || kind == FN_NSH_AWARE;
+	return kind == FN_WIRE || kind == FN_NSH_AWARE || kind == FN_DELAY;
 }
 
 void fn_stats_print(FILE *f, const struct fn_stats *s)
@@ -312,6 +313,8 @@ static void fn_dump_stats(const struct fn_ctx *c)
 		c->o->node ? c->o->node : "-", c->o->netns ? c->o->netns : "-",
 		c->o->dev);
 	fn_stats_print(stderr, &c->stats);
+	if (c->o->kind == FN_DELAY)
+		fprintf(stderr, " delay_us=%u", c->o->delay_us);
 	fputc('\n', stderr);
 	fflush(stderr);
 }
@@ -421,7 +424,7 @@ static int fn_attach_filter(struct fn_ctx *c, unsigned pkttype)
 static int fn_socket_open(struct fn_ctx *c)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = FN_RCV_TIMEOUT_MS * 1000 };
-	bool wire = c->o->kind == FN_WIRE;
+	bool wire = c->o->kind == FN_WIRE || c->o->kind == FN_DELAY;
 	struct sockaddr_ll sll;
 	int one = 1;
 
@@ -613,7 +616,7 @@ static int fn_loop(struct fn_ctx *c)
 		}
 		len = (size_t)n;
 
-		if (c->o->kind == FN_WIRE) {
+		if (c->o->kind == FN_WIRE || c->o->kind == FN_DELAY) {
 			len = fn_wire_prepare(c, buf, len, &from, &msg);
 			if (!len)
 				continue;
@@ -627,6 +630,18 @@ static int fn_loop(struct fn_ctx *c)
 				continue;
 		}
 
+		/*
+		 * delay: hold the frame until delay_us after it was received.
+		 * Spinning on the clock, since a sleep would add the timer's slack
+		 * and a wake-up (tens of µs) to the delay we claim to know.
+		 */
+		if (c->o->delay_us) {
+			uint64_t until = (spin_ns ? last_rx : fn_now_ns()) +
+					 (uint64_t)c->o->delay_us * 1000;
+
+			while (fn_now_ns() < until && !fn_stop)
+				;
+		}
 		memset(&to, 0, sizeof(to));
 		to.sll_family = AF_PACKET;
 		/* becomes skb->protocol: the enc/fwd stages' adjust_room needs it */
@@ -697,7 +712,8 @@ static int fn_parse_int(const char *s, long min, long max, int *out)
 static void fn_usage(FILE *f)
 {
 	fprintf(f, "usage: cadeia-bench fn wire|nsh-aware --netns NS --dev IF [--node NAME]\n"
-		   "                        [--cpu N] [--busy-poll USEC] [--rt] [--ready-fd FD]\n");
+		   "                        [--cpu N] [--busy-poll USEC] [--rt] [--ready-fd FD]\n"
+		   "       cadeia-bench fn delay ... [--delay-us USEC]   (the wire, each frame held USEC; default 200)\n");
 }
 
 int fn_main(int argc, char **argv)
@@ -710,12 +726,13 @@ int fn_main(int argc, char **argv)
 		{ "busy-poll", required_argument, NULL, 'b' },
 		{ "rt", no_argument, NULL, 'r' },
 		{ "ready-fd", required_argument, NULL, 'f' },
+		{ "delay-us", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fn_opts o = { .cpu = -1, .ready_fd = -1 };
 	const char *kind = NULL;
-	int opt;
+	int opt, delay = -1;
 
 	optind = 0; /* full getopt reset: fn_main may run more than once */
 	/* leading '-': positionals come back in order as option 1 */
@@ -761,6 +778,12 @@ int fn_main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 'D':
+			if (fn_parse_int(optarg, 1, 1000000, &delay) < 0) {
+				fprintf(stderr, "cadeia-bench fn: bad --delay-us '%s' (1..1000000)\n", optarg);
+				return 1;
+			}
+			break;
 		case 'h':
 			fn_usage(stdout);
 			return 0;
@@ -775,7 +798,7 @@ int fn_main(int argc, char **argv)
 		return 2;
 	}
 	if (fn_kind_parse(kind, &o.kind) < 0) {
-		fprintf(stderr, "cadeia-bench fn: unknown kind '%s' (wire, nsh-aware)\n", kind);
+		fprintf(stderr, "cadeia-bench fn: unknown kind '%s' (wire, nsh-aware, delay)\n", kind);
 		return 1;
 	}
 	if (o.kind == FN_KWIRE) {
@@ -783,6 +806,12 @@ int fn_main(int argc, char **argv)
 			"attached by the loader; there is no process to run\n");
 		return 1;
 	}
+	if (delay > 0 && o.kind != FN_DELAY) {
+		fprintf(stderr, "cadeia-bench fn %s: --delay-us is for kind delay\n", kind);
+		return 1;
+	}
+	if (o.kind == FN_DELAY)
+		o.delay_us = delay > 0 ? (unsigned)delay : FN_DELAY_DEFAULT_US;
 	if (!o.dev) {
 		fprintf(stderr, "cadeia-bench fn %s: --dev is required\n", kind);
 		return 1;

@@ -7,7 +7,10 @@
  *
  * KIND is "wire" (NSH-unaware reflector; dec/enc strip and restore NSH around
  * it) or "nsh-aware" (sees NSH, decrements SI, reflects; only fwd is attached).
- * "kwire" is an eBPF stage, not a process, and is rejected.
+ * "kwire" is an eBPF stage, not a process, and is rejected. "delay" is the
+ * wire that holds each frame --delay-us USEC (default 200) after receiving it
+ * before sending it back: the harness's calibration function (the kernel here
+ * has no netem), so its per-SF cost is the wire's plus exactly USEC.
  *
  * The process enters NS, opens an AF_PACKET socket on IF, writes one byte to
  * FD once it receives, and runs until SIGTERM/SIGINT (exit 0). SIGUSR1 prints
@@ -34,9 +37,12 @@ enum fn_kind {
 	FN_WIRE,
 	FN_NSH_AWARE,
 	FN_KWIRE, /* in-kernel: no process */
+	FN_DELAY, /* the wire, holding each frame delay_us first: a known cost */
 };
 
-/* "wire", "nsh-aware", "kwire". Returns 0 or -EINVAL. */
+#define FN_DELAY_DEFAULT_US 200
+
+/* "wire", "nsh-aware", "kwire", "delay". Returns 0 or -EINVAL. */
 int fn_kind_parse(const char *s, enum fn_kind *kind);
 const char *fn_kind_name(enum fn_kind kind);
 /* False for kinds that are eBPF stages (kwire): nothing to spawn. */
@@ -74,6 +80,7 @@ struct fn_opts {
 	int busy_poll_us;  /* 0 = block in recvmsg(); see fn.c */
 	bool rt;           /* SCHED_FIFO */
 	int ready_fd;      /* -1 = none */
+	unsigned delay_us; /* delay: how long each frame is held (spinning, not sleeping) */
 };
 
 /* Runs the function until SIGTERM/SIGINT. Returns the exit status (0 or 1). */
