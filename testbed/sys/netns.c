@@ -78,7 +78,9 @@ static int run_dir_make_shared(const char *name, char *err, size_t errlen)
  * The ownership mark of a new netns (sys/ownmark.h): its nsfs device and
  * inode, which no other namespace has while this one lives, in a file of the
  * run's directory. A namespace of the same name made by anyone else has
- * another inode, and teardown leaves it alone.
+ * another inode, and teardown leaves it alone. Called inside the new netns
+ * (path: SELF_NETNS) before it is pinned: a kill -9 in between leaves no
+ * pinned namespace without its record.
  */
 static int mark_netns(const char *name, const char *path, char *err, size_t errlen)
 {
@@ -139,12 +141,12 @@ int netns_add(const char *name, char *err, size_t errlen)
 			strerror(-ret));
 		goto cleanup;
 	}
-	if (mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0) {
+	/* Unmarked, it is never pinned: it goes when this thread leaves it. */
+	ret = mark_netns(name, SELF_NETNS, err, errlen);
+	if (ret == 0 && mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0) {
 		ret = -errno;
 		set_err(err, errlen, "creating netns %s: bind mount on %s: %s",
 			name, path, strerror(-ret));
-	} else {
-		ret = 0;
 	}
 	if (setns(self, CLONE_NEWNET) < 0) {
 		/* Carrying on in the wrong netns could touch foreign links. */
@@ -152,8 +154,6 @@ int netns_add(const char *name, char *err, size_t errlen)
 			name, strerror(errno));
 		abort();
 	}
-	if (ret == 0 && (ret = mark_netns(name, path, err, errlen)) < 0)
-		umount2(path, MNT_DETACH);
 
 cleanup:
 	if (self >= 0)
