@@ -7,6 +7,7 @@
 
 #include "model/arch.h"
 #include "backend/backend.h"
+#include "backend/fn_conf.h"
 #include "sys/netns.h"
 #include "sys/nl.h"
 #include "backend/sff_ovs.h" /* ovs-nsh */
@@ -122,7 +123,7 @@ static int record_nodes(struct testbed *tb)
 static int nn_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
-	char log[512];
+	char log[512], conf[1100];
 	struct cs_err cerr;
 	struct sv_spawn_opts o = {
 		.node = n->name,
@@ -140,6 +141,13 @@ static int nn_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
 		snprintf(log, sizeof(log), "%s/fn-%s.log", tb->log_dir, n->name);
 		o.log_path = log;
 	}
+	/* firewall, nat, lb, monitor: settings file and the network around them */
+	if (fnc_has_config(n->fn) &&
+	    ((ret = fnc_prepare(tb, i, err, errlen)) < 0 ||
+	     (ret = fnc_write(tb, i, conf, sizeof(conf), err, errlen)) < 0))
+		return ret;
+	if (fnc_has_config(n->fn))
+		o.config = conf;
 	ret = sv_spawn(&tb->fn[i], &o, &cerr);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s", cerr.msg);

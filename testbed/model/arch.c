@@ -52,7 +52,7 @@ int arch_expand(struct scenario *sc, enum sc_arch a, char *err, size_t errlen)
 
 		/* An NSH-aware SF talks to the SFF itself; RFC 7665 proxies
 		 * only NSH-unaware ones. */
-		if (sf->role != SC_ROLE_SF || sf->fn == SC_FN_NSH_AWARE)
+		if (sf->role != SC_ROLE_SF || sc_fn_nsh_aware(sf->fn))
 			continue;
 		snprintf(name, sizeof(name), "_px%d", i);
 		if ((ret = add_node(sc, name, SC_ROLE_PROXY, err, errlen)) < 0)
@@ -124,6 +124,7 @@ unsigned arch_node_stages(const struct scenario *sc, int i, unsigned *kwire_mode
 		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
 	switch (n->fn) {
 	case SC_FN_NSH_AWARE:
+	case SC_FN_NAT: /* it changes the 5-tuple dec's state is keyed by: keeps NSH itself */
 		return CS_STAGE_FWD; /* the function sees NSH and decrements SI itself */
 	case SC_FN_KWIRE:
 		return CS_STAGE_DEC | CS_STAGE_ENC | CS_STAGE_FWD | CS_STAGE_KWIRE;

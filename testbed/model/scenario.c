@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "model/jsonpos.h"
 #include "model/num.h"
@@ -142,8 +143,16 @@ static int parse_fn(struct ctx *c, const char *path, const char *s, enum sc_fn *
 		*fn = SC_FN_OVS;
 	else if (strcmp(s, "delay") == 0)
 		*fn = SC_FN_DELAY;
+	else if (strcmp(s, "firewall") == 0)
+		*fn = SC_FN_FIREWALL;
+	else if (strcmp(s, "nat") == 0)
+		*fn = SC_FN_NAT;
+	else if (strcmp(s, "lb") == 0)
+		*fn = SC_FN_LB;
+	else if (strcmp(s, "monitor") == 0)
+		*fn = SC_FN_MONITOR;
 	else
-		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware, external, ovs or delay)", s);
+		return fail(c, path, "unknown function '%s' (expected wire, kwire, nsh-aware, external, ovs, delay, firewall, nat, lb or monitor)", s);
 	return 0;
 }
 
@@ -255,7 +264,8 @@ static int check_node_name(struct ctx *c, const char *path, const struct scenari
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
-					    "busy_poll_us", "delay_us", NULL };
+					    "busy_poll_us", "delay_us", "rules", "rules_file",
+					    "backends", "nat_address", NULL };
 	json_t *arr = json_object_get(root, "nodes"), *o;
 	size_t i;
 	int ret;
@@ -936,11 +946,195 @@ out:
 	return 0;
 }
 
+/* One firewall rule a line inside our chain: a brace, ';' or line break
+ * would reach outside it. */
+static int fw_rules(struct ctx *c, json_t *rules, const char *path, struct sc_node *n)
+{
+	json_t *r;
+	size_t k;
+
+	if (!json_is_array(rules) || json_array_size(rules) == 0)
+		return fail(c, path, "must be a non-empty array of nft rules (strings)");
+	json_array_foreach(rules, k, r) {
+		char sub[160];
+		const char *v = json_string_value(r);
+
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+		if (!v || !*v)
+			return fail(c, sub, "must be a non-empty string (one nft rule)");
+		if (strpbrk(v, "{}\n\r;"))
+			return fail(c, sub, "'%s' has '{', '}', ';' or a line break: give one rule per string", v);
+		if (strlen(n->fw_rules) + strlen(v) + 2 > sizeof(n->fw_rules))
+			return fail(c, sub, "the rules exceed %zu bytes; put them in a 'rules_file'",
+				    sizeof(n->fw_rules) - 1);
+		strcat(n->fw_rules, v);
+		strcat(n->fw_rules, "\n");
+	}
+	return 0;
+}
+
+static int fw_rules_file(struct ctx *c, const char *file, const char *path, struct sc_node *n)
+{
+	const char *slash = strrchr(c->file, '/');
+	int len;
+
+	if (!*file)
+		return fail(c, path, "must not be empty");
+	/* Relative to the scenario's directory, as a reader of the file expects. */
+	if (file[0] == '/' || !slash)
+		len = snprintf(n->fw_rules_file, sizeof(n->fw_rules_file), "%s", file);
+	else
+		len = snprintf(n->fw_rules_file, sizeof(n->fw_rules_file), "%.*s/%s",
+			       (int)(slash - c->file), c->file, file);
+	if (len >= (int)sizeof(n->fw_rules_file))
+		return fail(c, path, "'%s' is too long", file);
+	if (access(n->fw_rules_file, R_OK) < 0)
+		return fail(c, path, "%s: %s", n->fw_rules_file, strerror(errno));
+	return 0;
+}
+
+static int lb_backends(struct ctx *c, json_t *be, const char *path, struct scenario *sc,
+		       struct sc_node *n)
+{
+	json_t *b;
+	size_t k;
+
+	if (!json_is_array(be) || json_array_size(be) < 2 || json_array_size(be) > SC_MAX_BACKENDS)
+		return fail(c, path, "must be an array of 2..%d node names (role dest)", SC_MAX_BACKENDS);
+	json_array_foreach(be, k, b) {
+		char sub[160];
+		const char *v = json_string_value(b);
+		int idx = v ? sc_node_index(sc, v) : -1;
+
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+		if (!v)
+			return fail(c, sub, "must be a node name");
+		if (idx < 0)
+			return fail(c, sub, "unknown node '%s'", v);
+		if (sc->nodes[idx].role != SC_ROLE_DEST)
+			return fail(c, sub, "node '%s' has role '%s'; backends are dest nodes", v,
+				    sc_role_name(sc->nodes[idx].role));
+		for (int j = 0; j < n->n_backends; j++)
+			if (n->backends[j] == idx)
+				return fail(c, sub, "node '%s' is listed twice", v);
+		n->backends[n->n_backends++] = idx;
+	}
+	return 0;
+}
+
+static int nat_address(struct ctx *c, const char *s, const char *path, struct scenario *sc,
+		       int i)
+{
+	struct sc_node *n = &sc->nodes[i];
+	uint32_t mask = 0xFFFFFFFFu << (32 - sc->prefix_len), h;
+	struct in_addr a;
+
+	if (!s) {
+		/* From the top of the subnet down: far from the assigned hosts. */
+		n->nat_ip = htonl((ntohl(sc->subnet) | ~mask) - 1 - (uint32_t)i);
+		return 0;
+	}
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return fail(c, path, "'%s' is not an IPv4 address a.b.c.d", s);
+	h = ntohl(a.s_addr);
+	if ((h & mask) != ntohl(sc->subnet) || (h & ~mask) == 0 || (h & ~mask) == ~mask)
+		return fail(c, path, "'%s' is not a host address of the scenario's subnet", s);
+	/* Star architectures give out up to 2n+1 addresses from the bottom. */
+	if ((h & ~mask) <= (uint32_t)(2 * sc->n_nodes + 1))
+		return fail(c, path, "'%s' may be given to a node; take one above host %d", s,
+			    2 * sc->n_nodes + 1);
+	n->nat_ip = a.s_addr;
+	return 0;
+}
+
+/* Settings of the functions that act on the traffic (scenarios/README.md). */
+static int parse_fn_settings(struct ctx *c, json_t *root, struct scenario *sc)
+{
+	json_t *arr = json_object_get(root, "nodes"), *o;
+	size_t i;
+	int ret;
+
+	json_array_foreach(arr, i, o) {
+		struct sc_node *n = &sc->nodes[i];
+		json_t *rules = json_object_get(o, "rules"), *be = json_object_get(o, "backends");
+		const char *file = NULL, *nat = NULL;
+		char path[64], sub[128];
+
+		snprintf(path, sizeof(path), "nodes[%zu]", i);
+		if ((ret = get_string(c, o, path, "rules_file", &file, false)) ||
+		    (ret = get_string(c, o, path, "nat_address", &nat, false)))
+			return ret;
+		snprintf(sub, sizeof(sub), "%s.%s", path, rules ? "rules" : "rules_file");
+		if ((rules || file) && n->fn != SC_FN_FIREWALL)
+			return fail(c, sub, "only a node with function 'firewall' takes rules");
+		snprintf(sub, sizeof(sub), "%s.backends", path);
+		if (be && n->fn != SC_FN_LB)
+			return fail(c, sub, "only a node with function 'lb' takes backends");
+		snprintf(sub, sizeof(sub), "%s.nat_address", path);
+		if (nat && n->fn != SC_FN_NAT)
+			return fail(c, sub, "only a node with function 'nat' takes a nat_address");
+		switch (n->fn) {
+		case SC_FN_FIREWALL:
+			if (!rules == !file)
+				return fail(c, path, "a firewall needs one of 'rules' (an array of nft rules) or 'rules_file'");
+			snprintf(sub, sizeof(sub), "%s.%s", path, rules ? "rules" : "rules_file");
+			ret = rules ? fw_rules(c, rules, sub, n) : fw_rules_file(c, file, sub, n);
+			break;
+		case SC_FN_LB:
+			if (!be)
+				return fail(c, path, "an lb needs 'backends': 2..%d nodes with role dest",
+					    SC_MAX_BACKENDS);
+			snprintf(sub, sizeof(sub), "%s.backends", path);
+			ret = lb_backends(c, be, sub, sc, n);
+			break;
+		case SC_FN_NAT:
+			ret = nat_address(c, nat, sub, sc, (int)i);
+			break;
+		default:
+			ret = 0;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* "throughput": TCP goodput per chain length with iperf3 (run/throughput.h). */
+static int parse_throughput(struct ctx *c, json_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "seconds", "streams", NULL };
+	json_t *o = json_object_get(root, "throughput");
+	long long v;
+	int ret;
+
+	sc->throughput.enabled = o != NULL;
+	sc->throughput.seconds = 3;
+	sc->throughput.streams = 1;
+	if (!o)
+		return 0;
+	if ((ret = want_object(c, o, "throughput")) || (ret = check_keys(c, o, "throughput", keys)))
+		return ret;
+	v = sc->throughput.seconds;
+	if ((ret = get_int(c, o, "throughput", "seconds", 1, 600, &v, false)))
+		return ret;
+	sc->throughput.seconds = v;
+	v = sc->throughput.streams;
+	if ((ret = get_int(c, o, "throughput", "streams", 1, 16, &v, false)))
+		return ret;
+	sc->throughput.streams = v;
+	/* iperf3 is TCP: some chain must carry it, or the goodput is unchained. */
+	for (int k = 0; k < sc->n_chains; k++)
+		if (sc->chains[k].proto == 0 || sc->chains[k].proto == IPPROTO_TCP)
+			return 0;
+	return fail(c, "throughput", "iperf3 sends TCP, but no chain matches it: give a chain \"match\": {\"proto\": \"tcp\"} or \"any\"");
+}
+
 static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "description", "backend", "architecture",
 					    "network", "defaults", "nodes", "chains", "sweep",
-					    "measure", "fault", "load", "hosts", "underlay", NULL };
+					    "measure", "fault", "load", "hosts", "underlay",
+					    "throughput", NULL };
 	const char *s;
 	struct defaults d;
 	int ret;
@@ -993,6 +1187,9 @@ static int parse(struct ctx *c, json_t *root, struct scenario *sc)
 		n->mac[4] = (i + 1) >> 8;
 		n->mac[5] = (i + 1) & 0xff;
 	}
+	/* After addressing: a NAT's default address is taken from the top. */
+	if ((ret = parse_fn_settings(c, root, sc)) || (ret = parse_throughput(c, root, sc)))
+		return ret;
 	return 0;
 }
 
@@ -1143,8 +1340,17 @@ const char *sc_fn_name(enum sc_fn fn)
 	case SC_FN_EXTERNAL: return "external";
 	case SC_FN_OVS: return "ovs";
 	case SC_FN_DELAY: return "delay";
+	case SC_FN_FIREWALL: return "firewall";
+	case SC_FN_NAT: return "nat";
+	case SC_FN_LB: return "lb";
+	case SC_FN_MONITOR: return "monitor";
 	default: return "none";
 	}
+}
+
+bool sc_fn_nsh_aware(enum sc_fn fn)
+{
+	return fn == SC_FN_NSH_AWARE || fn == SC_FN_NAT;
 }
 
 const char *sc_role_name(enum sc_role r)

@@ -50,9 +50,15 @@ enum sc_fn {
 	SC_FN_EXTERNAL,  /* NSH-unaware, started by the user (labs): stages only */
 	SC_FN_OVS,       /* the paper's FS: an OVS bridge, in_port=eth0,actions=in_port (VMs) */
 	SC_FN_DELAY,     /* calibration: the wire holding each frame delay_us (netns) */
+	/* Functions that act on the traffic (traffic/fn_sf.h): */
+	SC_FN_FIREWALL,  /* nftables on the inner frame, NSH-unaware */
+	SC_FN_NAT,       /* source NAT of the inner IPv4 packet, NSH-aware */
+	SC_FN_LB,        /* L4 load balancer over backends (direct server return) */
+	SC_FN_MONITOR,   /* passive per-flow counts, flows.csv */
 };
 
 #define SC_DELAY_DEFAULT_US 200 /* function "delay" */
+#define SC_MAX_BACKENDS 8 /* function "lb" */
 
 struct sc_node {
 	char name[SC_NAME_MAX];
@@ -62,6 +68,13 @@ struct sc_node {
 	int cpu;         /* pin the function to this CPU; -1 = not pinned */
 	int busy_poll_us;/* 0 = block in recv */
 	unsigned delay_us; /* function delay: added per frame; default 200 */
+	/* firewall: nft rules, one a line, or a file of them (path resolved) */
+	char fw_rules[1024];
+	char fw_rules_file[512];
+	/* lb: backend node indexes (role dest); the VIP is the first one's address */
+	int n_backends;
+	int backends[SC_MAX_BACKENDS];
+	uint32_t nat_ip; /* nat: the address sources are translated to (network order) */
 	uint32_t ip;     /* network order, assigned from the subnet */
 	uint8_t mac[6];  /* assigned: 02:cb:00:00:hi:lo of index+1 */
 	/* Star architectures: an NSH-unaware SF hangs off its proxy through a
@@ -153,6 +166,12 @@ struct scenario {
 	struct sc_measure measure;
 	struct sc_fault fault;
 	struct sc_load load;
+	/* TCP goodput with iperf3 per chain length (run/throughput.h). */
+	struct {
+		bool enabled;
+		unsigned seconds; /* per length; default 3 */
+		unsigned streams; /* parallel TCP streams; default 1 */
+	} throughput;
 	struct sc_hosts hosts; /* n == 0: everything on this machine */
 	json_t *json;        /* the file as parsed, for meta.json */
 };
@@ -171,6 +190,8 @@ int scenario_load_string(const char *name, const char *text,
 void scenario_free(struct scenario *sc);
 
 const char *sc_fn_name(enum sc_fn fn);
+/* The function keeps NSH itself (only fwd is attached): nsh-aware, nat. */
+bool sc_fn_nsh_aware(enum sc_fn fn);
 const char *sc_role_name(enum sc_role r);
 const char *sc_backend_name(enum sc_backend b);
 const char *sc_arch_name(enum sc_arch a);

@@ -225,6 +225,10 @@ int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *e
 	}
 	if (o->rt)
 		argv[argc++] = "--rt";
+	if (o->config) {
+		argv[argc++] = "--config";
+		argv[argc++] = o->config;
+	}
 	if (o->delay_us > 0) {
 		snprintf(delay_s, sizeof(delay_s), "%u", o->delay_us);
 		argv[argc++] = "--delay-us";

@@ -45,6 +45,7 @@ struct sv_spawn_opts {
 	int busy_poll_us;  /* 0 = off */
 	unsigned delay_us; /* kind "delay": --delay-us; 0 = the function's default */
 	bool rt;
+	const char *config; /* firewall, nat, lb, monitor: --config FILE (traffic/fn_sf.h) */
 	const char *log_path; /* child's stdout+stderr appended here; NULL = inherit */
 	int ready_timeout_ms; /* 0 = SV_READY_TIMEOUT_MS */
 	bool detach;       /* no PDEATHSIG, own session: survives the caller */

@@ -36,6 +36,7 @@
 #include "model/num.h"
 #include "nsh.h"
 #include "traffic/fn.h"
+#include "traffic/fn_sf.h"
 
 #define FN_BUF_LEN (65536 + 64)
 /* Bounds the delay between a signal that lands just before a blocking
@@ -734,6 +735,10 @@ int fn_main(int argc, char **argv)
 	const char *kind = NULL;
 	int opt, delay = -1;
 
+	/* Functions that act on the traffic (firewall, nat, lb, monitor): fn_sf.c. */
+	if ((argc > 1 && fnx_is_kind(argv[1])) ||
+	    (argc > 2 && strcmp(argv[1], "fn") == 0 && fnx_is_kind(argv[2])))
+		return fnx_main(argc, argv);
 	optind = 0; /* full getopt reset: fn_main may run more than once */
 	/* leading '-': positionals come back in order as option 1 */
 	while ((opt = getopt_long(argc, argv, "-h", lopts, NULL)) != -1) {
