@@ -45,9 +45,6 @@
  * *started (may be NULL) tells whether this call started anything.
  */
 int virt_daemons_ensure(int timeout_ms, bool *started, char *err, size_t errlen);
-/* Stops the daemons listed in VIRT_DAEMONS_FILE (only those; never others)
- * and removes the file. Nothing to do if the file is absent. */
-int virt_daemons_stop(char *err, size_t errlen);
 
 /* True when libvirtd answers on VIRT_SOCK (a teardown connects only then). */
 bool virt_daemon_answers(void);

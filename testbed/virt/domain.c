@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libvirt plumbing for the VM backend. See virt.h.
- *
- * QEMU runs as root with DAC relabelling off (a static <seclabel>), so libvirt
- * never chowns the image files in the checkout, and the serial console goes
- * through virtlogd (<log file=...>), which writes as root wherever the
- * results folder is.
+ * Domains: the XML of a guest, starting and destroying it, its host ports,
+ * booting many within bounds, readiness from its console and agent, the
+ * accelerator probe, and memory.
  */
 #include "cadeia_stage.h"
 #include "virt/virt.h"
+#include "virt/virt_priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,352 +33,7 @@
 #include "sys/nl.h"
 #include "sys/ownmark.h"
 
-#define LIBVIRTD		"/usr/sbin/libvirtd"
-#define VIRTLOGD		"/usr/sbin/virtlogd"
-#define VIRTLOGD_SOCK		"/run/libvirt/virtlogd-sock"
 #define TAIL_LINES		12
-/* Raw bytes per guest-file-write; ~43 KiB of base64, far below any limit. */
-#define FILE_CHUNK		(32 * 1024)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static const char *virt_msg(void)
-{
-	const char *m = virGetLastErrorMessage();
-
-	return m ? m : "unknown libvirt error";
-}
-
-/* libvirt's error, as a negative errno the caller can act on. */
-static int virt_errno(void)
-{
-	virErrorPtr e = virGetLastError();
-
-	if (!e)
-		return -EIO;
-	switch (e->code) {
-	case VIR_ERR_NO_DOMAIN:
-		return -ENOENT;
-	case VIR_ERR_AGENT_UNRESPONSIVE:
-		return -EAGAIN;
-	case VIR_ERR_OPERATION_INVALID:
-		return -ESRCH;
-	case VIR_ERR_OPERATION_TIMEOUT:
-		return -ETIMEDOUT;
-	case VIR_ERR_NO_CONNECT:
-	case VIR_ERR_SYSTEM_ERROR:
-		if (e->int1 > 0)
-			return -e->int1;
-		return -ECONNREFUSED;
-	default:
-		if (e->message && strstr(e->message, "No such file"))
-			return -ENOENT;
-		return -EIO;
-	}
-}
-
-static void virt_silent(void *opaque, virErrorPtr e)
-{
-}
-
-static void virt_init(void)
-{
-	static bool done;
-
-	if (done)
-		return;
-	virInitialize();
-	/* Callers report errors themselves, with context. */
-	virSetErrorFunc(NULL, virt_silent);
-	done = true;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static const char *dom_name(virDomainPtr dom)
-{
-	const char *n = dom ? virDomainGetName(dom) : NULL;
-
-	return n ? n : "?";
-}
-
-/* ---- daemons and connection ---------------------------------------------- */
-
-static bool sock_answers(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	bool ok;
-	int fd;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-bool virt_daemon_answers(void)
-{
-	return sock_answers(VIRT_SOCK);
-}
-
-static int read_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	int pid = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = -1;
-	fclose(f);
-	return pid;
-}
-
-/* Runs "<bin> -d" and waits for the daemonizing parent to exit, which it
- * does once the daemon is initialised. */
-static int start_daemon(const char *bin, const char *name, const char *pidfile,
-			char *err, size_t errlen)
-{
-	char logspec[256];
-	int status, pid, fd;
-	pid_t child;
-	FILE *f;
-
-	if (access(bin, X_OK) < 0) {
-		set_err(err, errlen, "starting %s: %s: %s (install libvirt-daemon-system)",
-			name, bin, strerror(errno));
-		return -ENOENT;
-	}
-	snprintf(logspec, sizeof(logspec), "3:file:%s/%s.log", VIRT_STATE_DIR, name);
-	child = fork();
-	if (child < 0) {
-		set_err(err, errlen, "starting %s: fork: %s", name, strerror(errno));
-		return -errno;
-	}
-	if (child == 0) {
-		/* The daemon must not hold the caller's stdout, or a reader of a
-		 * pipe would wait for it forever. */
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		setenv("LIBVIRT_LOG_OUTPUTS", logspec, 1);
-		execl(bin, bin, "-d", (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		set_err(err, errlen, "starting %s: %s -d failed (status %d); see %s/%s.log",
-			name, bin, status, VIRT_STATE_DIR, name);
-		return -EIO;
-	}
-	pid = read_pidfile(pidfile);
-	f = fopen(VIRT_DAEMONS_FILE, "ae");
-	if (!f) {
-		set_err(err, errlen, "starting %s: recording it in %s: %s", name,
-			VIRT_DAEMONS_FILE, strerror(errno));
-		return -errno;
-	}
-	fprintf(f, "%s %d\n", name, pid);
-	fclose(f);
-	return 0;
-}
-
-/*
- * Without udev, /dev/kvm stays root:root 0600. libvirt then finds KVM when it
- * probes QEMU's capabilities but not when it checks that its QEMU user may
- * open /dev/kvm, so it throws the cache away and re-probes at every lookup: a
- * domain start took 55 s instead of 0.4 s. udev would make it root:kvm 0660.
- */
-static int kvm_dev_fix(char *err, size_t errlen)
-{
-	struct group *g = getgrnam("kvm");
-	struct stat st;
-
-	if (!g || stat("/dev/kvm", &st) < 0)
-		return 0;
-	if (st.st_gid == g->gr_gid && (st.st_mode & 0060) == 0060)
-		return 0;
-	if (chown("/dev/kvm", -1, g->gr_gid) < 0 ||
-	    chmod("/dev/kvm", (st.st_mode & 07777) | 0060) < 0) {
-		set_err(err, errlen, "libvirtd: giving group kvm access to /dev/kvm: %s",
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-int virt_daemons_ensure(int timeout_ms, bool *started, char *err, size_t errlen)
-{
-	long long deadline;
-	virConnectPtr c;
-	int ret;
-
-	virt_init();
-	if (started)
-		*started = false;
-	if (timeout_ms <= 0)
-		timeout_ms = 30000;
-	ret = kvm_dev_fix(err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = mkdir_p(VIRT_STATE_DIR, 0755);
-	if (ret < 0) {
-		set_err(err, errlen, "starting libvirt daemons: mkdir %s: %s",
-			VIRT_STATE_DIR, strerror(-ret));
-		return ret;
-	}
-	/* libvirtd's QEMU driver hands the console logs to virtlogd. */
-	if (!sock_answers(VIRTLOGD_SOCK)) {
-		ret = start_daemon(VIRTLOGD, "virtlogd", "/run/virtlogd.pid", err, errlen);
-		if (ret < 0)
-			return ret;
-		if (started)
-			*started = true;
-	}
-	if (!sock_answers(VIRT_SOCK)) {
-		ret = start_daemon(LIBVIRTD, "libvirtd", "/run/libvirtd.pid", err, errlen);
-		if (ret < 0)
-			return ret;
-		if (started)
-			*started = true;
-	}
-	deadline = now_ms() + timeout_ms;
-	for (;;) {
-		c = virConnectOpen(VIRT_URI);
-		if (c) {
-			virConnectClose(c);
-			return 0;
-		}
-		if (now_ms() > deadline)
-			break;
-		sleep_ms(100);
-	}
-	set_err(err, errlen, "libvirtd: %s does not answer after %d ms: %s", VIRT_URI,
-		timeout_ms, virt_msg());
-	return -ETIMEDOUT;
-}
-
-static bool comm_is(int pid, const char *name)
-{
-	char path[64], comm[64] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, name) == 0;
-}
-
-int virt_daemons_stop(char *err, size_t errlen)
-{
-	char name[64];
-	int pid, ret = 0;
-	FILE *f;
-
-	f = fopen(VIRT_DAEMONS_FILE, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	/* libvirtd was recorded after virtlogd: stopping in file order is
-	 * fine, neither needs the other to shut down. */
-	while (fscanf(f, "%63s %d", name, &pid) == 2) {
-		/* A recycled pid belongs to someone else: leave it. */
-		if (pid <= 1 || !comm_is(pid, name))
-			continue;
-		if (kill(pid, SIGTERM) < 0) {
-			set_err(err, errlen, "stopping %s (pid %d): %s", name, pid,
-				strerror(errno));
-			ret = -errno;
-			continue;
-		}
-		for (int i = 0; i < 100 && comm_is(pid, name); i++)
-			sleep_ms(100);
-		if (comm_is(pid, name)) {
-			set_err(err, errlen, "stopping %s (pid %d): still running after 10 s",
-				name, pid);
-			ret = -ETIMEDOUT;
-		}
-	}
-	fclose(f);
-	if (ret == 0)
-		unlink(VIRT_DAEMONS_FILE);
-	return ret;
-}
-
-int virt_connect(virConnectPtr *conn, char *err, size_t errlen)
-{
-	virt_init();
-	*conn = virConnectOpen(VIRT_URI);
-	if (!*conn) {
-		int ret = virt_errno();
-
-		set_err(err, errlen, "libvirtd: connecting to %s: %s", VIRT_URI, virt_msg());
-		return ret;
-	}
-	return 0;
-}
-
-void virt_disconnect(virConnectPtr conn)
-{
-	if (conn)
-		virConnectClose(conn);
-}
 
 /* ---- domain XML ----------------------------------------------------------- */
 
@@ -832,7 +485,7 @@ int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void 
 		return 1;
 	}
 	virt_init();
-	if (sock_answers(VIRT_SOCK)) {
+	if (virt_sock_answers(VIRT_SOCK)) {
 		if (virt_connect(&conn, msg, sizeof(msg)) < 0) {
 			tlog(log, arg, "virt teardown %s: %s", prefix, msg);
 			failures++;
@@ -895,376 +548,6 @@ int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void 
 	return failures;
 }
 
-/* ---- base64 --------------------------------------------------------------- */
-
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const unsigned char *in, size_t len)
-{
-	char *out = malloc(4 * ((len + 2) / 3) + 1), *o = out;
-	size_t i;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i + 2 < len; i += 3) {
-		*o++ = b64chars[in[i] >> 2];
-		*o++ = b64chars[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*o++ = b64chars[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		*o++ = b64chars[in[i + 2] & 63];
-	}
-	if (i < len) {
-		*o++ = b64chars[in[i] >> 2];
-		if (i + 1 < len) {
-			*o++ = b64chars[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-			*o++ = b64chars[(in[i + 1] & 15) << 2];
-		} else {
-			*o++ = b64chars[(in[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int b64_val(int c)
-{
-	const char *p = c ? strchr(b64chars, c) : NULL;
-
-	return p ? (int)(p - b64chars) : -1;
-}
-
-/* Appends the decoded bytes of s to buf[*len], growing it (always
- * NUL-terminated). -EINVAL on a malformed string. */
-static int b64_append(const char *s, char **buf, size_t *len)
-{
-	size_t sl = strlen(s);
-	unsigned int acc = 0;
-	int bits = 0, v;
-	char *nb;
-
-	nb = realloc(*buf, *len + sl * 3 / 4 + 4);
-	if (!nb)
-		return -ENOMEM;
-	*buf = nb;
-	for (; *s && *s != '='; s++) {
-		if (*s == '\n' || *s == '\r')
-			continue;
-		v = b64_val(*s);
-		if (v < 0)
-			return -EINVAL;
-		acc = (acc << 6) | v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			(*buf)[(*len)++] = (acc >> bits) & 0xff;
-		}
-	}
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
-/* ---- guest agent ---------------------------------------------------------- */
-
-static int agent_timeout_s(int timeout_ms)
-{
-	if (timeout_ms <= 0)
-		return VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT;
-	return (timeout_ms + 999) / 1000;
-}
-
-/*
- * Sends {"execute": cmd, "arguments": args} (args stolen, may be NULL) and
- * returns the reply's "return" member in *ret (may be NULL), a new reference.
- */
-static int agent_cmd(virDomainPtr dom, const char *cmd, json_t *args, int timeout_s,
-		     json_t **retp, char *err, size_t errlen)
-{
-	/* Named now: every libvirt call resets the last error. */
-	const char *name = dom_name(dom);
-	json_t *req, *reply = NULL, *r;
-	char *text = NULL, *out = NULL;
-	json_error_t jerr;
-	int ret = -EIO;
-
-	if (retp)
-		*retp = NULL;
-	req = json_pack("{s:s}", "execute", cmd);
-	if (!req) {
-		json_decref(args);
-		set_err(err, errlen, "guest agent of domain %s: %s: out of memory",
-			name, cmd);
-		return -ENOMEM;
-	}
-	if (args)
-		json_object_set_new(req, "arguments", args);
-	text = json_dumps(req, JSON_COMPACT);
-	if (!text) {
-		ret = -ENOMEM;
-		set_err(err, errlen, "guest agent of domain %s: %s: out of memory",
-			name, cmd);
-		goto cleanup;
-	}
-	out = virDomainQemuAgentCommand(dom, text, timeout_s, 0);
-	if (!out) {
-		ret = virt_errno();
-		set_err(err, errlen, "guest agent of domain %s: %s: %s", name, cmd, virt_msg());
-		goto cleanup;
-	}
-	reply = json_loads(out, 0, &jerr);
-	r = reply ? json_object_get(reply, "return") : NULL;
-	if (!r) {
-		set_err(err, errlen, "guest agent of domain %s: %s: unexpected reply %.200s",
-			name, cmd, out);
-		goto cleanup;
-	}
-	if (retp)
-		*retp = json_incref(r);
-	ret = 0;
-cleanup:
-	json_decref(reply);
-	json_decref(req);
-	free(text);
-	free(out);
-	return ret;
-}
-
-int virt_agent_ping(virDomainPtr dom, int timeout_ms, char *err, size_t errlen)
-{
-	return agent_cmd(dom, "guest-ping", NULL, agent_timeout_s(timeout_ms), NULL,
-			 err, errlen);
-}
-
-void virt_exec_result_free(struct virt_exec_result *r)
-{
-	free(r->out);
-	free(r->errout);
-	r->out = r->errout = NULL;
-	r->out_len = r->err_len = 0;
-}
-
-static int exec_data(virDomainPtr dom, json_t *st, const char *key, char **buf,
-		     size_t *len, char *err, size_t errlen)
-{
-	const char *s = json_string_value(json_object_get(st, key));
-	int ret;
-
-	ret = b64_append(s ? s : "", buf, len);
-	if (ret < 0)
-		set_err(err, errlen, "guest agent of domain %s: guest-exec-status: bad %s",
-			dom_name(dom), key);
-	return ret;
-}
-
-int virt_agent_exec(virDomainPtr dom, const char *const argv[], int timeout_ms,
-		    struct virt_exec_result *res, char *err, size_t errlen)
-{
-	json_t *args, *arr, *r = NULL, *st = NULL;
-	long long deadline;
-	int ret, pid, delay = 2;
-
-	memset(res, 0, sizeof(*res));
-	if (!argv || !argv[0]) {
-		set_err(err, errlen, "guest agent of domain %s: guest-exec: empty command",
-			dom_name(dom));
-		return -EINVAL;
-	}
-	if (timeout_ms <= 0)
-		timeout_ms = 30000;
-	deadline = now_ms() + timeout_ms;
-	arr = json_array();
-	for (int i = 1; argv[i]; i++)
-		json_array_append_new(arr, json_string(argv[i]));
-	args = json_pack("{s:s, s:o, s:b}", "path", argv[0], "arg", arr, "capture-output", 1);
-	ret = agent_cmd(dom, "guest-exec", args, agent_timeout_s(timeout_ms), &r, err, errlen);
-	if (ret < 0)
-		return ret;
-	pid = json_integer_value(json_object_get(r, "pid"));
-	json_decref(r);
-	for (;;) {
-		json_t *a = json_pack("{s:i}", "pid", pid);
-
-		ret = agent_cmd(dom, "guest-exec-status", a, agent_timeout_s(timeout_ms), &st,
-				err, errlen);
-		if (ret < 0)
-			goto fail;
-		if (json_is_true(json_object_get(st, "exited")))
-			break;
-		json_decref(st);
-		st = NULL;
-		if (now_ms() > deadline) {
-			set_err(err, errlen, "domain %s: %s (guest pid %d) still running after %d ms",
-				dom_name(dom), argv[0], pid, timeout_ms);
-			ret = -ETIMEDOUT;
-			goto fail;
-		}
-		sleep_ms(delay);
-		if (delay < 100)
-			delay *= 2;
-	}
-	if (json_object_get(st, "signal")) {
-		res->signal = json_integer_value(json_object_get(st, "signal"));
-		res->exitcode = -1;
-	} else {
-		res->exitcode = json_integer_value(json_object_get(st, "exitcode"));
-	}
-	res->truncated = json_is_true(json_object_get(st, "out-truncated")) ||
-			 json_is_true(json_object_get(st, "err-truncated"));
-	ret = exec_data(dom, st, "out-data", &res->out, &res->out_len, err, errlen);
-	if (ret == 0)
-		ret = exec_data(dom, st, "err-data", &res->errout, &res->err_len, err, errlen);
-	if (ret < 0)
-		goto fail;
-	json_decref(st);
-	return 0;
-fail:
-	json_decref(st);
-	virt_exec_result_free(res);
-	return ret;
-}
-
-int virt_agent_sh(virDomainPtr dom, const char *script, int timeout_ms,
-		  struct virt_exec_result *res, char *err, size_t errlen)
-{
-	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-
-	return virt_agent_exec(dom, argv, timeout_ms, res, err, errlen);
-}
-
-static int file_open(virDomainPtr dom, const char *path, const char *mode, long long *h,
-		     char *err, size_t errlen)
-{
-	json_t *r = NULL;
-	char msg[512];
-	int ret;
-
-	ret = agent_cmd(dom, "guest-file-open",
-			json_pack("{s:s, s:s}", "path", path, "mode", mode),
-			agent_timeout_s(10000), &r, msg, sizeof(msg));
-	if (ret < 0) {
-		set_err(err, errlen, "%s (%s)", msg, path);
-		return ret;
-	}
-	*h = json_integer_value(r);
-	json_decref(r);
-	return 0;
-}
-
-static int file_close(virDomainPtr dom, long long h, char *err, size_t errlen)
-{
-	return agent_cmd(dom, "guest-file-close", json_pack("{s:I}", "handle", (json_int_t)h),
-			 agent_timeout_s(10000), NULL, err, errlen);
-}
-
-int virt_agent_write_file(virDomainPtr dom, const char *path, const void *data,
-			  size_t len, char *err, size_t errlen)
-{
-	const unsigned char *p = data;
-	size_t off = 0;
-	long long h;
-	int ret;
-
-	ret = file_open(dom, path, "w", &h, err, errlen);
-	if (ret < 0)
-		return ret;
-	while (off < len) {
-		size_t n = len - off < FILE_CHUNK ? len - off : FILE_CHUNK;
-		char *b64 = b64_encode(p + off, n);
-		json_t *r = NULL;
-		long long count;
-
-		if (!b64) {
-			ret = -ENOMEM;
-			set_err(err, errlen, "domain %s: writing %s: out of memory",
-				dom_name(dom), path);
-			goto cleanup;
-		}
-		ret = agent_cmd(dom, "guest-file-write",
-				json_pack("{s:I, s:s}", "handle", (json_int_t)h, "buf-b64", b64),
-				agent_timeout_s(10000), &r, err, errlen);
-		free(b64);
-		if (ret < 0)
-			goto cleanup;
-		count = json_integer_value(json_object_get(r, "count"));
-		json_decref(r);
-		if (count <= 0) {
-			ret = -EIO;
-			set_err(err, errlen, "domain %s: writing %s: agent wrote nothing at %zu",
-				dom_name(dom), path, off);
-			goto cleanup;
-		}
-		off += count;
-	}
-	ret = 0;
-cleanup:
-	if (ret < 0)
-		file_close(dom, h, NULL, 0);
-	else
-		ret = file_close(dom, h, err, errlen);
-	return ret;
-}
-
-int virt_agent_read_file(virDomainPtr dom, const char *path, size_t max, char **data,
-			 size_t *len, char *err, size_t errlen)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	long long h;
-	int ret;
-
-	*data = NULL;
-	*len = 0;
-	ret = file_open(dom, path, "r", &h, err, errlen);
-	if (ret < 0)
-		return ret;
-	for (;;) {
-		json_t *r = NULL;
-		const char *b64;
-		bool eof;
-
-		ret = agent_cmd(dom, "guest-file-read",
-				json_pack("{s:I, s:i}", "handle", (json_int_t)h, "count", 65536),
-				agent_timeout_s(10000), &r, err, errlen);
-		if (ret < 0)
-			goto cleanup;
-		b64 = json_string_value(json_object_get(r, "buf-b64"));
-		eof = json_is_true(json_object_get(r, "eof")) ||
-		      json_integer_value(json_object_get(r, "count")) == 0;
-		ret = b64_append(b64 ? b64 : "", &buf, &n);
-		json_decref(r);
-		if (ret < 0) {
-			set_err(err, errlen, "domain %s: reading %s: bad base64 from the agent",
-				dom_name(dom), path);
-			goto cleanup;
-		}
-		if (n > max) {
-			ret = -EFBIG;
-			set_err(err, errlen, "domain %s: reading %s: larger than %zu bytes",
-				dom_name(dom), path, max);
-			goto cleanup;
-		}
-		if (eof)
-			break;
-	}
-	ret = 0;
-cleanup:
-	if (ret < 0) {
-		file_close(dom, h, NULL, 0);
-		free(buf);
-		return ret;
-	}
-	ret = file_close(dom, h, err, errlen);
-	if (ret < 0) {
-		free(buf);
-		return ret;
-	}
-	if (!buf)
-		buf = calloc(1, 1);
-	*data = buf;
-	*len = n;
-	return buf ? 0 : -ENOMEM;
-}
 
 /* ---- console log, readiness ----------------------------------------------- */
 
@@ -1357,12 +640,12 @@ int virt_ready_check(virDomainPtr dom, const char *console_log, char *err, size_
 	if (virDomainIsActive(dom) != 1) {
 		virt_console_tail(console_log, TAIL_LINES, tail, sizeof(tail));
 		set_err(err, errlen, "domain %s stopped while booting; console: %s",
-			dom_name(dom), tail);
+			virt_dom_name(dom), tail);
 		return -ESRCH;
 	}
 	if (console_failed(console_log, line, sizeof(line))) {
 		virt_console_tail(console_log, TAIL_LINES, tail, sizeof(tail));
-		set_err(err, errlen, "domain %s: %s; console: %s", dom_name(dom), line, tail);
+		set_err(err, errlen, "domain %s: %s; console: %s", virt_dom_name(dom), line, tail);
 		return -EIO;
 	}
 	if (virt_agent_ping(dom, 1000, NULL, 0) < 0)
@@ -1375,7 +658,7 @@ int virt_ready_check(virDomainPtr dom, const char *console_log, char *err, size_
 		ret = 1;
 	} else if (!strncmp(data, "failed", 6)) {
 		virt_console_tail(console_log, TAIL_LINES, tail, sizeof(tail));
-		set_err(err, errlen, "domain %s: %s says \"%s\"; console: %s", dom_name(dom),
+		set_err(err, errlen, "domain %s: %s says \"%s\"; console: %s", virt_dom_name(dom),
 			VIRT_READY_FILE, data, tail);
 		ret = -EIO;
 	} else {
@@ -1388,7 +671,7 @@ int virt_ready_check(virDomainPtr dom, const char *console_log, char *err, size_
 int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
 		    char *err, size_t errlen)
 {
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 60000);
+	long long deadline = virt_now_ms() + (timeout_ms > 0 ? timeout_ms : 60000);
 	char tail[1536];
 	int ret;
 
@@ -1396,12 +679,12 @@ int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
 		ret = virt_ready_check(dom, console_log, err, errlen);
 		if (ret != 0)
 			return ret < 0 ? ret : 0;
-		if (now_ms() > deadline)
+		if (virt_now_ms() > deadline)
 			break;
-		sleep_ms(200);
+		virt_sleep_ms(200);
 	}
 	virt_console_tail(console_log, TAIL_LINES, tail, sizeof(tail));
-	set_err(err, errlen, "domain %s: not ready after %d ms; console: %s", dom_name(dom),
+	set_err(err, errlen, "domain %s: not ready after %d ms; console: %s", virt_dom_name(dom),
 		timeout_ms, tail[0] ? tail : "(empty)");
 	return -ETIMEDOUT;
 }
@@ -1438,7 +721,7 @@ int virt_boot_many(virConnectPtr conn, const struct virt_domain_spec *specs, int
 			ret = virt_domain_start(conn, &specs[started], &doms[started], err, errlen);
 			if (ret < 0)
 				goto cleanup;
-			t0[started++] = now_ms();
+			t0[started++] = virt_now_ms();
 			booting++;
 		}
 		for (int i = 0; i < started; i++) {
@@ -1449,13 +732,13 @@ int virt_boot_many(virConnectPtr conn, const struct virt_domain_spec *specs, int
 				goto cleanup;
 			if (ret == 1) {
 				if (boot_s)
-					boot_s[i] = (now_ms() - t0[i]) / 1000.0;
+					boot_s[i] = (virt_now_ms() - t0[i]) / 1000.0;
 				done[i] = true;
 				ready++;
 				booting--;
 				continue;
 			}
-			if (now_ms() - t0[i] > timeout_ms) {
+			if (virt_now_ms() - t0[i] > timeout_ms) {
 				virt_console_tail(specs[i].console_log, TAIL_LINES, tail,
 						  sizeof(tail));
 				set_err(err, errlen, "domain %s: not ready after %d ms; console: %s",
@@ -1466,7 +749,7 @@ int virt_boot_many(virConnectPtr conn, const struct virt_domain_spec *specs, int
 		}
 		/* Nothing to start: wait for a boot to finish. */
 		if (ready < n && (booting >= max_booting || started == n))
-			sleep_ms(200);
+			virt_sleep_ms(200);
 	}
 	ret = 0;
 cleanup:
@@ -1510,7 +793,7 @@ static int cache_store(const char *cache, const char *key, const char *accel,
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		ret = mkdir_p(dir, 0755);
+		ret = virt_mkdir_p(dir, 0755);
 		if (ret < 0) {
 			set_err(err, errlen, "accelerator cache %s: mkdir %s: %s", cache, dir,
 				strerror(-ret));
@@ -1586,7 +869,7 @@ int virt_probe_accel(virConnectPtr conn, const struct virt_probe_opts *o, char *
 		json_decref(root);
 	}
 
-	t0 = now_ms();
+	t0 = virt_now_ms();
 	if (access("/dev/kvm", R_OK | W_OK) < 0) {
 		snprintf(reason, sizeof(reason), "/dev/kvm: %s", strerror(errno));
 		goto store;
@@ -1595,7 +878,7 @@ int virt_probe_accel(virConnectPtr conn, const struct virt_probe_opts *o, char *
 		snprintf(log, sizeof(log), "%s", o->console_log);
 	else
 		snprintf(log, sizeof(log), "%s/%s-console.log", VIRT_STATE_DIR, o->name);
-	ret = mkdir_p(VIRT_STATE_DIR, 0755);
+	ret = virt_mkdir_p(VIRT_STATE_DIR, 0755);
 	if (ret < 0) {
 		set_err(err, errlen, "KVM probe: mkdir %s: %s", VIRT_STATE_DIR, strerror(-ret));
 		return ret;
@@ -1615,10 +898,10 @@ int virt_probe_accel(virConnectPtr conn, const struct virt_probe_opts *o, char *
 		snprintf(reason, sizeof(reason), "KVM domain did not start: %s", msg);
 		goto store;
 	}
-	deadline = now_ms() + timeout_ms;
+	deadline = virt_now_ms() + timeout_ms;
 	snprintf(reason, sizeof(reason), "no \"cadeia: probe ok\" on the console within %d ms",
 		 timeout_ms);
-	while (now_ms() < deadline) {
+	while (virt_now_ms() < deadline) {
 		if (file_has(log, "cadeia: probe ok")) {
 			answer = "kvm";
 			snprintf(reason, sizeof(reason), "probe ok under KVM");
@@ -1635,14 +918,14 @@ int virt_probe_accel(virConnectPtr conn, const struct virt_probe_opts *o, char *
 			}
 			break;
 		}
-		sleep_ms(200);
+		virt_sleep_ms(200);
 	}
 	if (virDomainIsActive(dom) == 1)
 		virDomainDestroy(dom);
 	virDomainFree(dom);
 store:
 	snprintf(accel, len, "%s", answer);
-	return cache_store(cache, k, answer, reason, (now_ms() - t0) / 1000.0, err, errlen);
+	return cache_store(cache, k, answer, reason, (virt_now_ms() - t0) / 1000.0, err, errlen);
 }
 
 /* ---- memory --------------------------------------------------------------- */
@@ -1655,7 +938,7 @@ int virt_domain_mem(const char *name, struct virt_mem *m, char *err, size_t errl
 
 	memset(m, 0, sizeof(*m));
 	snprintf(path, sizeof(path), "/run/libvirt/qemu/%s.pid", name);
-	m->pid = read_pidfile(path);
+	m->pid = virt_read_pidfile(path);
 	if (m->pid <= 0) {
 		set_err(err, errlen, "domain %s: no QEMU pid in %s", name, path);
 		return -ENOENT;
