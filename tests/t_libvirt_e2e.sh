@@ -7,13 +7,16 @@
 #    the prober runs in the src guest through the guest agent. The captures
 #    must show the NSH each hop carries, the OVS wire reflecting, the plain
 #    frame handed to dest and the replies going straight back; the OVS flows
-#    and the stage counters in the guests must agree; the accelerator is TCG.
-#    Then `down`, and nothing of the run remains.
+#    and the stage counters in the guests must agree; the accelerator is what
+#    the KVM probe decided for this host (its cache), and the domains are
+#    of that type. Then `down`, and nothing of the run remains.
 # 2. Cleanup: a normal `run`, a run interrupted with SIGINT while measuring, a
 #    run whose orchestrator is killed with -9 (then `down`), and a run whose
 #    build fails after the guests booted: nothing named after the run remains
 #    (domain, tap, bridge, state file, console log, pin, QEMU process), while
-#    decoys this test creates survive.
+#    decoys this test creates survive. The normal run forces the KVM probe
+#    to fail (CADEIA_KVM_PROBE=fail): it must fall back to TCG, record it in
+#    meta.json and leave the probe's cached answer alone.
 #
 # Not covered: a guest that never boots. A scenario cannot make a node
 # unbootable (the image and the command line are the backend's), and
@@ -53,6 +56,9 @@ trap teardown EXIT
 need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
 need_tools virsh tcpdump tshark jq base64
+# 27 end to end; normal run 13, interrupted 15, killed 7, failed build 7.
+plan 69
+ACCEL_CACHE=/var/cache/cadeia-bench/accel.json # VIRT_ACCEL_CACHE
 
 # Everything that carries the run's name: domains (running or defined), taps
 # and the bridge, state file and directory, console logs of the KVM probe,
@@ -123,11 +129,17 @@ for n in "${nodes[@]}"; do
 	[ "$($V domstate "$id-$n" 2>/dev/null)" = running ] && t=$((t + 1))
 done
 check "e2e: the ${#nodes[@]} domains $id-* are running" [ "$t" -eq ${#nodes[@]} ]
-check "e2e: status --json records accelerator tcg" \
-	[ "$($B status --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .accelerator.accel')" = tcg ]
+# The accelerator is the KVM probe's decision for this host: the run records
+# it with the probe's cache key, and the cache holds the same answer.
+read -r ACCEL key < <($B status --json |
+	jq -r --arg id "$id" '.[] | select(.id == $id) | .accelerator | "\(.accel) \(.key)"')
+want=$(jq -r --arg k "$key" '.[$k].accel // "none"' "$ACCEL_CACHE" 2>/dev/null)
+check "e2e: status --json records the KVM probe's answer ($ACCEL; cache $ACCEL_CACHE says ${want:-nothing} for \"$key\")" \
+	eval '[ "$ACCEL" = kvm -o "$ACCEL" = tcg ] && [ "$ACCEL" = "$want" ]'
 # What libvirt was actually given, not only what was recorded.
-check "e2e: the domains are TCG (domain type qemu, no kvm)" \
-	bash -c "$V dumpxml $id-src | grep -q \"<domain type='qemu'\""
+[ "$ACCEL" = kvm ] && dtype=kvm || dtype=qemu
+check "e2e: the domains are $ACCEL (domain type $dtype)" \
+	bash -c "$V dumpxml $id-src | grep -q \"<domain type='$dtype'\""
 check "e2e: the taps $id-<node> are ports of bridge $id-br" \
 	[ "$(for n in "${nodes[@]}"; do basename "$(readlink /sys/class/net/$id-$n/master)"; done | sort -u)" = "$id-br" ]
 
@@ -246,16 +258,23 @@ check_consoles() {
 	fi
 }
 
-# What normal_run and interrupted_run do not check themselves.
+# What normal_run and interrupted_run do not check themselves. The normal
+# run's probe is forced to fail: TCG whatever the host; the others use the
+# probe's answer.
 check_results() {
-	[ "$2" = "normal run" ] &&
-		check "normal run: meta.json says accelerator tcg" [ "$(jq -r .accelerator "$1/meta.json")" = tcg ]
+	local want=$ACCEL why="the probe's answer"
+
+	[ "$2" = "normal run" ] && want=tcg why="KVM probe forced to fail"
+	check "$2: meta.json says accelerator $want ($why)" [ "$(jq -r .accelerator "$1/meta.json")" = "$want" ]
 	check_consoles "$1" "$2" "$3"
 }
 
-# ---- a normal run -------------------------------------------------------------
-section "cleanup: normal run of $SMALL"
-normal_run "$SMALL" cbtP-vm-small
+# ---- a normal run, its KVM probe forced to fail ----------------------------------
+section "cleanup: normal run of $SMALL, KVM probe forced to fail"
+cache_before=$(cat "$ACCEL_CACHE" 2>/dev/null)
+CADEIA_KVM_PROBE=fail normal_run "$SMALL" cbtP-vm-small
+check "normal run: the forced failure left the probe's cached answer alone" \
+	[ "$(cat "$ACCEL_CACHE" 2>/dev/null)" = "$cache_before" ]
 
 # ---- SIGINT while measuring ----------------------------------------------------------
 section "cleanup: SIGINT while measuring $LONG"

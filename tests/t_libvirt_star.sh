@@ -5,16 +5,17 @@
 #
 # 1. `cadeia-bench run` of tests/scenarios/vm-star.json (both architectures,
 #    lengths 0 and 1, 10 probes each): completes, both architectures are
-#    measured at both lengths without loss, meta.json says TCG; nothing of the
-#    run remains.
+#    measured at both lengths without loss; nothing of the run remains.
 # 2. `cadeia-bench up --length 1` (phantomsfc, the first architecture), with
 #    tcpdump on every host tap, one capture per direction (on tap X, "out" is
 #    host -> guest X, "in" is guest X -> host); the prober runs in the src
 #    guest. The captures must show src -> SFF (NSH SI 255 TTL 63), SFF ->
 #    proxy (SI 255 TTL 62), the plain inner frame to the SF and back, proxy
 #    -> SFF (SI 254 TTL 62, the proxy leaves TTL alone), SFF -> dest plain,
-#    replies straight back; the stage counters agree. Then `down`: no domain,
-#    tap, bridge (the pair bridge too), state file or pin of the run remains.
+#    replies straight back; the stage counters agree. The accelerator of
+#    both runs is the KVM probe's answer (its cache), the domains of that
+#    type. Then `down`: no domain, tap, bridge (the pair bridge too), state
+#    file or pin of the run remains.
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
@@ -39,23 +40,27 @@ trap teardown EXIT
 
 section() { diag "---- $* (at $(($(date +%s) - T0)) s)"; }
 
-[ -x "$B" ] || die "$B is built"
+# run 10 (its accelerator is checked after `up`); up 8, probe 2, frames 17,
+# counters 2, down 3.
+plan 42
+need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
-for t in virsh tcpdump tshark jq base64; do
-	command -v $t >/dev/null || die "$t is installed"
-done
+need_tools virsh tcpdump tshark jq base64
+ACCEL_CACHE=/var/cache/cadeia-bench/accel.json # VIRT_ACCEL_CACHE
 
 # Node i (0-based: the file's nodes, then _sff, then one _pxN per SF).
 mac_of() { printf '02:cb:00:00:%02x:%02x' $((($1 + 1) >> 8)) $((($1 + 1) & 255)); }
 ip_of() { echo "10.201.0.$(($1 + 1))"; }
 
+# A failing virsh, ip or pgrep shows as "(failed: ...)": not as nothing left.
 leftovers() {
 	local id=$1
 
-	$V list --all --name | grep "^$id-"
-	ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$id-"
+	listing $V list --all --name | grep -E "^($id-|\(failed)"
+	listing ip -o link | awk -F': ' '/^\(failed/ {print; next} {print $2}' | sed 's/@.*//' |
+		grep -E "^($id-|\(failed)"
 	ls -d /run/cadeia-bench/$id* "$PIN/$id-"* /run/libvirt/qemu/$id-* 2>/dev/null
-	pgrep -af "guest=$id-"
+	pgrep_or_fail -af "guest=$id-"
 }
 
 check_clean() {
@@ -100,7 +105,7 @@ if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
 	id=$(jq -r .run_id "$d/meta.json")
 	RUNS+=("$id")
 	check "run: meta.json says complete" [ "$(jq -r .status "$d/meta.json")" = complete ]
-	check "run: meta.json says accelerator tcg" [ "$(jq -r .accelerator "$d/meta.json")" = tcg ]
+	RUN_ACCEL=$(jq -r .accelerator "$d/meta.json") # checked against the probe after `up`
 	for a in phantomsfc ovs-nsh; do
 		for l in 0 1; do
 			n=$(awk -F, -v a=$a -v l=$l '$1 == a && $3 == l && $8 == 0' "$d/raw.csv" | wc -l)
@@ -136,6 +141,18 @@ if [ $rc -ne 0 ] || ! [[ "$id" =~ ^cb[0-9a-f]{4}$ ]]; then
 fi
 RUNS+=("$id")
 ok "cadeia-bench up --length 1 $SCEN: run $id"
+
+# The accelerator is the KVM probe's decision for this host, in both runs.
+read -r ACCEL key < <($B status --json |
+	jq -r --arg id "$id" '.[] | select(.id == $id) | .accelerator | "\(.accel) \(.key)"')
+want=$(jq -r --arg k "$key" '.[$k].accel // "none"' "$ACCEL_CACHE" 2>/dev/null)
+check "up: status --json records the KVM probe's answer ($ACCEL; cache $ACCEL_CACHE says ${want:-nothing} for \"$key\")" \
+	eval '[ "$ACCEL" = kvm -o "$ACCEL" = tcg ] && [ "$ACCEL" = "$want" ]'
+check "run: meta.json's accelerator is the probe's answer (${RUN_ACCEL:-none} = $ACCEL)" \
+	[ "${RUN_ACCEL:-none}" = "$ACCEL" ]
+[ "$ACCEL" = kvm ] && dtype=kvm || dtype=qemu
+check "up: the domains are $ACCEL (domain type $dtype)" \
+	bash -c "$V dumpxml $id-src | grep -q \"<domain type='$dtype'\""
 
 t=0
 for n in "${NODES[@]}"; do
@@ -185,12 +202,13 @@ for n in _sff $PX; do stage_stats $n >"$dir/$n.after.json"; done
 # One row per frame: port dir spi si ttl osrc odst isrc idst type ipsrc ipdst
 # (inner Ethernet empty without NSH; ttl in decimal).
 : >"$dir/frames.tsv"
+DECODE_FAILED=
 for f in "$dir"/*.pcap; do
 	port=$(basename "$f" .pcap)
 	q=${port##*.}
 	port=${port%.*}
 	tshark -r "$f" -Y 'icmp' -T fields -E separator=/t -e nsh.spi -e nsh.si -e nsh.ttl \
-		-e eth.src -e eth.dst -e icmp.type -e ip.src -e ip.dst 2>/dev/null |
+		-e eth.src -e eth.dst -e icmp.type -e ip.src -e ip.dst 2>"$dir/tshark.err" |
 		awk -F'\t' -v OFS='\t' -v port="$port" -v q="$q" '
 		function hex(s,   i, v) {
 			if (s == "") return ""
@@ -203,12 +221,19 @@ for f in "$dir"/*.pcap; do
 			split($4, s, ","); split($5, d, ",")
 			print port, q, $1, $2, hex($3), s[1], d[1], s[2], d[2], $6, $7, $8
 		}' >>"$dir/frames.tsv"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || DECODE_FAILED="$DECODE_FAILED $(basename "$f")"
 done
+[ -z "$DECODE_FAILED" ] || diag "tshark failed on:$DECODE_FAILED: $(head -c 300 "$dir/tshark.err")"
 
-# expect DESC COUNT "where" ["want"]: exactly COUNT frames match where, all as wanted.
+# expect DESC COUNT "where" ["want"]: exactly COUNT frames match where, all
+# as wanted; never when tshark failed on a capture.
 expect() {
 	local n bad
 
+	if [ -n "$DECODE_FAILED" ]; then
+		fail "$1 (tshark failed on:$DECODE_FAILED)"
+		return
+	fi
 	read -r n bad < <(awk -F'\t' -v where="$3" -v want="${4:-}" -v mm="$dir/mismatch" '
 	BEGIN {
 		split("port dir spi si ttl osrc odst isrc idst type ipsrc ipdst", names, " ")
