@@ -11,11 +11,14 @@
 #include "sys/netns.h"
 #include "sys/nl.h"
 #include "backend/sff_ovs.h" /* ovs-nsh */
+#include "backend/hosts.h" /* several hosts */
 
 static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 {
 	const struct sc_node *n = &tb->sc->nodes[i];
 	const char *ns = tb->name[i], *host = tb->hostif[i];
+	/* The host end lives with the node's host (backend/hosts.h), or here. */
+	const char *hns = hosts_node_ns(tb, i);
 	/* Whoever receives outer Ethernet + NSH gets room for it; src and dest
 	 * only see plain frames and keep 1500 so inner frames fit the chain. */
 	unsigned mtu = n->role == SC_ROLE_SRC || n->role == SC_ROLE_DEST ? 1500 : tb->sc->mtu;
@@ -33,16 +36,16 @@ static int build_node_links(struct testbed *tb, int i, char *err, size_t errlen)
 	/* Its proxy creates the point-to-point link when its turn comes. */
 	if (arch_behind_proxy(n))
 		return 0;
-	if ((ret = nl_veth_add(NULL, host, n->ifname, ns, err, errlen)) < 0 ||
-	    (ret = netns_if_no_ipv6(NULL, host, err, errlen)) < 0 ||
-	    (ret = nl_link_set_mtu(NULL, host, tb->sc->mtu, err, errlen)) < 0 ||
-	    (ret = nl_link_set_master(NULL, host, tb->bridge, err, errlen)) < 0 ||
+	if ((ret = nl_veth_add(hns, host, n->ifname, ns, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(hns, host, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(hns, host, tb->sc->mtu, err, errlen)) < 0 ||
+	    (ret = nl_link_set_master(hns, host, tb->bridge, err, errlen)) < 0 ||
 	    /* Reflected frames keep the sender's source MAC: learning would move
 	     * that MAC to the SF's port, and flooding between reflecting SFs
 	     * storms. Static FDB entries do the switching instead. */
-	    (ret = nl_brport_set_flags(NULL, host, &quiet, err, errlen)) < 0 ||
-	    (ret = nl_fdb_add(NULL, host, n->mac, err, errlen)) < 0 ||
-	    (ret = nl_link_set_up(NULL, host, true, err, errlen)) < 0)
+	    (ret = nl_brport_set_flags(hns, host, &quiet, err, errlen)) < 0 ||
+	    (ret = nl_fdb_add(hns, host, n->mac, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(hns, host, true, err, errlen)) < 0)
 		return ret;
 	if ((ret = nl_link_set_mac(ns, n->ifname, n->mac, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(ns, n->ifname, mtu, err, errlen)) < 0 ||
@@ -184,10 +187,14 @@ static int netns_build(struct testbed *tb, char *err, size_t errlen)
 		snprintf(err, errlen, "writing %s: %s", tb->rs->path, strerror(-ret));
 		return ret;
 	}
-	if ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
-	    (ret = netns_if_no_ipv6(NULL, tb->bridge, err, errlen)) < 0 ||
-	    (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
-	    (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0)
+	/* Several hosts: a bridge in each host's namespace, joined by VXLAN. */
+	if (sc->hosts.n && (ret = hosts_build(tb, err, errlen)) < 0)
+		return ret;
+	if (!sc->hosts.n &&
+	    ((ret = nl_bridge_add(NULL, tb->bridge, &bo, err, errlen)) < 0 ||
+	     (ret = netns_if_no_ipv6(NULL, tb->bridge, err, errlen)) < 0 ||
+	     (ret = nl_link_set_mtu(NULL, tb->bridge, sc->mtu, err, errlen)) < 0 ||
+	     (ret = nl_link_set_up(NULL, tb->bridge, true, err, errlen)) < 0))
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++)
 		if ((ret = build_node_links(tb, i, err, errlen)) < 0)
@@ -295,6 +302,7 @@ static void netns_stop(struct testbed *tb)
 	struct cs_err cerr;
 
 	sv_stop_all(tb->fn, tb->sc->n_nodes, SV_STOP_GRACE_MS, &cerr);
+	hosts_stop(tb); /* the underlay's delay line */
 	for (int i = 0; i < tb->sc->n_nodes; i++) {
 		struct sff_ovs o;
 

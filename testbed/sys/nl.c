@@ -1323,3 +1323,93 @@ int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
 		*on = v != 0;
 	return ret;
 }
+
+/* ---- VXLAN ----------------------------------------------------------------- */
+
+int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts *o,
+		 char *err, size_t errlen)
+{
+	struct {
+		struct nlmsghdr n;
+		struct ifinfomsg i;
+		char buf[256];
+	} req = {
+		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.n.nlmsg_type = RTM_NEWLINK,
+		.n.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
+		.i.ifi_family = AF_UNSPEC,
+	};
+	struct rtattr *linkinfo, *data;
+	char what[WHAT_LEN], nsb[96], local[INET_ADDRSTRLEN];
+	struct nl_sock s;
+	int ret;
+
+	inet_ntop(AF_INET, &o->local, local, sizeof(local));
+	snprintf(what, sizeof(what), "creating vxlan %s (VNI %u, local %s, port %u)%s",
+		 name ? name : "(null)", o->vni, local, o->port, in_ns(netns, nsb, sizeof(nsb)));
+	ret = check_ifname(what, name, err, errlen);
+	if (ret)
+		return ret;
+	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, name);
+	linkinfo = addattr_nest(NLH(req), sizeof(req), IFLA_LINKINFO);
+	addattr_str(NLH(req), sizeof(req), IFLA_INFO_KIND, "vxlan");
+	data = addattr_nest(NLH(req), sizeof(req), IFLA_INFO_DATA);
+	addattr32(NLH(req), sizeof(req), IFLA_VXLAN_ID, o->vni);
+	addattr_l(NLH(req), sizeof(req), IFLA_VXLAN_LOCAL, &o->local, 4);
+	{
+		uint16_t port = htons(o->port);
+
+		addattr_l(NLH(req), sizeof(req), IFLA_VXLAN_PORT, &port, 2);
+	}
+	/* No learning: the control plane's static FDB says where each MAC is. */
+	addattr8(NLH(req), sizeof(req), IFLA_VXLAN_LEARNING, o->learning ? 1 : 0);
+	/* Outer UDP checksum 0 (allowed over IPv4): no CHECKSUM_PARTIAL frame
+	 * for a user-space hop on the underlay to forward half-done. */
+	addattr8(NLH(req), sizeof(req), IFLA_VXLAN_UDP_CSUM, o->udp_csum ? 1 : 0);
+	if (o->ttl)
+		addattr8(NLH(req), sizeof(req), IFLA_VXLAN_TTL, o->ttl);
+	addattr_nest_end(NLH(req), data);
+	addattr_nest_end(NLH(req), linkinfo);
+
+	ret = nl_open(netns, &s, what, err, errlen);
+	if (ret)
+		return ret;
+	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
+	nl_close(&s);
+	if (ret == 0)
+		ret = mark_new_link(netns, name, NULL, NULL, what, err, errlen);
+	return ret;
+}
+
+/* What "bridge fdb replace MAC dev VXLAN dst IP self permanent" sends. */
+int nl_vxlan_fdb_add(const char *netns, const char *dev, const uint8_t mac[6],
+		     struct in_addr dst, char *err, size_t errlen)
+{
+	struct neigh_req req = {
+		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+		.n.nlmsg_type = RTM_NEWNEIGH,
+		.n.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE,
+		.nd.ndm_family = AF_BRIDGE,
+		.nd.ndm_flags = NTF_SELF,
+		.nd.ndm_state = NUD_PERMANENT,
+	};
+	char what[WHAT_LEN], nsb[96], m[18], ip[INET_ADDRSTRLEN];
+	struct nl_sock s;
+	int ifindex, ret;
+
+	cs_mac_format(mac, m);
+	inet_ntop(AF_INET, &dst, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "adding VXLAN FDB entry %s -> VTEP %s on %s%s", m, ip,
+		 dev ? dev : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+	if (!dev)
+		return check_ifname(what, dev, err, errlen);
+	ret = open_and_resolve(netns, dev, &s, &ifindex, what, err, errlen);
+	if (ret)
+		return ret;
+	req.nd.ndm_ifindex = ifindex;
+	addattr_l(NLH(req), sizeof(req), NDA_LLADDR, mac, 6);
+	addattr_l(NLH(req), sizeof(req), NDA_DST, &dst, 4);
+	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
+	nl_close(&s);
+	return ret;
+}

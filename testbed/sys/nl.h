@@ -156,6 +156,25 @@ int nl_link_set_tx_csum(const char *netns, const char *ifname, bool on,
 int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
 			char *err, size_t errlen);
 
+/* ---- VXLAN (several hosts, model/hosts.h) --------------------------------- */
+
+struct nl_vxlan_opts {
+	uint32_t vni;
+	struct in_addr local; /* this host's VTEP address on the underlay */
+	uint16_t port;        /* UDP destination port, host order (4789) */
+	bool learning;        /* false: only the static FDB below */
+	bool udp_csum;        /* outer UDP checksum; false = 0 */
+	uint8_t ttl;          /* 0 = kernel default */
+};
+/* Creates a VXLAN device without a default remote (unknown MACs are
+ * dropped, never flooded); carries the ownership mark like every link. */
+int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts *o,
+		 char *err, size_t errlen);
+/* Static VXLAN FDB entry on the device itself: frames to mac go to the VTEP
+ * dst ("bridge fdb replace MAC dev DEV dst DST self permanent"). */
+int nl_vxlan_fdb_add(const char *netns, const char *dev, const uint8_t mac[6],
+		     struct in_addr dst, char *err, size_t errlen);
+
 /* MACs in text: cs_mac_parse() and cs_mac_format() (cadeia_stage.h). */
 
 #endif /* CADEIA_NL_H */
