@@ -13,6 +13,7 @@
 #include "model/arch.h"
 #include "backend/backend.h"
 #include "backend/sff_ovs.h"
+#include "backend/floor.h"
 
 bool backend_ovs_sff(const struct testbed *tb, int i, struct sff_ovs *o)
 {
@@ -90,6 +91,8 @@ int tb_bring_up(struct testbed *tb, char *err, size_t errlen)
 	for (int i = 0; i < sc->n_nodes; i++)
 		if ((ret = attach_node(tb, i, err, errlen)) < 0)
 			return ret;
+	if ((ret = floor_bring_up(tb, err, errlen)) < 0)
+		return ret;
 	for (int i = 0; i < sc->n_nodes && no->ovs_start; i++) {
 		struct sff_ovs o;
 
@@ -100,7 +103,8 @@ int tb_bring_up(struct testbed *tb, char *err, size_t errlen)
 		const struct sc_node *n = &sc->nodes[i];
 
 		/* kwire is a stage; an external function is the user's to start. */
-		if (n->role != SC_ROLE_SF || n->fn == SC_FN_KWIRE || n->fn == SC_FN_EXTERNAL)
+		if (n->role != SC_ROLE_SF || n->fn == SC_FN_KWIRE || n->fn == SC_FN_EXTERNAL ||
+		    n->fn == SC_FN_FLOOR)
 			continue;
 		if ((ret = no->start_fn(tb, i, err, errlen)) < 0)
 			return ret;
@@ -229,6 +233,8 @@ int tb_install(struct testbed *tb, const struct cp_tables *t, char *err, size_t 
 	for (int pass = 0; pass < 2; pass++)
 		if ((ret = install_pass(tb, t, pass, err, errlen)) < 0)
 			return ret;
+	if ((ret = floor_install(tb, t->length, err, errlen)) < 0)
+		return ret;
 	for (int i = 0; i < tb->sc->n_nodes; i++) {
 		if ((ret = read_back(tb, i, t, err, errlen)) < 0)
 			return ret;
@@ -265,7 +271,7 @@ int tb_sf_counts(struct testbed *tb, unsigned long long *counts, char *err, size
 				if (strcmp(c[k].name, fields[f]) == 0)
 					counts[i] += c[k].value;
 	}
-	return 0;
+	return floor_add_counts(tb, counts, err, errlen);
 }
 
 int tb_probe(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,

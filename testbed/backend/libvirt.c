@@ -90,9 +90,9 @@ static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 		return -EOPNOTSUPP;
 	}
 	for (int i = 0; i < sc->n_nodes; i++)
-		if (sc->nodes[i].fn == SC_FN_DELAY) {
-			snprintf(err, errlen, "%s: node %s: function delay runs on the netns backend only",
-				 sc->path, sc->nodes[i].name);
+		if (sc->nodes[i].fn == SC_FN_DELAY || sc->nodes[i].fn == SC_FN_FLOOR) {
+			snprintf(err, errlen, "%s: node %s: function %s runs on the netns backend only",
+				 sc->path, sc->nodes[i].name, sc_fn_name(sc->nodes[i].fn));
 			return -EOPNOTSUPP;
 		}
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "model/arch.h"
 #include "backend/backend.h"
+#include "backend/floor.h"
 #include "backend/fn_conf.h"
 #include "sys/netns.h"
 #include "sys/nl.h"
@@ -161,6 +162,10 @@ static int nn_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
 
 static int netns_supports(const struct scenario *sc, char *err, size_t errlen)
 {
+	int ret;
+
+	if ((ret = floor_check(sc, err, errlen)) < 0)
+		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
 		if (sc->nodes[i].fn == SC_FN_OVS) {
 			snprintf(err, errlen,

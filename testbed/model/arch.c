@@ -123,6 +123,8 @@ unsigned arch_node_stages(const struct scenario *sc, int i, unsigned *kwire_mode
 	if (arch_behind_proxy(n))
 		return n->fn == SC_FN_KWIRE ? CS_STAGE_KWIRE : 0;
 	switch (n->fn) {
+	case SC_FN_FLOOR:
+		return 0; /* no NSH: its own program (backend/floor.h) */
 	case SC_FN_NSH_AWARE:
 	case SC_FN_NAT: /* it changes the 5-tuple dec's state is keyed by: keeps NSH itself */
 		return CS_STAGE_FWD; /* the function sees NSH and decrements SI itself */

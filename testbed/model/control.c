@@ -127,6 +127,12 @@ int cp_compute(const struct scenario *sc, int length, struct cp_tables *t, char 
 
 		if (L == 0)
 			continue; /* chain 0: no classification, plain IP */
+		if (sc->nodes[sc->chains[c].sfs[0]].fn == SC_FN_FLOOR) {
+			/* No NSH: backend/floor.c writes its next hops; each SF forwards once. */
+			for (int k = 0; k < L; k++)
+				t->expect[sc->chains[c].sfs[k]]++;
+			continue;
+		}
 		if (sc->arch == SC_ARCH_CADEIA_ABERTA)
 			ret = chain_direct(sc, t, &sc->chains[c], L, err, errlen);
 		else

@@ -143,6 +143,8 @@ static int parse_fn(struct ctx *c, const char *path, const char *s, enum sc_fn *
 		*fn = SC_FN_OVS;
 	else if (strcmp(s, "delay") == 0)
 		*fn = SC_FN_DELAY;
+	else if (strcmp(s, "floor") == 0)
+		*fn = SC_FN_FLOOR;
 	else if (strcmp(s, "firewall") == 0)
 		*fn = SC_FN_FIREWALL;
 	else if (strcmp(s, "nat") == 0)
@@ -1340,6 +1342,7 @@ const char *sc_fn_name(enum sc_fn fn)
 	case SC_FN_EXTERNAL: return "external";
 	case SC_FN_OVS: return "ovs";
 	case SC_FN_DELAY: return "delay";
+	case SC_FN_FLOOR: return "floor";
 	case SC_FN_FIREWALL: return "firewall";
 	case SC_FN_NAT: return "nat";
 	case SC_FN_LB: return "lb";

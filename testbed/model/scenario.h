@@ -50,6 +50,7 @@ enum sc_fn {
 	SC_FN_EXTERNAL,  /* NSH-unaware, started by the user (labs): stages only */
 	SC_FN_OVS,       /* the paper's FS: an OVS bridge, in_port=eth0,actions=in_port (VMs) */
 	SC_FN_DELAY,     /* calibration: the wire holding each frame delay_us (netns) */
+	SC_FN_FLOOR,     /* reference: no NSH, one-lookup MAC rewrite in the kernel (backend/floor.h) */
 	/* Functions that act on the traffic (traffic/fn_sf.h): */
 	SC_FN_FIREWALL,  /* nftables on the inner frame, NSH-unaware */
 	SC_FN_NAT,       /* source NAT of the inner IPv4 packet, NSH-aware */
