@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * enc: TC egress on an SF, before fwd. A frame of a flow whose NSH dec
- * saved leaves with that NSH again, SI-1, addressed to the previous hop.
- * TTL is left alone: fwd, the SFF, decrements it. The state stays, since a
- * function may emit several frames per input.
+ * saved gets that NSH again, SI-1, and the fwd stage's decision on it in
+ * the same program (bpf/fwd_stage.bpf.h, counted in fwd_stats): on to the
+ * next hop (TTL-1), or, at the end of the chain, delivered as the inner
+ * frame it already is. A path fwd_table does not know is left, addressed
+ * to the previous hop, to the separate fwd program. The state stays, since
+ * a function may emit several frames per input.
  *
  * Fail closed. Every frame leaving the SF without NSH is either one the
  * node itself originates or one the function forwards. The node's own
@@ -22,6 +25,7 @@
 #include "cadeia_shared.h"
 #include "bpf/parsing.bpf.h"
 #include "bpf/nsh_state.bpf.h"
+#include "bpf/fwd_stage.bpf.h"
 #include "bpf/stats.bpf.h"
 
 /* This SF's MAC: the outer source of what it sends back. */
@@ -31,22 +35,33 @@ const volatile __u8 node_mac[ETH_ALEN] = {};
 CADEIA_STATS_MAP(enc_stats, struct enc_stats);
 
 /*
- * Pushes the saved NSH of v onto the frame: outer Ethernet to the previous
- * hop, the NSH with SI-1. The bytes are read from v between two reads of
- * its generation; a save, eviction or reuse in between shows as a changed
- * gen or gen_tail (or another key), and the frame is dropped, so no frame
- * ever leaves with parts of two saves. ENC__MAX: v is another flow's now.
+ * Restores the saved NSH of v with SI-1, then runs the fwd stage on it
+ * (fwd_stage.bpf.h) so that the SF's egress is one program: *fv is fwd's
+ * verdict and *action the frame's fate. Only when fwd_table has no entry for
+ * the new (SPI, SI) is the frame left, addressed to the previous hop, to a
+ * separate fwd program (*fv stays FWD__MAX + 1, *action TC_ACT_UNSPEC). At
+ * the end of the chain nothing is pushed at all: the frame already is the
+ * inner one fwd would deliver.
+ *
+ * v is read between two reads of its generation; a save, eviction or reuse
+ * in between shows as a changed gen or gen_tail (or another key), and the
+ * frame is dropped, so no frame ever leaves with parts of two saves.
+ * ENC__MAX: v is another flow's now.
  */
 static __always_inline __u32 enc_push(struct __sk_buff *skb,
 				      const struct nsh_state *v,
-				      const struct flow_key *key)
+				      const struct flow_key *key, __u32 *fv,
+				      int *action)
 {
-	__u8 prev_hop[ETH_ALEN];
-	__u32 len, room, path, i;
+	struct fwd_entry *e = NULL, *f;
+	struct fwd_key fk;
+	__u8 dst[ETH_ALEN];
+	__u32 len, room, path, i, fwd;
 	void *data, *data_end;
 	struct ethhdr *eth;
+	__u16 w0;
 	__u64 gen;
-	__u8 inner;
+	__u8 inner, ttl;
 
 	gen = v->gen;
 	nsh_state_barrier();
@@ -55,13 +70,51 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 		return ENC__MAX;
 	len = v->len;
 	inner = v->inner;
-	__builtin_memcpy(prev_hop, v->prev_hop, ETH_ALEN);
+	__builtin_memcpy(dst, v->prev_hop, ETH_ALEN);
+	__builtin_memcpy(&w0, &v->hdr[0], sizeof(w0));
 	__builtin_memcpy(&path, &v->hdr[4], sizeof(path));
 	if (len < NSH_BASE_LEN || len > NSH_MAX_LEN || (len & 3))
 		return ENC_drop_torn;
 	path = bpf_ntohl(path);
 	if (nsh_path_si(path) == 0)
 		return ENC_drop_si_zero;
+	path -= 1;
+	w0 = bpf_ntohs(w0);
+	ttl = nsh_w0_ttl(w0);
+
+	/*
+	 * fwd's stage on the NSH as it leaves (dec checked the rest of it),
+	 * when fwd_table knows the path; TTL 0, SI 0 and unknown paths are
+	 * left to the separate fwd program, which counts them.
+	 */
+	fk.spi = nsh_path_spi(path);
+	fk.si = nsh_path_si(path);
+	f = ttl && fk.si ? bpf_map_lookup_elem(&fwd_table, &fk) : NULL;
+	fwd = FWD__MAX + 1;
+	if (f) {
+		fwd = fwd_hop(f, &ttl, &e);
+		if (fwd != FWD__MAX) {
+			*fv = fwd;
+			*action = TC_ACT_SHOT;
+			return ENC_encap;
+		}
+	}
+
+	if (e && e->action == FWD_END) {
+		/* Inner Ethernet: deliver the frame as it is. Inner IP: a new
+		 * Ethernet header to the destination's MAC. */
+		if (inner != NSH_NP_ETH) {
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
+			eth = data;
+			if ((void *)(eth + 1) > data_end)
+				return ENC_drop_store;
+			__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
+			mac_copy(eth->h_source, node_mac);
+		}
+		fwd = FWD_end_of_chain;
+		goto done;
+	}
 
 	/*
 	 * Room in front: with inner Ethernet the frame's own header stays
@@ -79,7 +132,10 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 	eth = data;
 	if (data + ETH_HLEN + NSH_BASE_LEN > data_end)
 		return ENC_drop_store;
-	__builtin_memcpy(eth->h_dest, prev_hop, ETH_ALEN);
+	if (e)
+		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
+	else
+		__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
 	mac_copy(eth->h_source, node_mac);
 	eth->h_proto = bpf_htons(ETH_P_NSH_);
 #pragma clang loop unroll(disable)
@@ -96,11 +152,20 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 	data_end = (void *)(long)skb->data_end;
 	if (data + ETH_HLEN + NSH_BASE_LEN > data_end)
 		return ENC_drop_store;
-	((struct nsh_hdr *)(data + ETH_HLEN))->path = bpf_htonl(path - 1);
-
+	((struct nsh_hdr *)(data + ETH_HLEN))->path = bpf_htonl(path);
+	if (e) {
+		((struct nsh_hdr *)(data + ETH_HLEN))->ver_flags_ttl_len =
+			bpf_htons(nsh_w0_set_ttl(w0, ttl));
+		fwd = FWD_forwarded;
+	}
+done:
 	nsh_state_barrier();
 	if (v->gen != gen || v->gen_tail != gen)
 		return ENC_drop_torn;
+	if (e) {
+		*fv = e->ifindex ? FWD_redirected : fwd;
+		*action = e->ifindex ? bpf_redirect(e->ifindex, 0) : TC_ACT_OK;
+	}
 	return ENC_encap;
 }
 
@@ -113,8 +178,8 @@ int enc_egress(struct __sk_buff *skb)
 	struct nsh_state *v = NULL;
 	struct ethhdr *eth;
 	struct flow_key key;
-	__u32 verdict = ENC_passed;
-	int proto, own;
+	__u32 verdict = ENC_passed, fv = FWD__MAX + 1;
+	int proto, own, action = TC_ACT_UNSPEC;
 
 	proto = parse_ethhdr(&nh, data_end, &eth);
 	/* Runts are not frames dec made; NSH already (an NSH-aware
@@ -124,14 +189,17 @@ int enc_egress(struct __sk_buff *skb)
 	own = mac_equal(eth->h_source, node_mac);
 	if (!flow_key_build(&nh, data_end, proto, &key))
 		v = bpf_map_lookup_elem(&nsh_state, &key);
-	verdict = v ? enc_push(skb, v, &key) : ENC__MAX;
+	verdict = v ? enc_push(skb, v, &key, &fv, &action) : ENC__MAX;
 	if (verdict == ENC__MAX)
 		verdict = own ? ENC_passed : ENC_drop_no_state;
 out:
 	STATS_COUNT(enc_stats, verdict, struct enc_stats);
-	/* Continue to fwd (prio 3) either way; drops leave here. */
-	return verdict == ENC_passed || verdict == ENC_encap ? TC_ACT_UNSPEC
-							     : TC_ACT_SHOT;
+	if (fv < FWD__MAX)
+		STATS_COUNT(fwd_stats, fv, struct fwd_stats);
+	/* Passed, or left for a separate fwd (prio 3): continue; drops end here. */
+	if (verdict == ENC_encap)
+		return action;
+	return verdict == ENC_passed ? TC_ACT_UNSPEC : TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -17,22 +17,11 @@
 #include "bpf/parsing.bpf.h"
 #include "bpf/nsh.bpf.h"
 #include "bpf/skb_pull.bpf.h"
+#include "bpf/fwd_stage.bpf.h"
 #include "bpf/stats.bpf.h"
 
 /* This node's MAC: the outer source of what it forwards. */
 const volatile __u8 node_mac[ETH_ALEN] = {};
-
-/* (SPI, SI) -> next hop or end of chain; the loader fills it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct fwd_key);
-	__type(value, struct fwd_entry);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} fwd_table SEC(".maps");
-
-/* Verdict counters, one __u64 per FWD_STATS() entry. */
-CADEIA_STATS_MAP(fwd_stats, struct fwd_stats);
 
 /*
  * Removes strip bytes behind the outer Ethernet header. Not with
@@ -111,8 +100,7 @@ int fwd_egress(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	void *data = (void *)(long)skb->data;
 	struct hdr_cursor nh = { .pos = data };
-	struct fwd_entry *e;
-	struct fwd_key key;
+	struct fwd_entry *e = NULL;
 	struct ethhdr *eth;
 	struct nsh_hdr *nsh;
 	__u32 verdict, nshlen = 0, path, ifindex = 0;
@@ -152,44 +140,21 @@ int fwd_egress(struct __sk_buff *skb)
 	}
 	w0 = bpf_ntohs(nsh->ver_flags_ttl_len);
 	ttl = nsh_w0_ttl(w0);
-	if (ttl == 0) {
-		verdict = FWD_drop_ttl_expired;
-		goto out;
-	}
 	path = bpf_ntohl(nsh->path);
-	if (nsh_path_si(path) == 0) {
-		verdict = FWD_drop_si_zero;
+	verdict = fwd_decide(nsh_path_spi(path), nsh_path_si(path), &ttl, &e);
+	if (verdict != FWD__MAX)
 		goto out;
-	}
-	key.spi = nsh_path_spi(path);
-	key.si = nsh_path_si(path);
-	e = bpf_map_lookup_elem(&fwd_table, &key);
-	if (!e) {
-		verdict = FWD_drop_no_path;
-		goto out;
-	}
 	ifindex = e->ifindex;
-	/* An SFF hop would leave TTL 0: expired here. */
-	if (!(e->flags & FWD_F_KEEP_TTL)) {
-		if (ttl <= 1) {
-			verdict = FWD_drop_ttl_expired;
-			goto out;
-		}
-		ttl--;
-	}
 
 	if (e->action == FWD_NEXT_HOP) {
 		nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_set_ttl(w0, ttl));
 		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
 		mac_copy(eth->h_source, node_mac);
 		verdict = FWD_forwarded;
-	} else if (e->action == FWD_END) {
+	} else {
 		verdict = fwd_deliver(skb, nsh->np, nshlen, e);
 		if (verdict != FWD_end_of_chain)
 			goto out;
-	} else {
-		verdict = FWD_drop_no_path;
-		goto out;
 	}
 
 	if (ifindex) {

@@ -32,10 +32,10 @@ static const char *const kwire_names[] = { KWIRE_STATS(NAME_OF) };
 
 static struct classifier_bpf *cls;
 static struct dec_bpf *dec;
-static struct enc_bpf *enc;
+static struct enc_bpf *enc, *enc_f;
 static struct fwd_bpf *fwd;
 static struct kwire_bpf *kw, *kw_nsh, *kw_x;
-static struct stage st_cls, st_dec, st_enc, st_fwd, st_kw, st_kw_nsh, st_kw_x;
+static struct stage st_cls, st_dec, st_enc, st_enc_f, st_fwd, st_kw, st_kw_nsh, st_kw_x;
 
 /* Test-side paths and their fwd_table. */
 #define SPI_A 100
@@ -56,17 +56,19 @@ static int load_all(void)
 	cls = classifier_bpf__open();
 	dec = dec_bpf__open();
 	enc = enc_bpf__open();
+	enc_f = enc_bpf__open();
 	fwd = fwd_bpf__open();
 	kw = kwire_bpf__open();
 	kw_nsh = kwire_bpf__open();
 	kw_x = kwire_bpf__open();
-	if (!cls || !dec || !enc || !fwd || !kw || !kw_nsh || !kw_x) {
+	if (!cls || !dec || !enc || !enc_f || !fwd || !kw || !kw_nsh || !kw_x) {
 		fprintf(stderr, "open skeletons: %s\n", strerror(errno));
 		return -1;
 	}
 	obj_unpin(cls->obj);
 	obj_unpin(dec->obj);
 	obj_unpin(enc->obj);
+	obj_unpin(enc_f->obj);
 	obj_unpin(fwd->obj);
 	obj_unpin(kw->obj);
 	obj_unpin(kw_nsh->obj);
@@ -77,6 +79,7 @@ static int load_all(void)
 	kw_x->rodata->redirect_ifindex = IFINDEX_LO;
 	memcpy((void *)dec->rodata->node_mac, MAC_SF, 6);
 	memcpy((void *)enc->rodata->node_mac, MAC_SF, 6);
+	memcpy((void *)enc_f->rodata->node_mac, MAC_SF, 6);
 	memcpy((void *)fwd->rodata->node_mac, MAC_SF, 6);
 
 	err = classifier_bpf__load(cls);
@@ -90,6 +93,19 @@ static int load_all(void)
 		err = enc_bpf__load(enc);
 	if (!err)
 		err = fwd_bpf__load(fwd);
+	/*
+	 * enc_f: enc as the loader pins it beside fwd, sharing fwd_table and
+	 * fwd_stats, so it runs the fwd stage itself (one program on the SF
+	 * egress). enc keeps private, empty ones: enc alone, then fwd.
+	 */
+	if (!err)
+		err = bpf_map__reuse_fd(enc_f->maps.nsh_state, bpf_map__fd(dec->maps.nsh_state));
+	if (!err)
+		err = bpf_map__reuse_fd(enc_f->maps.fwd_table, bpf_map__fd(fwd->maps.fwd_table));
+	if (!err)
+		err = bpf_map__reuse_fd(enc_f->maps.fwd_stats, bpf_map__fd(fwd->maps.fwd_stats));
+	if (!err)
+		err = enc_bpf__load(enc_f);
 	if (!err)
 		err = kwire_bpf__load(kw);
 	if (!err)
@@ -106,6 +122,8 @@ static int load_all(void)
 		       bpf_map__fd(dec->maps.dec_stats), NFIELDS(struct dec_stats), dec_names) ||
 	    stage_init(&st_enc, "enc", bpf_program__fd(enc->progs.enc_egress),
 		       bpf_map__fd(enc->maps.enc_stats), NFIELDS(struct enc_stats), enc_names) ||
+	    stage_init(&st_enc_f, "enc+fwd", bpf_program__fd(enc_f->progs.enc_egress),
+		       bpf_map__fd(enc_f->maps.enc_stats), NFIELDS(struct enc_stats), enc_names) ||
 	    stage_init(&st_fwd, "fwd", bpf_program__fd(fwd->progs.fwd_egress),
 		       bpf_map__fd(fwd->maps.fwd_stats), NFIELDS(struct fwd_stats), fwd_names) ||
 	    stage_init(&st_kw, "kwire", bpf_program__fd(kw->progs.kwire_ingress),
@@ -125,6 +143,7 @@ static void unload_all(void)
 	classifier_bpf__destroy(cls);
 	dec_bpf__destroy(dec);
 	enc_bpf__destroy(enc);
+	enc_bpf__destroy(enc_f);
 	fwd_bpf__destroy(fwd);
 	kwire_bpf__destroy(kw);
 	kwire_bpf__destroy(kw_nsh);
@@ -633,6 +652,76 @@ static void test_state(void)
 	     !memcmp(o, ia, olen);
 	CHECK(ok, "state: ... while the SF's own frame of that flow passes untouched");
 	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &k);
+}
+
+/*
+ * One program on the SF egress: enc_f (enc running the fwd stage) must give
+ * exactly what enc and then fwd give as two programs: same bytes, same
+ * action, the same fwd counter.
+ */
+static void test_fused(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t md, np, ttl, si;
+		uint32_t spi;
+		int inner;
+		bool tlv;
+	} cases[] = {
+		{ "MD2 TLVs, inner Ethernet, next hop", 2, NSH_NP_ETH, 40, SI_NEXT + 1, SPI_A, IN_ICMP, true },
+		{ "MD1, inner IPv4, next hop", 1, NSH_NP_IPV4, 40, SI_NEXT + 1, SPI_B, IN_UDP, false },
+		{ "MD2, inner Ethernet, end of chain", 2, NSH_NP_ETH, 40, SI_END + 1, SPI_A, IN_TCP, false },
+		{ "MD1, inner IPv4, end of chain", 1, NSH_NP_IPV4, 40, SI_END + 1, SPI_B, IN_UDP2, false },
+		{ "MD2, keep TTL (proxy)", 2, NSH_NP_ETH, 62, SI_KEEP + 1, SPI_A, IN_ICMP, false },
+		{ "TTL 1 at a decrementing hop", 2, NSH_NP_ETH, 1, SI_NEXT + 1, SPI_A, IN_ICMP, false },
+		{ "redirect to another interface", 2, NSH_NP_ETH, 40, SI_REDIR + 1, SPI_A, IN_ICMP, false },
+		{ "a path fwd_table lacks: left to fwd", 2, NSH_NP_ETH, 40, 50, SPI_A, IN_ICMP, false },
+	};
+	uint8_t a[FRAME_MAX], b[FRAME_MAX], c[FRAME_MAX];
+	uint64_t f0[32], f1[32], f2[32];
+	size_t alen, blen, clen, i;
+	int ra, rb, rc, va, vb, vc, err;
+	unsigned k, moved_sep, moved_fused;
+	struct frame in;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nsh_spec s = spec(cases[i].md, cases[i].np, cases[i].inner);
+
+		s.ttl = cases[i].ttl, s.si = cases[i].si, s.spi = cases[i].spi;
+		if (cases[i].tlv)
+			s.tlv = MD2_TLVS, s.tlv_len = sizeof(MD2_TLVS);
+		mk_inner(&in, cases[i].inner);
+		err = put_state(cases[i].inner, &s) || stage_stats(&st_fwd, f0) ||
+		      stage_run(&st_enc, in.b, in.len, a, &alen, &ra, &va);
+		rb = ra, blen = alen, vb = -1;
+		memcpy(b, a, alen);
+		if (!err && ra == TC_ACT_UNSPEC)
+			err = stage_run(&st_fwd, a, alen, b, &blen, &rb, &vb);
+		err = err || stage_stats(&st_fwd, f1) ||
+		      stage_run(&st_enc_f, in.b, in.len, c, &clen, &rc, &vc) ||
+		      stage_stats(&st_fwd, f2);
+		moved_sep = moved_fused = 99;
+		for (k = 0; k < st_fwd.nfields; k++) {
+			if (f1[k] != f0[k])
+				moved_sep = moved_sep == 99 ? k : 98;
+			if (f2[k] != f1[k])
+				moved_fused = moved_fused == 99 ? k : 98;
+		}
+		/* enc_f moved fwd's counters behind st_fwd's back. */
+		memcpy(st_fwd.last, f2, sizeof(f2));
+		/* A dropped frame's bytes do not matter; a path fwd_table
+		 * lacks leaves enc_f as it leaves enc, for fwd to count. */
+		if (rb == TC_ACT_SHOT)
+			clen = blen, memcpy(c, b, blen);
+		if (cases[i].si == 50)
+			rb = ra, blen = alen, memcpy(b, a, alen), moved_sep = 99;
+		CHECK(!err && va == ENC_encap && vc == ENC_encap && rc == rb && clen == blen &&
+			      !memcmp(c, b, clen) && moved_fused == moved_sep,
+		      "enc+fwd as one program: %s: action %d (two programs: %d), %s bytes, fwd counter %s (two programs: %s)",
+		      cases[i].name, rc, rb, clen == blen && !memcmp(c, b, clen) ? "same" : "OTHER",
+		      moved_fused < st_fwd.nfields ? fwd_names[moved_fused] : "none",
+		      moved_sep < st_fwd.nfields ? fwd_names[moved_sep] : "none");
+	}
 }
 
 static void test_fwd_fixtures(void)
@@ -1377,8 +1466,9 @@ static void test_fuzz(void)
 int main(void)
 {
 	/* 2 loads, fixtures (cls 9, dec 39, enc 12, fwd 36, kwire 5 + 7 + 4),
-	 * 7 state, 8 round trips, 5 tshark, 7 stages x 2 fuzz checks. */
-	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 7 + 8 + 5 + 14);
+	 * 7 state, 8 enc+fwd in one program, 8 round trips, 5 tshark,
+	 * 7 stages x 2 fuzz checks. */
+	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 7 + 8 + 8 + 5 + 14);
 	/* Not root is a failure, not a skip: a skipped test would pass. */
 	if (geteuid() != 0) {
 		CHECK(0, "test_stages needs root for BPF_PROG_TEST_RUN");
@@ -1393,6 +1483,7 @@ int main(void)
 	test_dec_fixtures();
 	test_enc_fixtures();
 	test_state();
+	test_fused();
 	test_fwd_fixtures();
 	test_kwire_fixtures();
 
