@@ -55,12 +55,18 @@ TESTBED_OBJS := $(TESTBED_SRCS:%.c=$(BUILD)/obj/%.o)
 TESTBED_LIB  := $(BUILD)/libtestbed.a
 CLI_OBJS     := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
+# Helpers only tests and benches use (tests/support/support.h): linked into
+# them, never into the product.
+TESTSUPPORT_SRCS := $(wildcard tests/support/*.c)
+TESTSUPPORT_OBJS := $(TESTSUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+TESTSUPPORT_LIB  := $(BUILD)/libtestsupport.a
+
 TEST_SRCS    := $(wildcard tests/test_*.c)
 TEST_BINS    := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRCS   := $(wildcard tests/bench/*.c)
 BENCH_BINS   := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-USER_HDRS    := $(wildcard stages/*.h stages/loader/*.h testbed/*/*.h)
+USER_HDRS    := $(wildcard stages/*.h stages/loader/*.h testbed/*/*.h tests/support/*.h)
 
 CADEIA_STAGE := $(BUILD)/cadeia-stage
 CADEIA_BENCH := $(BUILD)/cadeia-bench
@@ -95,6 +101,10 @@ $(TESTBED_LIB): $(TESTBED_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(TESTSUPPORT_LIB): $(TESTSUPPORT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 # Static, so the same binary runs inside guest VMs.
 $(CADEIA_STAGE): $(BUILD)/obj/stages/loader/main.o $(LOADER_LIB)
 	$(call msg,LD,$@)
@@ -116,15 +126,15 @@ $(CADEIA_BENCH): $(CLI_OBJS) $(TESTBED_LIB) $(LOADER_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SKELS)
+$(BUILD)/tests/%: tests/%.c $(TESTSUPPORT_LIB) $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SKELS)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(TESTBED_LIB) $(LOADER_LIB) $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(TESTSUPPORT_LIB) $(TESTBED_LIB) $(LOADER_LIB) $(LIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SKELS)
+$(BUILD)/bench/%: tests/bench/%.c $(TESTSUPPORT_LIB) $(TESTBED_LIB) $(LOADER_LIB) $(USER_HDRS) $(SKELS)
 	$(call msg,CC-BENCH,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(TESTBED_LIB) $(LOADER_LIB) $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(TESTSUPPORT_LIB) $(TESTBED_LIB) $(LOADER_LIB) $(LIBS)
 
 # Debian packages the project needs; idempotent (apt-get skips what is there).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \

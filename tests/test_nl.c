@@ -22,6 +22,7 @@
 
 #include "sys/netns.h"
 #include "sys/nl.h"
+#include "support/support.h"
 #include "tap.h"
 
 #define PFX "cbtC"

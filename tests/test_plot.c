@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "analysis/plot.h"
+#include "support/support.h"
 #include "tap.h"
 
 static char tmp[64];

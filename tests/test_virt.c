@@ -22,6 +22,7 @@
 #include <linux/neighbour.h>
 
 #include "sys/nl.h"
+#include "support/support.h"
 #include "tap.h"
 #include "virt/virt.h"
 

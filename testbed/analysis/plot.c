@@ -879,24 +879,6 @@ cleanup:
 	return ret;
 }
 
-int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errlen)
-{
-	struct plot_series *v = NULL;
-	size_t n = 0, i;
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	s->slope_us = s->intercept_us = s->r2 = NAN;
-	ret = plot_load_run_all(dir, &v, &n, err, errlen);
-	if (ret == 0) {
-		*s = v[0];
-		for (i = 1; i < n; i++)
-			plot_series_free(&v[i]);
-	}
-	free(v);
-	return ret;
-}
-
 void plot_series_free(struct plot_series *s)
 {
 	free(s->pts);

@@ -29,7 +29,7 @@ struct plot_series {
 	char scenario[128];
 	char architecture[32];  /* "" when the run has no architecture column */
 	char chain[64];         /* "" when the run has no chain column */
-	struct plot_point *pts; /* malloc'd by plot_load_run(_all) */
+	struct plot_point *pts; /* malloc'd by plot_load_run_all */
 	size_t n;
 	double slope_us;        /* per SF; NaN: no fit line */
 	double intercept_us;
@@ -64,13 +64,11 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
  * from "chains". Without a fit in the JSON the line is fitted to the means.
  * On error nothing is appended and *v, *n stay valid.
  *
- * plot_load_run loads the first chain only (the one the top-level "fit"
- * describes). Release series with plot_series_free, or a whole vector with
+ * Release series with plot_series_free, or a whole vector with
  * plot_series_free_all (which also frees the vector).
  */
 int plot_load_run_all(const char *dir, struct plot_series **v, size_t *n,
 		      char *err, size_t errlen);
-int plot_load_run(const char *dir, struct plot_series *s, char *err, size_t errlen);
 void plot_series_free(struct plot_series *s);
 void plot_series_free_all(struct plot_series *v, size_t n);
 

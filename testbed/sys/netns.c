@@ -336,9 +336,7 @@ cleanup:
 struct sysctl_req {
 	const char *netns;
 	const char *key;
-	const char *value; /* write */
-	char *buf;         /* read */
-	size_t len;
+	const char *value;
 	char *err;
 	size_t errlen;
 };
@@ -387,38 +385,6 @@ fail:
 	return ret;
 }
 
-static int sysctl_read_cb(void *arg)
-{
-	struct sysctl_req *r = arg;
-	char path[PATH_MAX];
-	ssize_t got;
-	int fd, ret;
-
-	ret = sysctl_path(r, path, sizeof(path));
-	if (ret)
-		return ret;
-	if (!r->len)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	got = read(fd, r->buf, r->len - 1);
-	ret = got < 0 ? -errno : 0;
-	close(fd);
-	if (ret)
-		goto fail;
-	r->buf[got] = '\0';
-	if (got && r->buf[got - 1] == '\n')
-		r->buf[got - 1] = '\0';
-	return 0;
-fail:
-	set_err(r->err, r->errlen, "reading sysctl %s in netns %s: %s",
-		r->key, ns_label(r->netns), strerror(-ret));
-	return ret;
-}
-
 int netns_sysctl_write(const char *name, const char *key, const char *value,
 		       char *err, size_t errlen)
 {
@@ -428,17 +394,6 @@ int netns_sysctl_write(const char *name, const char *key, const char *value,
 	};
 
 	return netns_run(name, sysctl_write_cb, &r, err, errlen);
-}
-
-int netns_sysctl_read(const char *name, const char *key, char *buf, size_t len,
-		      char *err, size_t errlen)
-{
-	struct sysctl_req r = {
-		.netns = name, .key = key, .buf = buf, .len = len,
-		.err = err, .errlen = errlen,
-	};
-
-	return netns_run(name, sysctl_read_cb, &r, err, errlen);
 }
 
 int netns_if_no_ipv6(const char *name, const char *ifname, char *err, size_t errlen)

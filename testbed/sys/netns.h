@@ -60,9 +60,6 @@ void netns_names_free(char **names, size_t n);
  */
 int netns_sysctl_write(const char *name, const char *key, const char *value,
 		       char *err, size_t errlen);
-/* Reads it back, without the trailing newline, into buf[len]. */
-int netns_sysctl_read(const char *name, const char *key, char *buf, size_t len,
-		      char *err, size_t errlen);
 
 /*
  * Turns IPv6 off on one interface of netns <name> (NULL = current). Host-side

@@ -261,14 +261,6 @@ fail:
 	return ret;
 }
 
-int virt_agent_sh(virDomainPtr dom, const char *script, int timeout_ms,
-		  struct virt_exec_result *res, char *err, size_t errlen)
-{
-	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-
-	return virt_agent_exec(dom, argv, timeout_ms, res, err, errlen);
-}
-
 static int file_open(virDomainPtr dom, const char *path, const char *mode, long long *h,
 		     char *err, size_t errlen)
 {

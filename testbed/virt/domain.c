@@ -668,27 +668,6 @@ int virt_ready_check(virDomainPtr dom, const char *console_log, char *err, size_
 	return ret;
 }
 
-int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
-		    char *err, size_t errlen)
-{
-	long long deadline = virt_now_ms() + (timeout_ms > 0 ? timeout_ms : 60000);
-	char tail[1536];
-	int ret;
-
-	for (;;) {
-		ret = virt_ready_check(dom, console_log, err, errlen);
-		if (ret != 0)
-			return ret < 0 ? ret : 0;
-		if (virt_now_ms() > deadline)
-			break;
-		virt_sleep_ms(200);
-	}
-	virt_console_tail(console_log, TAIL_LINES, tail, sizeof(tail));
-	set_err(err, errlen, "domain %s: not ready after %d ms; console: %s", virt_dom_name(dom),
-		timeout_ms, tail[0] ? tail : "(empty)");
-	return -ETIMEDOUT;
-}
-
 int virt_boot_many(virConnectPtr conn, const struct virt_domain_spec *specs, int n,
 		   int max_booting, int timeout_ms, virDomainPtr *doms, double *boot_s,
 		   char *err, size_t errlen)

@@ -148,9 +148,6 @@ void virt_exec_result_free(struct virt_exec_result *r);
  * process is left running). A non-zero exit code is not an error here. */
 int virt_agent_exec(virDomainPtr dom, const char *const argv[], int timeout_ms,
 		    struct virt_exec_result *res, char *err, size_t errlen);
-/* The same with "/bin/sh -c script". */
-int virt_agent_sh(virDomainPtr dom, const char *script, int timeout_ms,
-		  struct virt_exec_result *res, char *err, size_t errlen);
 /* Writes (creates or truncates) a guest file. */
 int virt_agent_write_file(virDomainPtr dom, const char *path, const void *data,
 			  size_t len, char *err, size_t errlen);
@@ -165,10 +162,6 @@ int virt_agent_read_file(virDomainPtr dom, const char *path, size_t max,
  * "failed", printed "cadeia: FAILED" or stopped); the message then ends with
  * the console log's tail. */
 int virt_ready_check(virDomainPtr dom, const char *console_log, char *err, size_t errlen);
-/* Waits for the agent to answer and VIRT_READY_FILE to say "ready".
- * -ETIMEDOUT with the console log's tail in the message. */
-int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
-		    char *err, size_t errlen);
 /*
  * Starts specs[0..n) with at most max_booting (0 = VIRT_DEF_MAX_BOOTING) of
  * them booting at a time, each waited for up to timeout_ms from its own
