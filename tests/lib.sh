@@ -584,7 +584,7 @@ normal_run() {
 		check "normal run: no INCOMPLETE file" [ ! -e "$D/INCOMPLETE" ]
 		check "normal run: raw.csv has 2 lengths x 10 probes" [ "$(data_rows "$D/raw.csv")" -eq 20 ]
 		check "normal run: summary.csv has a row per length" [ "$(data_rows "$D/summary.csv")" -eq 2 ]
-		check "normal run: no partial directory left" [ -z "$(ls -A "$RES/normal" | grep partial)" ]
+		check "normal run: no partial directory left" lacks partial ls -A "$RES/normal"
 		declare -F check_results >/dev/null && check_results "$D" "normal run" "$scen"
 		check_clean "$id" "normal run"
 	else

@@ -57,7 +57,7 @@ check_decoys() {
 # What normal_run and interrupted_run do not check themselves.
 check_results() {
 	[ "$2" = "interrupted run" ] || return 0
-	check "interrupted run: no partial directory left" [ -z "$(ls -A "$RES/sigint" | grep partial)" ]
+	check "interrupted run: no partial directory left" lacks partial ls -A "$RES/sigint"
 }
 
 for ns in "${DECOY_NS[@]}"; do

@@ -75,5 +75,5 @@ check "raw.csv on a full disk: no meta.json claims the run complete" \
 
 # ---- the namespace kept the tmpfs to itself --------------------------------------------
 check "no tmpfs of this test is mounted outside its namespace" \
-	bash -c "! grep -q cbtF-diskfull /proc/self/mounts"
+	says_no grep -q cbtF-diskfull /proc/self/mounts
 tap_done
