@@ -103,6 +103,11 @@ static int attach_in_netns(void *p)
 		snprintf(a->err, a->errlen, "floor: interface %s: %s", a->dev, strerror(errno));
 		return -ENODEV;
 	}
+	/* The source already has clsact (its classifier's), an SF has none:
+	 * asking the other way round makes libbpf print the kernel's complaint. */
+	if (a->egress && bpf_tc_attach(&hook, &opts) == 0)
+		return 0;
+	opts.prog_id = 0;
 	ret = bpf_tc_hook_create(&hook);
 	if (ret < 0 && ret != -EEXIST) {
 		snprintf(a->err, a->errlen, "floor: clsact on %s: %s", a->dev, strerror(-ret));

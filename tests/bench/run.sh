@@ -10,4 +10,5 @@ step() { echo "=== $*"; "$@"; }
 
 step "$BUILD"/bench/bench_stages
 step "$BUILD"/bench/bench_netns
+step "$BUILD"/bench/bench_floor
 step tests/bench/bench_vm.sh
