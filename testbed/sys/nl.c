@@ -8,6 +8,7 @@
 #include "cadeia_stage.h"
 #include "sys/errmsg.h"
 #include "sys/nl.h"
+#include "sys/nl_priv.h"
 #include "sys/ownmark.h"
 
 #include <arpa/inet.h>
@@ -34,22 +35,9 @@
 
 /* Link dumps carry stats and per-VF data; 64 KiB holds any one skb. */
 #define NL_RCVBUF (64 * 1024)
-#define WHAT_LEN 256
-
-struct nl_sock {
-	int fd;
-	uint32_t seq;
-	char *buf;
-};
-
-/* The whole request, not its header member, so the compiler sees the room
- * behind the header that attributes go into. */
-#define NLH(r) ((struct nlmsghdr *)&(r))
-
-typedef int (*nl_msg_cb)(struct nlmsghdr *h, void *arg);
 
 /* " in netns <name>", or "" for the current netns. */
-static const char *in_ns(const char *netns, char *buf, size_t len)
+const char *nl_in_ns(const char *netns, char *buf, size_t len)
 {
 	if (!netns)
 		return "";
@@ -57,7 +45,7 @@ static const char *in_ns(const char *netns, char *buf, size_t len)
 	return buf;
 }
 
-static int check_ifname(const char *what, const char *name, char *err, size_t errlen)
+int nl_check_ifname(const char *what, const char *name, char *err, size_t errlen)
 {
 	if (!name || !*name) {
 		set_err(err, errlen, "%s: empty interface name", what);
@@ -121,7 +109,7 @@ static void addattr_nest_end(struct nlmsghdr *n, struct rtattr *nest)
 	nest->rta_len = (char *)n + NLMSG_ALIGN(n->nlmsg_len) - (char *)nest;
 }
 
-static void parse_rtattr(struct rtattr *tb[], int max, struct rtattr *rta, int len)
+void nl_parse_rtattr(struct rtattr *tb[], int max, struct rtattr *rta, int len)
 {
 	memset(tb, 0, sizeof(*tb) * (max + 1));
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
@@ -130,30 +118,6 @@ static void parse_rtattr(struct rtattr *tb[], int max, struct rtattr *rta, int l
 		if (type <= max && !tb[type])
 			tb[type] = rta;
 	}
-}
-
-#define parse_rtattr_nested(tb, max, rta) \
-	parse_rtattr(tb, max, RTA_DATA(rta), RTA_PAYLOAD(rta))
-
-static uint8_t rta_u8(const struct rtattr *rta)
-{
-	return *(const uint8_t *)RTA_DATA(rta);
-}
-
-static uint16_t rta_u16(const struct rtattr *rta)
-{
-	uint16_t v;
-
-	memcpy(&v, RTA_DATA(rta), sizeof(v));
-	return v;
-}
-
-static uint32_t rta_u32(const struct rtattr *rta)
-{
-	uint32_t v;
-
-	memcpy(&v, RTA_DATA(rta), sizeof(v));
-	return v;
 }
 
 /* ---- socket ----------------------------------------------------------------- */
@@ -167,7 +131,7 @@ static int open_route_socket(void *arg)
 	return *fd < 0 ? -errno : 0;
 }
 
-static void nl_close(struct nl_sock *s)
+void nl_close(struct nl_sock *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
@@ -176,7 +140,7 @@ static void nl_close(struct nl_sock *s)
 	s->buf = NULL;
 }
 
-static int nl_open(const char *netns, struct nl_sock *s, const char *what,
+int nl_open(const char *netns, struct nl_sock *s, const char *what,
 		   char *err, size_t errlen)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -235,7 +199,7 @@ static const char *extack_msg(const struct nlmsghdr *h)
 	}
 	if (NLMSG_HDRLEN + off >= h->nlmsg_len)
 		return NULL;
-	parse_rtattr(tb, NLMSGERR_ATTR_MAX,
+	nl_parse_rtattr(tb, NLMSGERR_ATTR_MAX,
 		     (struct rtattr *)((char *)NLMSG_DATA(h) + off),
 		     h->nlmsg_len - NLMSG_HDRLEN - off);
 	if (!tb[NLMSGERR_ATTR_MSG] || !RTA_PAYLOAD(tb[NLMSGERR_ATTR_MSG]))
@@ -260,7 +224,7 @@ static void kernel_err(char *err, size_t errlen, const char *what, int e,
  * this sequence go to cb; the first error cb returns is kept and returned
  * once the reply is drained, so the socket stays usable.
  */
-static int nl_talk(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb,
+int nl_talk(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb,
 		   void *arg, const char *what, char *err, size_t errlen)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -355,15 +319,15 @@ static void link_from_msg(struct nlmsghdr *h, struct nl_link *l)
 	struct rtattr *tb[IFLA_MAX + 1];
 
 	memset(l, 0, sizeof(*l));
-	parse_rtattr(tb, IFLA_MAX, IFLA_RTA(ifi), IFLA_PAYLOAD(h));
+	nl_parse_rtattr(tb, IFLA_MAX, IFLA_RTA(ifi), IFLA_PAYLOAD(h));
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	if (tb[IFLA_IFNAME])
 		snprintf(l->name, sizeof(l->name), "%s", (char *)RTA_DATA(tb[IFLA_IFNAME]));
 	if (tb[IFLA_MTU])
-		l->mtu = rta_u32(tb[IFLA_MTU]);
+		l->mtu = nl_rta_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_MASTER])
-		l->master = rta_u32(tb[IFLA_MASTER]);
+		l->master = nl_rta_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_ADDRESS] && RTA_PAYLOAD(tb[IFLA_ADDRESS]) == sizeof(l->mac))
 		memcpy(l->mac, RTA_DATA(tb[IFLA_ADDRESS]), sizeof(l->mac));
 	if (tb[IFLA_IFALIAS])
@@ -372,7 +336,7 @@ static void link_from_msg(struct nlmsghdr *h, struct nl_link *l)
 	if (tb[IFLA_LINKINFO]) {
 		struct rtattr *li[IFLA_INFO_MAX + 1];
 
-		parse_rtattr_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO]);
+		nl_parse_rtattr_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO]);
 		if (li[IFLA_INFO_KIND])
 			snprintf(l->kind, sizeof(l->kind), "%.*s",
 				 (int)RTA_PAYLOAD(li[IFLA_INFO_KIND]),
@@ -404,7 +368,7 @@ static int link_get(struct nl_sock *s, const char *ifname, struct nl_link *l,
 	};
 	int ret;
 
-	ret = check_ifname(what, ifname, err, errlen);
+	ret = nl_check_ifname(what, ifname, err, errlen);
 	if (ret)
 		return ret;
 	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, ifname);
@@ -422,11 +386,11 @@ int nl_link_get(const char *netns, const char *ifname, struct nl_link *link,
 		char *err, size_t errlen)
 {
 	struct nl_sock s;
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	int ret;
 
 	snprintf(what, sizeof(what), "looking up link %s%s", ifname ? ifname : "(null)",
-		 in_ns(netns, nsb, sizeof(nsb)));
+		 nl_in_ns(netns, nsb, sizeof(nsb)));
 	ret = nl_open(netns, &s, what, err, errlen);
 	if (ret)
 		return ret;
@@ -487,12 +451,12 @@ int nl_link_list(const char *netns, const char *prefix, struct nl_link **links,
 	};
 	struct link_list ll = { .prefix = prefix && *prefix ? prefix : NULL };
 	struct nl_sock s;
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	int ret;
 
 	*links = NULL;
 	*n = 0;
-	snprintf(what, sizeof(what), "listing links%s", in_ns(netns, nsb, sizeof(nsb)));
+	snprintf(what, sizeof(what), "listing links%s", nl_in_ns(netns, nsb, sizeof(nsb)));
 	ret = nl_open(netns, &s, what, err, errlen);
 	if (ret)
 		return ret;
@@ -553,16 +517,16 @@ int nl_veth_add(const char *netns, const char *name, const char *peer,
 	};
 	struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
 	struct rtattr *linkinfo, *data, *peer_nest;
-	char what[WHAT_LEN], nsb[96], pnsb[96];
+	char what[NL_WHAT_LEN], nsb[96], pnsb[96];
 	struct nl_sock s = { .fd = -1 };
 	int peer_fd = -1;
 	int ret = -1;
 
 	snprintf(what, sizeof(what), "creating veth %s%s (peer %s%s)",
-		 name ? name : "(null)", in_ns(netns, nsb, sizeof(nsb)),
-		 peer ? peer : "(null)", in_ns(peer_netns, pnsb, sizeof(pnsb)));
-	if ((ret = check_ifname(what, name, err, errlen)) ||
-	    (ret = check_ifname(what, peer, err, errlen)))
+		 name ? name : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)),
+		 peer ? peer : "(null)", nl_in_ns(peer_netns, pnsb, sizeof(pnsb)));
+	if ((ret = nl_check_ifname(what, name, err, errlen)) ||
+	    (ret = nl_check_ifname(what, peer, err, errlen)))
 		return ret;
 
 	if (peer_netns) {
@@ -623,15 +587,15 @@ int nl_bridge_add(const char *netns, const char *name,
 		.i.ifi_family = AF_UNSPEC,
 	};
 	struct rtattr *linkinfo, *data;
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	struct nl_sock s;
 	int ret;
 
 	if (!opts)
 		opts = &defaults;
 	snprintf(what, sizeof(what), "creating bridge %s%s", name ? name : "(null)",
-		 in_ns(netns, nsb, sizeof(nsb)));
-	ret = check_ifname(what, name, err, errlen);
+		 nl_in_ns(netns, nsb, sizeof(nsb)));
+	ret = nl_check_ifname(what, name, err, errlen);
 	if (ret)
 		return ret;
 
@@ -683,7 +647,7 @@ static int link_set(const char *netns, const char *ifname, const char *what,
 	struct nl_sock s;
 	int ret;
 
-	ret = check_ifname(what, ifname, err, errlen);
+	ret = nl_check_ifname(what, ifname, err, errlen);
 	if (ret)
 		return ret;
 	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, ifname);
@@ -700,7 +664,7 @@ static int link_set(const char *netns, const char *ifname, const char *what,
 int nl_link_set_master(const char *netns, const char *ifname,
 		       const char *master, char *err, size_t errlen)
 {
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	struct nl_link m;
 	struct nl_sock s;
 	uint32_t idx = 0;
@@ -708,10 +672,10 @@ int nl_link_set_master(const char *netns, const char *ifname,
 
 	if (master)
 		snprintf(what, sizeof(what), "adding %s to %s%s",
-			 ifname ? ifname : "(null)", master, in_ns(netns, nsb, sizeof(nsb)));
+			 ifname ? ifname : "(null)", master, nl_in_ns(netns, nsb, sizeof(nsb)));
 	else
 		snprintf(what, sizeof(what), "releasing %s from its master%s",
-			 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+			 ifname ? ifname : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)));
 	if (master) {
 		/* IFLA_MASTER wants an ifindex, and only this netns knows it. */
 		ret = nl_open(netns, &s, what, err, errlen);
@@ -730,10 +694,10 @@ int nl_link_set_master(const char *netns, const char *ifname,
 int nl_link_set_up(const char *netns, const char *ifname, bool up,
 		   char *err, size_t errlen)
 {
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 
 	snprintf(what, sizeof(what), "setting %s %s%s", ifname ? ifname : "(null)",
-		 up ? "up" : "down", in_ns(netns, nsb, sizeof(nsb)));
+		 up ? "up" : "down", nl_in_ns(netns, nsb, sizeof(nsb)));
 	return link_set(netns, ifname, what, up ? IFF_UP : 0, IFF_UP, 0, NULL, 0,
 			err, errlen);
 }
@@ -741,11 +705,11 @@ int nl_link_set_up(const char *netns, const char *ifname, bool up,
 int nl_link_set_mtu(const char *netns, const char *ifname, unsigned int mtu,
 		    char *err, size_t errlen)
 {
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	uint32_t v = mtu;
 
 	snprintf(what, sizeof(what), "setting MTU %u on %s%s", mtu,
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+		 ifname ? ifname : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)));
 	return link_set(netns, ifname, what, 0, 0, IFLA_MTU, &v, sizeof(v),
 			err, errlen);
 }
@@ -753,11 +717,11 @@ int nl_link_set_mtu(const char *netns, const char *ifname, unsigned int mtu,
 int nl_link_set_mac(const char *netns, const char *ifname,
 		    const uint8_t mac[6], char *err, size_t errlen)
 {
-	char what[WHAT_LEN], nsb[96], m[18];
+	char what[NL_WHAT_LEN], nsb[96], m[18];
 
 	cs_mac_format(mac, m);
 	snprintf(what, sizeof(what), "setting MAC %s on %s%s", m,
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+		 ifname ? ifname : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)));
 	return link_set(netns, ifname, what, 0, 0, IFLA_ADDRESS, mac, 6,
 			err, errlen);
 }
@@ -765,10 +729,10 @@ int nl_link_set_mac(const char *netns, const char *ifname,
 int nl_link_set_alias(const char *netns, const char *ifname, const char *alias,
 		      char *err, size_t errlen)
 {
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 
 	snprintf(what, sizeof(what), "setting the alias of %s%s", ifname ? ifname : "(null)",
-		 in_ns(netns, nsb, sizeof(nsb)));
+		 nl_in_ns(netns, nsb, sizeof(nsb)));
 	return link_set(netns, ifname, what, 0, 0, IFLA_IFALIAS, alias, strlen(alias), err,
 			errlen);
 }
@@ -784,13 +748,13 @@ int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen)
 		.n.nlmsg_type = RTM_DELLINK,
 		.i.ifi_family = AF_UNSPEC,
 	};
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	struct nl_sock s;
 	int ret;
 
 	snprintf(what, sizeof(what), "deleting link %s%s", ifname ? ifname : "(null)",
-		 in_ns(netns, nsb, sizeof(nsb)));
-	ret = check_ifname(what, ifname, err, errlen);
+		 nl_in_ns(netns, nsb, sizeof(nsb)));
+	ret = nl_check_ifname(what, ifname, err, errlen);
 	if (ret)
 		return ret;
 	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, ifname);
@@ -805,7 +769,7 @@ int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen)
 /* ---- IPv4 addresses ------------------------------------------------------- */
 
 /* Opens a socket in netns and resolves ifname there (ifname NULL: index 0). */
-static int open_and_resolve(const char *netns, const char *ifname, struct nl_sock *s,
+int nl_open_and_resolve(const char *netns, const char *ifname, struct nl_sock *s,
 			    int *ifindex, const char *what, char *err, size_t errlen)
 {
 	struct nl_link l;
@@ -839,20 +803,20 @@ int nl_addr4_add(const char *netns, const char *ifname, struct in_addr addr,
 		.a.ifa_prefixlen = prefixlen,
 		.a.ifa_scope = RT_SCOPE_UNIVERSE,
 	};
-	char what[WHAT_LEN], nsb[96], a[INET_ADDRSTRLEN];
+	char what[NL_WHAT_LEN], nsb[96], a[INET_ADDRSTRLEN];
 	struct nl_sock s;
 	int ifindex, ret;
 
 	inet_ntop(AF_INET, &addr, a, sizeof(a));
 	snprintf(what, sizeof(what), "adding address %s/%u to %s%s", a, prefixlen,
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+		 ifname ? ifname : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)));
 	if (prefixlen > 32) {
 		set_err(err, errlen, "%s: prefix length over 32", what);
 		return -EINVAL;
 	}
 	if (!ifname)
-		return check_ifname(what, ifname, err, errlen);
-	ret = open_and_resolve(netns, ifname, &s, &ifindex, what, err, errlen);
+		return nl_check_ifname(what, ifname, err, errlen);
+	ret = nl_open_and_resolve(netns, ifname, &s, &ifindex, what, err, errlen);
 	if (ret)
 		return ret;
 	req.a.ifa_index = ifindex;
@@ -867,79 +831,6 @@ int nl_addr4_add(const char *netns, const char *ifname, struct in_addr addr,
 	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
 	nl_close(&s);
 	return ret;
-}
-
-struct addr_list {
-	int ifindex;
-	struct nl_addr4 *v;
-	size_t n, cap;
-};
-
-static int addr_list_cb(struct nlmsghdr *h, void *arg)
-{
-	struct addr_list *al = arg;
-	struct ifaddrmsg *ifa = NLMSG_DATA(h);
-	struct rtattr *tb[IFA_MAX + 1];
-	struct rtattr *a;
-
-	if (h->nlmsg_type != RTM_NEWADDR ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)) || ifa->ifa_family != AF_INET)
-		return 0;
-	if (al->ifindex && (int)ifa->ifa_index != al->ifindex)
-		return 0;
-	parse_rtattr(tb, IFA_MAX, IFA_RTA(ifa), IFA_PAYLOAD(h));
-	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!a || RTA_PAYLOAD(a) != sizeof(struct in_addr))
-		return 0;
-	if (al->n == al->cap) {
-		size_t cap = al->cap ? al->cap * 2 : 8;
-		struct nl_addr4 *v = realloc(al->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		al->v = v;
-		al->cap = cap;
-	}
-	al->v[al->n].ifindex = ifa->ifa_index;
-	al->v[al->n].prefixlen = ifa->ifa_prefixlen;
-	memcpy(&al->v[al->n].addr, RTA_DATA(a), sizeof(struct in_addr));
-	al->n++;
-	return 0;
-}
-
-int nl_addr4_list(const char *netns, const char *ifname,
-		  struct nl_addr4 **addrs, size_t *n, char *err, size_t errlen)
-{
-	struct {
-		struct nlmsghdr n;
-		struct ifaddrmsg a;
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
-		.n.nlmsg_type = RTM_GETADDR,
-		.n.nlmsg_flags = NLM_F_DUMP,
-		.a.ifa_family = AF_INET,
-	};
-	struct addr_list al = { 0 };
-	char what[WHAT_LEN], nsb[96];
-	struct nl_sock s;
-	int ret;
-
-	*addrs = NULL;
-	*n = 0;
-	snprintf(what, sizeof(what), "listing IPv4 addresses%s%s%s",
-		 ifname ? " on " : "", ifname ? ifname : "", in_ns(netns, nsb, sizeof(nsb)));
-	ret = open_and_resolve(netns, ifname, &s, &al.ifindex, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), addr_list_cb, &al, what, err, errlen);
-	nl_close(&s);
-	if (ret) {
-		free(al.v);
-		return ret;
-	}
-	*addrs = al.v;
-	*n = al.n;
-	return 0;
 }
 
 /* ---- neighbours and FDB (both RTM_*NEIGH) ------------------------------------ */
@@ -960,17 +851,17 @@ int nl_neigh4_set(const char *netns, const char *ifname, struct in_addr dst,
 		.nd.ndm_family = AF_INET,
 		.nd.ndm_state = NUD_PERMANENT,
 	};
-	char what[WHAT_LEN], nsb[96], a[INET_ADDRSTRLEN], m[18];
+	char what[NL_WHAT_LEN], nsb[96], a[INET_ADDRSTRLEN], m[18];
 	struct nl_sock s;
 	int ifindex, ret;
 
 	inet_ntop(AF_INET, &dst, a, sizeof(a));
 	cs_mac_format(mac, m);
 	snprintf(what, sizeof(what), "adding neighbour %s lladdr %s on %s%s", a, m,
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+		 ifname ? ifname : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)));
 	if (!ifname)
-		return check_ifname(what, ifname, err, errlen);
-	ret = open_and_resolve(netns, ifname, &s, &ifindex, what, err, errlen);
+		return nl_check_ifname(what, ifname, err, errlen);
+	ret = nl_open_and_resolve(netns, ifname, &s, &ifindex, what, err, errlen);
 	if (ret)
 		return ret;
 	req.nd.ndm_ifindex = ifindex;
@@ -981,121 +872,7 @@ int nl_neigh4_set(const char *netns, const char *ifname, struct in_addr dst,
 	return ret;
 }
 
-struct neigh_list {
-	int ifindex;
-	int family;
-	void *v;       /* struct nl_neigh4[] or struct nl_fdb[] */
-	size_t n, cap, size;
-};
-
-static void *neigh_list_slot(struct neigh_list *nl)
-{
-	if (nl->n == nl->cap) {
-		size_t cap = nl->cap ? nl->cap * 2 : 16;
-		void *v = realloc(nl->v, cap * nl->size);
-
-		if (!v)
-			return NULL;
-		nl->v = v;
-		nl->cap = cap;
-	}
-	return (char *)nl->v + nl->n++ * nl->size;
-}
-
-static int neigh_list_cb(struct nlmsghdr *h, void *arg)
-{
-	struct neigh_list *nl = arg;
-	struct ndmsg *nd = NLMSG_DATA(h);
-	struct rtattr *tb[NDA_MAX + 1];
-
-	if (h->nlmsg_type != RTM_NEWNEIGH ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) || nd->ndm_family != nl->family)
-		return 0;
-	if (nl->ifindex && nd->ndm_ifindex != nl->ifindex)
-		return 0;
-	parse_rtattr(tb, NDA_MAX, (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd))),
-		     h->nlmsg_len - NLMSG_LENGTH(sizeof(*nd)));
-
-	if (nl->family == AF_INET) {
-		struct nl_neigh4 *e;
-
-		if (!tb[NDA_DST] || RTA_PAYLOAD(tb[NDA_DST]) != sizeof(struct in_addr))
-			return 0;
-		e = neigh_list_slot(nl);
-		if (!e)
-			return -ENOMEM;
-		memset(e, 0, sizeof(*e));
-		e->ifindex = nd->ndm_ifindex;
-		e->state = nd->ndm_state;
-		memcpy(&e->dst, RTA_DATA(tb[NDA_DST]), sizeof(e->dst));
-		if (tb[NDA_LLADDR] && RTA_PAYLOAD(tb[NDA_LLADDR]) == 6)
-			memcpy(e->mac, RTA_DATA(tb[NDA_LLADDR]), 6);
-	} else {
-		struct nl_fdb *e;
-
-		if (!tb[NDA_LLADDR] || RTA_PAYLOAD(tb[NDA_LLADDR]) != 6)
-			return 0;
-		e = neigh_list_slot(nl);
-		if (!e)
-			return -ENOMEM;
-		memset(e, 0, sizeof(*e));
-		e->ifindex = nd->ndm_ifindex;
-		e->state = nd->ndm_state;
-		e->flags = nd->ndm_flags;
-		memcpy(e->mac, RTA_DATA(tb[NDA_LLADDR]), 6);
-		if (tb[NDA_MASTER])
-			e->master = rta_u32(tb[NDA_MASTER]);
-		if (tb[NDA_VLAN])
-			e->vlan = rta_u16(tb[NDA_VLAN]);
-	}
-	return 0;
-}
-
-static int neigh_dump(const char *netns, const char *ifname, int family,
-		      size_t size, void **v, size_t *n, const char *what,
-		      char *err, size_t errlen)
-{
-	struct {
-		struct nlmsghdr n;
-		struct ndmsg nd;
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
-		.n.nlmsg_type = RTM_GETNEIGH,
-		.n.nlmsg_flags = NLM_F_DUMP,
-		.nd.ndm_family = family,
-	};
-	struct neigh_list nl = { .family = family, .size = size };
-	struct nl_sock s;
-	int ret;
-
-	*v = NULL;
-	*n = 0;
-	ret = open_and_resolve(netns, ifname, &s, &nl.ifindex, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), neigh_list_cb, &nl, what, err, errlen);
-	nl_close(&s);
-	if (ret) {
-		free(nl.v);
-		return ret;
-	}
-	*v = nl.v;
-	*n = nl.n;
-	return 0;
-}
-
-int nl_neigh4_list(const char *netns, const char *ifname,
-		   struct nl_neigh4 **neighs, size_t *n, char *err, size_t errlen)
-{
-	char what[WHAT_LEN], nsb[96];
-
-	snprintf(what, sizeof(what), "listing IPv4 neighbours%s%s%s",
-		 ifname ? " on " : "", ifname ? ifname : "", in_ns(netns, nsb, sizeof(nsb)));
-	return neigh_dump(netns, ifname, AF_INET, sizeof(**neighs), (void **)neighs,
-			  n, what, err, errlen);
-}
-
-static int fdb_modify(const char *netns, const char *port, const uint8_t mac[6],
+int nl_fdb_modify(const char *netns, const char *port, const uint8_t mac[6],
 		      bool add, char *err, size_t errlen)
 {
 	/* What "bridge fdb replace MAC dev PORT master static" sends. */
@@ -1109,17 +886,17 @@ static int fdb_modify(const char *netns, const char *port, const uint8_t mac[6],
 		 * to mac would be taken by the bridge itself, not sent to port. */
 		.nd.ndm_state = NUD_NOARP | NUD_REACHABLE,
 	};
-	char what[WHAT_LEN], nsb[96], m[18];
+	char what[NL_WHAT_LEN], nsb[96], m[18];
 	struct nl_sock s;
 	int ifindex, ret;
 
 	cs_mac_format(mac, m);
 	snprintf(what, sizeof(what), "%s static FDB entry %s on port %s%s",
 		 add ? "adding" : "deleting", m, port ? port : "(null)",
-		 in_ns(netns, nsb, sizeof(nsb)));
+		 nl_in_ns(netns, nsb, sizeof(nsb)));
 	if (!port)
-		return check_ifname(what, port, err, errlen);
-	ret = open_and_resolve(netns, port, &s, &ifindex, what, err, errlen);
+		return nl_check_ifname(what, port, err, errlen);
+	ret = nl_open_and_resolve(netns, port, &s, &ifindex, what, err, errlen);
 	if (ret)
 		return ret;
 	req.nd.ndm_ifindex = ifindex;
@@ -1132,27 +909,8 @@ static int fdb_modify(const char *netns, const char *port, const uint8_t mac[6],
 int nl_fdb_add(const char *netns, const char *port, const uint8_t mac[6],
 	       char *err, size_t errlen)
 {
-	return fdb_modify(netns, port, mac, true, err, errlen);
+	return nl_fdb_modify(netns, port, mac, true, err, errlen);
 }
-
-int nl_fdb_del(const char *netns, const char *port, const uint8_t mac[6],
-	       char *err, size_t errlen)
-{
-	return fdb_modify(netns, port, mac, false, err, errlen);
-}
-
-int nl_fdb_list(const char *netns, const char *port, struct nl_fdb **fdb,
-		size_t *n, char *err, size_t errlen)
-{
-	char what[WHAT_LEN], nsb[96];
-
-	snprintf(what, sizeof(what), "listing FDB entries%s%s%s",
-		 port ? " on " : "", port ? port : "", in_ns(netns, nsb, sizeof(nsb)));
-	return neigh_dump(netns, port, AF_BRIDGE, sizeof(**fdb), (void **)fdb, n,
-			  what, err, errlen);
-}
-
-/* ---- bridge port flags ---------------------------------------------------- */
 
 int nl_brport_set_flags(const char *netns, const char *ifname,
 			const struct nl_brport_flags *f, char *err, size_t errlen)
@@ -1166,20 +924,20 @@ int nl_brport_set_flags(const char *netns, const char *ifname,
 		.n.nlmsg_type = RTM_SETLINK,
 		.i.ifi_family = AF_BRIDGE,
 	};
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	struct rtattr *protinfo;
 	struct nl_sock s;
 	int ifindex, ret;
 
 	snprintf(what, sizeof(what),
 		 "setting bridge port %s%s learning %s flood %s mcast_flood %s bcast_flood %s",
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)),
+		 ifname ? ifname : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)),
 		 f->learning ? "on" : "off", f->unicast_flood ? "on" : "off",
 		 f->mcast_flood ? "on" : "off", f->bcast_flood ? "on" : "off");
 	if (!ifname)
-		return check_ifname(what, ifname, err, errlen);
+		return nl_check_ifname(what, ifname, err, errlen);
 	/* The bridge's setlink finds the port by index only. */
-	ret = open_and_resolve(netns, ifname, &s, &ifindex, what, err, errlen);
+	ret = nl_open_and_resolve(netns, ifname, &s, &ifindex, what, err, errlen);
 	if (ret)
 		return ret;
 	req.i.ifi_index = ifindex;
@@ -1195,71 +953,6 @@ int nl_brport_set_flags(const char *netns, const char *ifname,
 	return ret;
 }
 
-struct brport_get {
-	int ifindex;
-	bool found;
-	struct nl_brport_flags *f;
-};
-
-static int brport_get_cb(struct nlmsghdr *h, void *arg)
-{
-	struct brport_get *g = arg;
-	struct ifinfomsg *ifi = NLMSG_DATA(h);
-	struct rtattr *tb[IFLA_MAX + 1], *pi[IFLA_BRPORT_MAX + 1];
-
-	if (h->nlmsg_type != RTM_NEWLINK ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_index != g->ifindex)
-		return 0;
-	parse_rtattr(tb, IFLA_MAX, IFLA_RTA(ifi), IFLA_PAYLOAD(h));
-	if (!tb[IFLA_PROTINFO] || !(tb[IFLA_PROTINFO]->rta_type & NLA_F_NESTED))
-		return 0;
-	parse_rtattr_nested(pi, IFLA_BRPORT_MAX, tb[IFLA_PROTINFO]);
-	if (!pi[IFLA_BRPORT_LEARNING] || !pi[IFLA_BRPORT_UNICAST_FLOOD] ||
-	    !pi[IFLA_BRPORT_MCAST_FLOOD] || !pi[IFLA_BRPORT_BCAST_FLOOD])
-		return -EPROTO;
-	g->f->learning = rta_u8(pi[IFLA_BRPORT_LEARNING]);
-	g->f->unicast_flood = rta_u8(pi[IFLA_BRPORT_UNICAST_FLOOD]);
-	g->f->mcast_flood = rta_u8(pi[IFLA_BRPORT_MCAST_FLOOD]);
-	g->f->bcast_flood = rta_u8(pi[IFLA_BRPORT_BCAST_FLOOD]);
-	g->found = true;
-	return 0;
-}
-
-int nl_brport_get_flags(const char *netns, const char *ifname,
-			struct nl_brport_flags *f, char *err, size_t errlen)
-{
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.n.nlmsg_type = RTM_GETLINK,
-		.n.nlmsg_flags = NLM_F_DUMP,
-		.i.ifi_family = AF_BRIDGE,
-	};
-	struct brport_get g = { .f = f };
-	char what[WHAT_LEN], nsb[96];
-	struct nl_sock s;
-	int ret;
-
-	snprintf(what, sizeof(what), "reading bridge port flags of %s%s",
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
-	if (!ifname)
-		return check_ifname(what, ifname, err, errlen);
-	ret = open_and_resolve(netns, ifname, &s, &g.ifindex, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), brport_get_cb, &g, what, err, errlen);
-	nl_close(&s);
-	if (!ret && !g.found) {
-		set_err(err, errlen, "%s: not a bridge port", what);
-		ret = -ENOENT;
-	}
-	return ret;
-}
-
-/* ---- ethtool ------------------------------------------------------------------ */
-
 static int open_inet_socket(void *arg)
 {
 	int *fd = arg;
@@ -1269,7 +962,7 @@ static int open_inet_socket(void *arg)
 }
 
 /* SIOCETHTOOL acts on the netns of the socket it is issued on. */
-static int ethtool_value(const char *netns, const char *ifname, uint32_t cmd,
+int nl_ethtool_value(const char *netns, const char *ifname, uint32_t cmd,
 			 uint32_t *data, const char *what, char *err, size_t errlen)
 {
 	struct ethtool_value ev = { .cmd = cmd, .data = *data };
@@ -1277,7 +970,7 @@ static int ethtool_value(const char *netns, const char *ifname, uint32_t cmd,
 	char tmp[256] = "";
 	int fd = -1, ret;
 
-	ret = check_ifname(what, ifname, err, errlen);
+	ret = nl_check_ifname(what, ifname, err, errlen);
 	if (ret)
 		return ret;
 	ret = netns_run(netns, open_inet_socket, &fd, tmp, sizeof(tmp));
@@ -1300,31 +993,14 @@ static int ethtool_value(const char *netns, const char *ifname, uint32_t cmd,
 int nl_link_set_tx_csum(const char *netns, const char *ifname, bool on,
 			char *err, size_t errlen)
 {
-	char what[WHAT_LEN], nsb[96];
+	char what[NL_WHAT_LEN], nsb[96];
 	uint32_t v = on;
 
 	snprintf(what, sizeof(what), "turning tx checksum offload %s on %s%s",
 		 on ? "on" : "off", ifname ? ifname : "(null)",
-		 in_ns(netns, nsb, sizeof(nsb)));
-	return ethtool_value(netns, ifname, ETHTOOL_STXCSUM, &v, what, err, errlen);
+		 nl_in_ns(netns, nsb, sizeof(nsb)));
+	return nl_ethtool_value(netns, ifname, ETHTOOL_STXCSUM, &v, what, err, errlen);
 }
-
-int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
-			char *err, size_t errlen)
-{
-	char what[WHAT_LEN], nsb[96];
-	uint32_t v = 0;
-	int ret;
-
-	snprintf(what, sizeof(what), "reading tx checksum offload of %s%s",
-		 ifname ? ifname : "(null)", in_ns(netns, nsb, sizeof(nsb)));
-	ret = ethtool_value(netns, ifname, ETHTOOL_GTXCSUM, &v, what, err, errlen);
-	if (!ret)
-		*on = v != 0;
-	return ret;
-}
-
-/* ---- VXLAN ----------------------------------------------------------------- */
 
 int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts *o,
 		 char *err, size_t errlen)
@@ -1340,14 +1016,14 @@ int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts
 		.i.ifi_family = AF_UNSPEC,
 	};
 	struct rtattr *linkinfo, *data;
-	char what[WHAT_LEN], nsb[96], local[INET_ADDRSTRLEN];
+	char what[NL_WHAT_LEN], nsb[96], local[INET_ADDRSTRLEN];
 	struct nl_sock s;
 	int ret;
 
 	inet_ntop(AF_INET, &o->local, local, sizeof(local));
 	snprintf(what, sizeof(what), "creating vxlan %s (VNI %u, local %s, port %u)%s",
-		 name ? name : "(null)", o->vni, local, o->port, in_ns(netns, nsb, sizeof(nsb)));
-	ret = check_ifname(what, name, err, errlen);
+		 name ? name : "(null)", o->vni, local, o->port, nl_in_ns(netns, nsb, sizeof(nsb)));
+	ret = nl_check_ifname(what, name, err, errlen);
 	if (ret)
 		return ret;
 	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, name);
@@ -1393,17 +1069,17 @@ int nl_vxlan_fdb_add(const char *netns, const char *dev, const uint8_t mac[6],
 		.nd.ndm_flags = NTF_SELF,
 		.nd.ndm_state = NUD_PERMANENT,
 	};
-	char what[WHAT_LEN], nsb[96], m[18], ip[INET_ADDRSTRLEN];
+	char what[NL_WHAT_LEN], nsb[96], m[18], ip[INET_ADDRSTRLEN];
 	struct nl_sock s;
 	int ifindex, ret;
 
 	cs_mac_format(mac, m);
 	inet_ntop(AF_INET, &dst, ip, sizeof(ip));
 	snprintf(what, sizeof(what), "adding VXLAN FDB entry %s -> VTEP %s on %s%s", m, ip,
-		 dev ? dev : "(null)", in_ns(netns, nsb, sizeof(nsb)));
+		 dev ? dev : "(null)", nl_in_ns(netns, nsb, sizeof(nsb)));
 	if (!dev)
-		return check_ifname(what, dev, err, errlen);
-	ret = open_and_resolve(netns, dev, &s, &ifindex, what, err, errlen);
+		return nl_check_ifname(what, dev, err, errlen);
+	ret = nl_open_and_resolve(netns, dev, &s, &ifindex, what, err, errlen);
 	if (ret)
 		return ret;
 	req.nd.ndm_ifindex = ifindex;

@@ -82,6 +82,8 @@ int nl_link_get(const char *netns, const char *ifname, struct nl_link *link,
 int nl_link_list(const char *netns, const char *prefix, struct nl_link **links,
 		 size_t *n, char *err, size_t errlen);
 
+/* The tests read these back (tests/support/support.h). */
+
 /* ---- IPv4 addresses and neighbours --------------------------------------- */
 
 struct nl_addr4 {
@@ -92,9 +94,6 @@ struct nl_addr4 {
 /* Adds addr/prefixlen to ifname. -EEXIST if already there. */
 int nl_addr4_add(const char *netns, const char *ifname, struct in_addr addr,
 		 unsigned int prefixlen, char *err, size_t errlen);
-/* IPv4 addresses on ifname (NULL = every link). *addrs is malloc'd. */
-int nl_addr4_list(const char *netns, const char *ifname,
-		  struct nl_addr4 **addrs, size_t *n, char *err, size_t errlen);
 
 struct nl_neigh4 {
 	int ifindex;
@@ -105,9 +104,6 @@ struct nl_neigh4 {
 /* Adds or replaces a permanent neighbour entry dst -> mac on ifname. */
 int nl_neigh4_set(const char *netns, const char *ifname, struct in_addr dst,
 		  const uint8_t mac[6], char *err, size_t errlen);
-/* IPv4 neighbour entries on ifname (NULL = every link). *neighs is malloc'd. */
-int nl_neigh4_list(const char *netns, const char *ifname,
-		   struct nl_neigh4 **neighs, size_t *n, char *err, size_t errlen);
 
 /* ---- bridge ports and FDB ------------------------------------------------- */
 
@@ -121,8 +117,6 @@ struct nl_brport_flags {
  * want them all off (see the facts file, "Linux bridge"). */
 int nl_brport_set_flags(const char *netns, const char *ifname,
 			const struct nl_brport_flags *f, char *err, size_t errlen);
-int nl_brport_get_flags(const char *netns, const char *ifname,
-			struct nl_brport_flags *f, char *err, size_t errlen);
 
 struct nl_fdb {
 	int ifindex;         /* port */
@@ -140,11 +134,6 @@ struct nl_fdb {
  */
 int nl_fdb_add(const char *netns, const char *port, const uint8_t mac[6],
 	       char *err, size_t errlen);
-int nl_fdb_del(const char *netns, const char *port, const uint8_t mac[6],
-	       char *err, size_t errlen);
-/* FDB entries on port (NULL = all). *fdb is malloc'd. */
-int nl_fdb_list(const char *netns, const char *port, struct nl_fdb **fdb,
-		size_t *n, char *err, size_t errlen);
 
 /* ---- ethtool -------------------------------------------------------------- */
 
@@ -152,8 +141,6 @@ int nl_fdb_list(const char *netns, const char *port, struct nl_fdb **fdb,
  * then leave with complete checksums, which user-space functions that
  * forward frames as they are need. */
 int nl_link_set_tx_csum(const char *netns, const char *ifname, bool on,
-			char *err, size_t errlen);
-int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on,
 			char *err, size_t errlen);
 
 /* ---- VXLAN (several hosts, model/hosts.h) --------------------------------- */

@@ -7,10 +7,31 @@
 #ifndef CADEIA_TEST_SUPPORT_H
 #define CADEIA_TEST_SUPPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analysis/plot.h"
+#include "sys/nl.h"
 #include "virt/virt.h"
+
+/* ---- nl_support.c: what sys/nl.c writes, read back ---- */
+
+/* IPv4 addresses on ifname (NULL = every link). *addrs is malloc'd. */
+int nl_addr4_list(const char *netns, const char *ifname, struct nl_addr4 **addrs, size_t *n,
+		  char *err, size_t errlen);
+/* IPv4 neighbour entries on ifname (NULL = every link). *neighs is malloc'd. */
+int nl_neigh4_list(const char *netns, const char *ifname, struct nl_neigh4 **neighs, size_t *n,
+		   char *err, size_t errlen);
+int nl_brport_get_flags(const char *netns, const char *ifname, struct nl_brport_flags *f,
+			char *err, size_t errlen);
+int nl_fdb_del(const char *netns, const char *port, const uint8_t mac[6], char *err,
+	       size_t errlen);
+/* FDB entries on port (NULL = all). *fdb is malloc'd. */
+int nl_fdb_list(const char *netns, const char *port, struct nl_fdb **fdb, size_t *n, char *err,
+		size_t errlen);
+int nl_link_get_tx_csum(const char *netns, const char *ifname, bool *on, char *err,
+			size_t errlen);
 
 /* ---- virt_support.c ---- */
 
