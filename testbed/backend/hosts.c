@@ -105,7 +105,7 @@ static int build_host(struct testbed *tb, int k, const char *ulns, unsigned pref
 	    (ret = nl_link_set_up(ns, HOSTS_UL_DEV, true, err, errlen)) < 0 ||
 	    (ret = nl_link_set_up(ulns, port, true, err, errlen)) < 0)
 		return ret;
-	if (!h->delay_us && (ret = nl_link_set_master(ulns, port, HOSTS_UL_DEV, err, errlen)) < 0)
+	if (!h->any_delay && (ret = nl_link_set_master(ulns, port, HOSTS_UL_DEV, err, errlen)) < 0)
 		return ret;
 	/* The overlay frame is network.mtu + 14 bytes; VXLAN adds 36 more
 	 * (model/hosts.h), which the underlay MTU was checked to carry. */
@@ -155,14 +155,15 @@ static int fdb_node(struct testbed *tb, int i, char *err, size_t errlen)
 static int start_delay_line(struct testbed *tb, const char *ulns, char *err, size_t errlen)
 {
 	const struct sc_hosts *h = &tb->sc->hosts;
-	struct dl_opts o = { .netns = ulns, .n = h->n, .delay_us = h->delay_us,
-			     .mtu = h->underlay_mtu, .cpu = -1 };
+	struct dl_opts o = { .netns = ulns, .n = h->n, .mtu = h->underlay_mtu, .cpu = -1,
+			     .base_us = HOSTS_DELAY_BASE_US };
 	char log[512];
 	int ret;
 
 	for (int k = 0; k < h->n; k++) {
 		snprintf(o.ifname[k], sizeof(o.ifname[k]), "h%d", k);
 		hosts_vtep_mac(k, o.mac[k]);
+		o.delay_us[k] = h->host[k].delay_us;
 	}
 	if (tb->log_dir)
 		snprintf(log, sizeof(log), "%s/underlay.log", tb->log_dir);
@@ -222,19 +223,20 @@ static void record(struct testbed *tb, const char *ulns, unsigned prefix)
 
 		hosts_ns_name(tb, k, ns, sizeof(ns));
 		inet_ntop(AF_INET, &ad, a, sizeof(a));
-		json_array_append_new(hosts, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+		json_array_append_new(hosts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name",
 						       sc->hosts.host[k].name, "uri",
 						       sc->hosts.host[k].uri, "address", a, "netns",
-						       ns, "emulated", "netns"));
+						       ns, "emulated", "netns", "delay_us",
+						       (int)sc->hosts.host[k].delay_us));
 	}
 	for (int i = 0; i < sc->n_nodes; i++)
 		json_object_set_new(nodes, sc->nodes[i].name,
 				    json_string(sc->hosts.host[sc_node_host(sc, i)].name));
-	o = json_pack("{s:o, s:o, s:i, s:i, s:s, s:i, s:s, s:i, s:o}", "hosts", hosts, "node_host",
+	o = json_pack("{s:o, s:o, s:i, s:i, s:s, s:i, s:s, s:o}", "hosts", hosts, "node_host",
 		      nodes, "vni", (int)hosts_vni(tb->rs->id), "vxlan_port", SC_VXLAN_PORT,
 		      "underlay_netns", ulns, "underlay_prefix", (int)prefix, "underlay",
-		      sc->hosts.delay_us ? "delay line (no netem in this kernel)" : "bridge",
-		      "underlay_delay_us", (int)sc->hosts.delay_us, "mtu", sc_hosts_mtu_json(sc));
+		      sc->hosts.any_delay ? "delay line (this kernel has no netem)" : "bridge",
+		      "mtu", sc_hosts_mtu_json(sc));
 	if (!tb->info)
 		tb->info = json_object();
 	json_object_set_new(tb->info, "hosts", o);
@@ -251,7 +253,7 @@ int hosts_build(struct testbed *tb, char *err, size_t errlen)
 	record(tb, ulns, prefix);
 	if ((ret = empty_ns(ulns, err, errlen)) < 0)
 		return ret;
-	if (!sc->hosts.delay_us &&
+	if (!sc->hosts.any_delay &&
 	    ((ret = nl_bridge_add(ulns, HOSTS_UL_DEV, NULL, err, errlen)) < 0 ||
 	     (ret = nl_link_set_mtu(ulns, HOSTS_UL_DEV, sc->hosts.underlay_mtu, err, errlen)) < 0 ||
 	     (ret = nl_link_set_up(ulns, HOSTS_UL_DEV, true, err, errlen)) < 0))
@@ -264,7 +266,7 @@ int hosts_build(struct testbed *tb, char *err, size_t errlen)
 			return ret;
 	if ((ret = wait_running(tb, ulns, err, errlen)) < 0)
 		return ret;
-	if (sc->hosts.delay_us && sc->hosts.n > 1)
+	if (sc->hosts.any_delay && sc->hosts.n > 1)
 		return start_delay_line(tb, ulns, err, errlen);
 	return 0;
 }

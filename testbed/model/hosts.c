@@ -57,11 +57,13 @@ static int only_keys(struct hctx *c, json_t *o, const char *path, const char *co
 			;
 		if (*a)
 			continue;
+		char list[128] = "";
+
+		for (a = allowed; *a; a++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 a == allowed ? "" : ", ", *a);
 		snprintf(sub, sizeof(sub), "%s.%s", path, key);
-		return hfail(c, sub, "unknown key (expected %s%s%s%s%s)", allowed[0],
-			     allowed[1] ? ", " : "", allowed[1] ? allowed[1] : "",
-			     allowed[1] && allowed[2] ? ", " : "",
-			     allowed[1] && allowed[2] ? allowed[2] : "");
+		return hfail(c, sub, "unknown key (expected one of: %s)", list);
 	}
 	return 0;
 }
@@ -90,7 +92,7 @@ static bool uri_ok(const char *s)
 
 static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 {
-	static const char *const keys[] = { "name", "uri", "address", NULL };
+	static const char *const keys[] = { "name", "uri", "address", "delay_us", NULL };
 	struct sc_host *x = &h->host[i];
 	char path[32], sub[64];
 	json_t *v;
@@ -102,7 +104,7 @@ static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 		return hfail(c, path, "must be an object with name, uri and address");
 	if (only_keys(c, o, path, keys))
 		return -EINVAL;
-	for (const char *const *k = keys; *k; k++) {
+	for (const char *const *k = keys; *k && strcmp(*k, "delay_us"); k++) {
 		snprintf(sub, sizeof(sub), "%s.%s", path, *k);
 		v = json_object_get(o, *k);
 		if (!v)
@@ -141,6 +143,14 @@ static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 		return hfail(c, sub, "'%s' is not a unicast address another host can reach (0/8, 127/8, multicast and 240/4 are not)",
 			     json_string_value(v));
 	x->addr = a.s_addr;
+	if ((v = json_object_get(o, "delay_us"))) {
+		snprintf(sub, sizeof(sub), "%s.delay_us", path);
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 1000000)
+			return hfail(c, sub, "must be an integer 0..1000000 (microseconds)");
+		x->delay_us = json_integer_value(v);
+		h->any_delay |= x->delay_us > 0;
+	}
 	for (size_t j = 0; j < i; j++) {
 		char first[32];
 
@@ -154,12 +164,11 @@ static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 
 static int parse_underlay(struct hctx *c, json_t *root, struct sc_hosts *h)
 {
-	static const char *const keys[] = { "mtu", "delay_us", NULL };
+	static const char *const keys[] = { "mtu", NULL };
 	json_t *o = json_object_get(root, "underlay"), *v;
 
 	/* What an Ethernet underlay carries unless told otherwise. */
 	h->underlay_mtu = 1500;
-	h->delay_us = 0;
 	if (!o)
 		return 0;
 	if (!h->n)
@@ -173,12 +182,6 @@ static int parse_underlay(struct hctx *c, json_t *root, struct sc_hosts *h)
 		    json_integer_value(v) > 65535)
 			return hfail(c, "underlay.mtu", "must be an integer 1280..65535");
 		h->underlay_mtu = json_integer_value(v);
-	}
-	if ((v = json_object_get(o, "delay_us"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 1000000)
-			return hfail(c, "underlay.delay_us", "must be an integer 0..1000000");
-		h->delay_us = json_integer_value(v);
 	}
 	return 0;
 }
@@ -285,11 +288,24 @@ int sc_node_host(const struct scenario *sc, int i)
 	return 0;
 }
 
-int sc_hosts_crossings(const struct scenario *sc, int c, int length)
+/* Adds one hop from host a to host b: a crossing, and its configured delay. */
+static void hop(const struct scenario *sc, int a, int b, int *n, unsigned long *delay)
+{
+	if (a == b)
+		return;
+	(*n)++;
+	*delay += sc->hosts.host[a].delay_us + sc->hosts.host[b].delay_us +
+		  (sc->hosts.any_delay ? HOSTS_DELAY_BASE_US : 0);
+}
+
+int sc_hosts_crossings(const struct scenario *sc, int c, int length, unsigned long *delay_us)
 {
 	const struct sc_chain *ch = &sc->chains[c];
 	int sff = -1, n = 0, prev, len = length < ch->n_sfs ? length : ch->n_sfs;
+	unsigned long d = 0;
 
+	if (delay_us)
+		*delay_us = 0;
 	if (!sc->hosts.n)
 		return 0;
 	for (int i = 0; i < sc->n_nodes; i++)
@@ -298,19 +314,21 @@ int sc_hosts_crossings(const struct scenario *sc, int c, int length)
 	prev = sc_node_host(sc, ch->src);
 	/* Request: src, [the SFF,] each SF in turn, [the SFF,] dest. */
 	for (int k = 0; k <= len; k++) {
-		int hop = k < len ? ch->sfs[k] : ch->dest, hh;
+		int next = k < len ? ch->sfs[k] : ch->dest, hh;
 
 		if (sff >= 0) {
 			hh = sc_node_host(sc, sff);
-			n += hh != prev;
+			hop(sc, prev, hh, &n, &d);
 			prev = hh;
 		}
-		hh = sc_node_host(sc, hop);
-		n += hh != prev;
+		hh = sc_node_host(sc, next);
+		hop(sc, prev, hh, &n, &d);
 		prev = hh;
 	}
 	/* Reply: plain IP from dest straight back to src. */
-	n += sc_node_host(sc, ch->dest) != sc_node_host(sc, ch->src);
+	hop(sc, sc_node_host(sc, ch->dest), sc_node_host(sc, ch->src), &n, &d);
+	if (delay_us)
+		*delay_us = d;
 	return n;
 }
 

@@ -142,3 +142,12 @@ void slope_ci_print_chain_differences(json_t *summary)
 		       json_number_value(json_array_get(cd, 0)), json_number_value(json_array_get(cd, 1)));
 	}
 }
+
+int slope_ci_chain_diff(const struct run *r, int ai, int c, int base, int use_median,
+			struct stats_diff_ci *out)
+{
+	struct stats_series_len a[SC_MAX_LENGTHS], b[SC_MAX_LENGTHS];
+	size_t na = series_lens(r, ai, c, a), nb = series_lens(r, ai, base, b);
+
+	return stats_diff_boot(a, na, b, nb, use_median, &boot_opts, out, NULL, 0);
+}

@@ -26,6 +26,10 @@ int slope_ci_ratio(const struct run *r, int ai, int base, int c, int use_median,
  * "slope_difference_ci95_us", "median_..."}; NULL when not computable.
  */
 json_t *slope_ci_chain_difference(const struct run *r, int ai, int c);
+/* Slope of chain c minus that of chain base (any pair), rounds paired: the
+ * placement check (run/placement.h). */
+int slope_ci_chain_diff(const struct run *r, int ai, int c, int base, int use_median,
+			struct stats_diff_ci *out);
 /* Prints summary.json's "chain_differences", if any. */
 void slope_ci_print_chain_differences(json_t *summary);
 /* Adds "slope_ci95_us": [lo, hi] and "bootstrap_rounds" to a fit object (no-op on null). */

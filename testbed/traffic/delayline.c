@@ -29,6 +29,7 @@
 #define DL_SPIN_NS 60000LL
 
 struct dl_slot {
+	bool used;
 	long long due_ns;
 	int out;
 	unsigned len;
@@ -39,7 +40,7 @@ struct dl_state {
 	const struct dl_opts *o;
 	int fd[DL_MAX_PORTS];
 	struct dl_slot slot[DL_SLOTS];
-	unsigned head, count;
+	unsigned count;
 	size_t frame_max;
 	unsigned long long forwarded, dropped;
 };
@@ -99,7 +100,12 @@ static void enqueue(struct dl_state *s, int out, const uint8_t *buf, unsigned le
 		s->dropped++;
 		return;
 	}
-	sl = &s->slot[(s->head + s->count) % DL_SLOTS];
+	/* Delays differ per pair of ports, so the slots are not a FIFO: any
+	 * free one, and the earliest due goes first (a few slots are in use at
+	 * the rates probes run at). */
+	for (sl = s->slot; sl->used; sl++)
+		;
+	sl->used = true;
 	sl->due_ns = due;
 	sl->out = out;
 	sl->len = len;
@@ -137,22 +143,37 @@ static void receive(struct dl_state *s, int k, uint8_t *buf)
 				out = j;
 		for (int j = 0; j < o->n; j++)
 			if (j != k && (out < 0 || j == out))
-				enqueue(s, j, buf, n, t + (long long)o->delay_us * 1000);
+				enqueue(s, j, buf, n,
+					t + ((long long)o->base_us + o->delay_us[k] + o->delay_us[j]) * 1000);
 	}
+}
+
+/* The used slot due first; NULL if none. */
+static struct dl_slot *earliest(struct dl_state *s)
+{
+	struct dl_slot *best = NULL;
+	unsigned seen = 0;
+
+	for (unsigned i = 0; i < DL_SLOTS && seen < s->count; i++) {
+		if (!s->slot[i].used)
+			continue;
+		seen++;
+		if (!best || s->slot[i].due_ns < best->due_ns)
+			best = &s->slot[i];
+	}
+	return best;
 }
 
 static void send_due(struct dl_state *s)
 {
-	long long now = now_ns();
+	struct dl_slot *sl;
 
-	while (s->count && s->slot[s->head].due_ns <= now) {
-		struct dl_slot *sl = &s->slot[s->head];
-
+	while ((sl = earliest(s)) && sl->due_ns <= now_ns()) {
 		if (send(s->fd[sl->out], sl->buf, sl->len, MSG_DONTWAIT) == (ssize_t)sl->len)
 			s->forwarded++;
 		else
 			s->dropped++;
-		s->head = (s->head + 1) % DL_SLOTS;
+		sl->used = false;
 		s->count--;
 	}
 }
@@ -168,9 +189,11 @@ static int dl_loop(struct dl_state *s, uint8_t *rxbuf)
 		struct timespec tmo, *tp = NULL;
 		long long wait;
 
+		struct dl_slot *next;
+
 		send_due(s);
-		if (s->count) {
-			wait = s->slot[s->head].due_ns - now_ns() - DL_SPIN_NS;
+		if ((next = earliest(s))) {
+			wait = next->due_ns - now_ns() - DL_SPIN_NS;
 			if (wait < 0)
 				wait = 0;
 			tmo.tv_sec = wait / 1000000000LL;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The underlay's delay line: a switch of N ports (one per emulated host)
- * that holds every frame a fixed time before sending it on. It stands in for
+ * that holds every frame a fixed time (the delays of the two ports' links)
+ * before sending it on. It stands in for
  * tc netem, which this kernel lacks (CONFIG_NET_SCH_NETEM is off): a frame
  * received at kernel time t (SO_TIMESTAMPNS) leaves at t + delay, sleeping
  * until shortly before and spinning the rest, so the process's own wake-up
@@ -26,7 +27,10 @@ struct dl_opts {
 	int n;                 /* ports */
 	char ifname[DL_MAX_PORTS][16];
 	uint8_t mac[DL_MAX_PORTS][6]; /* the MAC reached through port k */
-	unsigned delay_us;     /* one way, per frame */
+	unsigned delay_us[DL_MAX_PORTS]; /* port k's link: a frame from k to j is
+					  * held delay_us[k] + delay_us[j] */
+	unsigned base_us;      /* held on top of the ports' delays, so the line's
+				* own wake-up time hides inside it */
 	unsigned mtu;          /* largest IP MTU on the ports */
 	int cpu;               /* -1 = not pinned */
 };
