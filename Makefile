@@ -87,11 +87,14 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-# Every user-space object may include any skeleton: depend on all of them.
-$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS)
+# Skeletons exist before any object is compiled (order-only); -MMD records
+# which ones each object includes (the loader's attach.c, the floor
+# backend), so a changed BPF program rebuilds only those objects.
+# An object without its .d yet (an older build) is compiled again.
+$(BUILD)/obj/%.o: %.c $(BUILD)/obj/%.d $(USER_HDRS) | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LOADER_LIB): $(LOADER_OBJS)
 	$(call msg,AR,$@)
@@ -173,3 +176,10 @@ clean:
 	rm -rf $(BUILD)
 
 include docs/labs/labs.mk
+
+# What each object includes, as the compiler saw it (-MMD above). Named
+# explicitly: a missing one then counts as changed, not as intermediate.
+OBJ_DEPS := $(sort $(patsubst %.o,%.d,$(LOADER_OBJS) $(TESTBED_OBJS) $(CLI_OBJS) \
+              $(TESTSUPPORT_OBJS) $(GUEST_OBJS) $(BUILD)/obj/stages/loader/main.o))
+$(OBJ_DEPS): ;
+-include $(wildcard $(OBJ_DEPS))
