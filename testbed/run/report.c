@@ -11,8 +11,7 @@
 #include "run/run_priv.h"
 #include "run/schedule.h"
 #include "run/slope_ci.h"
-#include "run/placement.h"
-#include "run/throughput.h"
+#include "run/crossings.h"
 
 static double nan_or(double v) { return isfinite(v) ? v : NAN; }
 
@@ -280,7 +279,7 @@ int report_write(struct run *r, const char *status, const char *reason,
 	}
 	/* Several hosts: each pair of chains against the underlay's configured delay. */
 	if (sc->hosts.n)
-		json_object_set_new(summary, "placement", placement_summary(r));
+		json_object_set_new(summary, "host_placement", crossings_summary(r));
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -495,5 +494,5 @@ void report_print(const struct run *r, json_t *summary)
 	if (sc->n_archs > 1)
 		print_comparison(summary);
 	slope_ci_print_chain_differences(summary);
-	placement_print(summary);
+	crossings_print(summary);
 }

@@ -10,16 +10,16 @@
  * in crossings give what a crossing itself costs beyond its configured
  * delay (VXLAN, veths, bridges).
  */
-#ifndef CADEIA_PLACEMENT_H
-#define CADEIA_PLACEMENT_H
+#ifndef CADEIA_CROSSINGS_H
+#define CADEIA_CROSSINGS_H
 
 #include <jansson.h>
 
 struct run;
 
-/* summary.json's "placement"; NULL without hosts. */
-json_t *placement_summary(const struct run *r);
+/* summary.json's "host_placement"; NULL without hosts. */
+json_t *crossings_summary(const struct run *r);
 /* Prints it (no-op when absent). */
-void placement_print(json_t *summary);
+void crossings_print(json_t *summary);
 
 #endif

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The placement check: run/placement.h. */
+/* The placement check across hosts: run/crossings.h. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "run/placement.h"
+#include "run/crossings.h"
 #include "run/run_priv.h"
 #include "run/slope_ci.h"
 
@@ -87,7 +87,7 @@ static json_t *pair(const struct run *r, int ai, int c, int base)
 	return o;
 }
 
-json_t *placement_summary(const struct run *r)
+json_t *crossings_summary(const struct run *r)
 {
 	const struct scenario *sc = r->sc0;
 	json_t *chains = json_array(), *checks = json_array(), *e;
@@ -124,14 +124,14 @@ static double num(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
-void placement_print(json_t *summary)
+void crossings_print(json_t *summary)
 {
-	json_t *p = json_object_get(summary, "placement"), *e;
+	json_t *p = json_object_get(summary, "host_placement"), *e;
 	size_t i;
 
 	if (!p)
 		return;
-	printf("placement (per-SF slope differences, rounds paired, 95%% CI; configured = underlay delay of the round trip):\n");
+	printf("placement across hosts (per-SF slope differences, rounds paired, 95%% CI; configured = underlay delay of the round trip):\n");
 	json_array_foreach(json_object_get(p, "checks"), i, e) {
 		json_t *ci = json_object_get(e, "median_ci95_us");
 
