@@ -628,7 +628,7 @@ static int parse_sweep(struct ctx *c, json_t *root, struct scenario *sc)
 static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "icmp_size", "rate_pps", "rounds", "per_round",
-					    "warmup", "grace_ms", "order", "seed", NULL };
+					    "warmup", "grace_ms", "order", "seed", "prober_cpu", NULL };
 	const char *order = NULL;
 	struct sc_measure *m = &sc->measure;
 	json_t *o = json_object_get(root, "measure");
@@ -642,6 +642,7 @@ static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 	m->per_round = 100;
 	m->warmup = 10;
 	m->grace_ms = 1000;
+	m->prober_cpu = -2; /* auto: run/cpuplace.h */
 	if (!o)
 		return 0;
 	if ((ret = want_object(c, o, "measure")) || (ret = check_keys(c, o, "measure", keys)))
@@ -683,6 +684,11 @@ static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 			return ret;
 		m->seed = (unsigned long long)v;
 		m->seed_set = true;
+	}
+	if (json_object_get(o, "prober_cpu")) {
+		if ((ret = get_int(c, o, "measure", "prober_cpu", -1, 1023, &v, false)))
+			return ret;
+		m->prober_cpu = v;
 	}
 	return 0;
 }

@@ -112,6 +112,8 @@ struct sc_measure {
 	enum { SC_ORDER_INTERLEAVED, SC_ORDER_SEQUENTIAL } order;
 	bool seed_set;
 	unsigned long long seed;
+	/* The prober's CPU (run/cpuplace.h): -2 auto (default), -1 the scheduler's, or a CPU. */
+	int prober_cpu;
 };
 
 #define SC_FAULT_SFF (-2) /* "sff": the central forwarder of a star */

@@ -288,6 +288,7 @@ int report_write(struct run *r, const char *status, const char *reason,
 	if (r->tb.info)
 		json_object_set(meta, "testbed", r->tb.info);
 	json_object_set_new(meta, "schedule", schedule_meta(r));
+	json_object_set_new(meta, "cpu_placement", cpuplace_json(&r->pl));
 	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
 	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
 		goto cleanup;

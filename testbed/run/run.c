@@ -197,6 +197,7 @@ static int measure_point(struct run *r, int li, int c, unsigned rd_first, unsign
 		p->kernel_ts += rep.kernel_ts;
 		p->user_ts += rep.user_ts;
 		p->achieved_pps = rep.achieved_pps;
+		cpuplace_note_prober(&r->pl);
 		if (rep.interrupted)
 			break;
 	}
@@ -285,6 +286,10 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 			       r->sched_seed, sc->n_lengths, sc->measure.rounds, &visits, &n_visits,
 			       err, errlen)) < 0)
 		return ret;
+	if ((ret = cpuplace_pin_prober(&r->pl, err, errlen)) < 0) {
+		free(visits);
+		return ret;
+	}
 	t0 = run_now_ns();
 	for (size_t k = 0; k < n_visits && !run_stop; k++) {
 		static struct cp_tables t;
@@ -312,6 +317,9 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 			break;
 	}
 	r->sweep_ns[r->ai] = run_now_ns() - t0;
+	/* Where the functions are, read while they still run; then the prober lets go. */
+	cpuplace_read_functions(&r->pl, &r->tb, sc_arch_name(sc->arch));
+	cpuplace_unpin_prober(&r->pl);
 	free(visits);
 	if (ret < 0)
 		return ret;
@@ -468,6 +476,7 @@ static void run_free(struct run *r)
 	json_decref(r->tb.info);
 	json_decref(r->ndr);
 	json_decref(r->latency);
+	cpuplace_free(&r->pl);
 	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
 		for (int c = 0; c < SC_MAX_CHAINS; c++)
 			for (int li = 0; li < SC_MAX_LENGTHS; li++) {
@@ -488,6 +497,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 	r.sc0 = sc;
 	/* One visit order for every architecture: round r sees the same lengths in the same order. */
 	r.sched_seed = sc->measure.seed_set ? sc->measure.seed : sched_random_seed();
+	cpuplace_init(&r.pl, sc);
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
 	r.tb.ops = backend_for(sc->backend);

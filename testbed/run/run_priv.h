@@ -12,6 +12,7 @@
 #include "run/results.h"
 #include "run/run.h"
 #include "run/runstate.h"
+#include "run/cpuplace.h"
 #include "analysis/stats.h"
 
 /* Measurements of one (chain, length) point. */
@@ -40,6 +41,7 @@ struct run {
 	json_t *faults; /* fault experiment results, all architectures */
 	json_t *ndr, *latency; /* load experiment results, all architectures */
 	uint64_t sched_seed;                /* the visit order's seed (run/schedule.h) */
+	struct cpuplace pl;                /* where the prober and functions ran (run/cpuplace.h) */
 	int64_t sweep_ns[SC_ARCH__COUNT];   /* wall time of each architecture's sweep */
 	/* progress */
 	int li, c, round;
