@@ -502,6 +502,98 @@ int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t
 	return render(o->outdir, name, err, errlen);
 }
 
+/* ---- TCP goodput against chain length -------------------------------------- */
+
+static int write_tput_script(const char *path, const struct plot_opts *o, const char *name,
+			     const char *const *series, size_t ns, char *err, size_t errlen)
+{
+	FILE *f;
+	int r;
+
+	if (!(f = fopen(path, "w"))) {
+		r = -errno;
+		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+		return r;
+	}
+	fprintf(f, "# TCP goodput against chain length, written by cadeia-bench.\n"
+		   "set encoding utf8\nset title ");
+	gp_str(f, o->title ? o->title : "TCP goodput against chain length");
+	fprintf(f, "\nset xlabel 'Chain length (SFs)'\nset ylabel 'Goodput (Mbit/s)'\n"
+		   "set xtics 1\nset yrange [0:*]\nset grid\nset key top right box opaque\n"
+		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
+		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
+		   "set output ");
+	gp_fmt(f, "%s.png", name);
+	fputs("\nplot ", f);
+	for (size_t k = 0; k < ns; k++) {
+		fputs(k ? ", \\\n     " : "", f);
+		gp_fmt(f, "%s.dat", name);
+		fprintf(f, " index %zu using 1:2 with linespoints lc %zu lw 2 pt 7 title ", k, k + 1);
+		gp_str(f, series[k]);
+	}
+	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
+	      "set output ", f);
+	gp_fmt(f, "%s.svg", name);
+	fputs("\nreplot\nunset output\n", f);
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot script %s: write failed", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+int plot_throughput(const struct plot_opts *o, const struct plot_tput_point *p, size_t n,
+		    char *err, size_t errlen)
+{
+	const char *name = o->name ? o->name : "throughput";
+	const char *series[16];
+	char path[PATH_MAX];
+	size_t ns = 0;
+	FILE *f;
+	int r;
+
+	if (!n || !o->outdir || bad_name(name)) {
+		set_err(err, errlen, "plot %s: need an output directory, a plain file name and points",
+			name);
+		return -EINVAL;
+	}
+	if ((r = mkdir_p(o->outdir, err, errlen)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < ns && strcmp(series[k], p[i].series); k++)
+			;
+		if (k == ns && ns < 16)
+			series[ns++] = p[i].series;
+	}
+	snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, name);
+	if (!(f = fopen(path, "w"))) {
+		r = -errno;
+		set_err(err, errlen, "plot data %s: %s", path, strerror(-r));
+		return r;
+	}
+	fprintf(f, "# chain_length goodput_mbps, one block per series\n");
+	for (size_t k = 0; k < ns; k++) {
+		fputs("# ", f);
+		put_clean(f, series[k]);
+		fputs("\n", f);
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(p[i].series, series[k]))
+				fprintf(f, "%g %.3f\n", p[i].length, p[i].goodput_mbps);
+		fprintf(f, "\n\n");
+	}
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot data %s: write failed", path);
+		return -EIO;
+	}
+	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, name);
+	if ((r = write_tput_script(path, o, name, series, ns, err, errlen)) < 0)
+		return r;
+	return render(o->outdir, name, err, errlen);
+}
+
 /* ---- reading a saved run -------------------------------------------------- */
 
 /* Splits a CSV line in place (plain fields, optional double quotes). */

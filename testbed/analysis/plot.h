@@ -88,4 +88,18 @@ struct plot_load_point {
 int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t n,
 	      char *err, size_t errlen);
 
+/* One point of the throughput figure. */
+struct plot_tput_point {
+	char series[64];     /* architecture (and chain) */
+	double length;       /* chain length (SFs) */
+	double goodput_mbps; /* iperf3: bytes received over the receiver's time */
+};
+
+/*
+ * TCP goodput (Mbit/s) against chain length, one line per series. Writes
+ * <name>.dat, .gp, .png and .svg into o->outdir (name default "throughput").
+ */
+int plot_throughput(const struct plot_opts *o, const struct plot_tput_point *p, size_t n,
+		    char *err, size_t errlen);
+
 #endif /* CADEIA_PLOT_H */

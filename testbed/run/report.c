@@ -12,6 +12,8 @@
 #include "run/schedule.h"
 #include "run/slope_ci.h"
 #include "run/crossings.h"
+#include "run/placement.h"
+#include "run/throughput.h"
 
 static double nan_or(double v) { return isfinite(v) ? v : NAN; }
 
@@ -51,6 +53,54 @@ static json_t *fit_json(bool ok, const struct stats_fit *f, const char *of)
 }
 
 /* One (architecture, chain) series: CSV rows, JSON points, plot points. */
+/* The TCP columns of a summary.csv row (empty when that point had no iperf3). */
+static void tput_csv(const struct run *r, const char *arch, const char *chain, int length,
+		     FILE *csv)
+{
+	json_t *t;
+
+	if (!r->sc0->throughput.enabled)
+		return;
+	t = tput_find(r->throughput, arch, chain, length);
+	if (!t) {
+		fputs(",,,", csv);
+		return;
+	}
+	fprintf(csv, ",%.1f,%lld,%.3f", json_number_value(json_object_get(t, "goodput_mbps")),
+		(long long)json_integer_value(json_object_get(t, "retransmits")),
+		json_number_value(json_object_get(t, "cpu_s_per_gb")));
+}
+
+/* plots/throughput.png: goodput against chain length, a line per architecture (and chain). */
+static int tput_plot(struct run *r, const char *status, char *err, size_t errlen)
+{
+	const struct scenario *sc = r->sc0;
+	size_t n = json_array_size(r->throughput), i;
+	struct plot_tput_point *tp = calloc(n ? n : 1, sizeof(*tp));
+	char outdir[1300], title[256];
+	struct plot_opts po = { .outdir = outdir, .name = "throughput", .title = title };
+	json_t *e;
+	int ret;
+
+	if (!tp)
+		return -ENOMEM;
+	json_array_foreach(r->throughput, i, e) {
+		const char *a = json_string_value(json_object_get(e, "architecture"));
+		const char *ch = json_string_value(json_object_get(e, "chain"));
+
+		snprintf(tp[i].series, sizeof(tp[i].series), "%s%s%s", a ? a : "?",
+			 sc->n_chains > 1 ? " chain " : "", sc->n_chains > 1 && ch ? ch : "");
+		tp[i].length = (double)json_integer_value(json_object_get(e, "chain_length"));
+		tp[i].goodput_mbps = json_number_value(json_object_get(e, "goodput_mbps"));
+	}
+	res_path(&r->res, "plots", outdir, sizeof(outdir));
+	snprintf(title, sizeof(title), "%s: TCP goodput (iperf3) against chain length%s", sc->name,
+		 strcmp(status, "complete") ? " (incomplete)" : "");
+	ret = plot_throughput(&po, tp, n, err, errlen);
+	free(tp);
+	return ret;
+}
+
 static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_series *s,
 			  struct plot_point *pts, double *slope_out)
 {
@@ -68,9 +118,11 @@ static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_s
 
 		if (!p->measured)
 			continue;
-		fprintf(csv, "%s,%s,%d,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", arch,
+		fprintf(csv, "%s,%s,%d,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f", arch,
 			sc->chains[c].name, p->sfs, st->probes, st->received, st->lost, st->loss_pct,
 			st->mean_us, st->sem_us, st->median_us, st->p99_us, st->min_us, st->max_us);
+		tput_csv(r, arch, sc->chains[c].name, p->sfs, csv);
+		fputc('\n', csv);
 		json_array_append_new(pts_json,
 			json_pack("{s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:f}",
 				  "chain_length", p->sfs, "probes", st->probes, "received",
@@ -211,7 +263,8 @@ int report_write(struct run *r, const char *status, const char *reason,
 		res_failed(&r->res, -ret, err);
 		return ret;
 	}
-	fprintf(f, "architecture,chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us\n");
+	fprintf(f, "architecture,chain,chain_length,probes,received,lost,loss_pct,mean_us,sem_us,median_us,p99_us,min_us,max_us%s\n",
+		sc->throughput.enabled ? ",goodput_mbps,retransmits,cpu_s_per_gb" : "");
 	chains = json_array();
 	archs = json_array();
 	for (int ai = 0; ai < sc->n_archs; ai++) {
@@ -266,6 +319,8 @@ int report_write(struct run *r, const char *status, const char *reason,
 		json_object_set_new(summary, "load", json_pack("{s:O, s:O}", "ndr", r->ndr,
 							       "latency_under_load", r->latency));
 	json_object_set_new(summary, "per_architecture", per_arch_summary(r, chains));
+	if (r->throughput)
+		json_object_set(summary, "throughput", r->throughput);
 	json_object_set_new(summary, "slope_interval", slope_ci_method());
 	/* Several chains: each one's slope over the first's, rounds paired (calibration). */
 	if (sc->n_chains > 1) {
@@ -328,6 +383,9 @@ int report_write(struct run *r, const char *status, const char *reason,
 		if (ret < 0)
 			goto cleanup;
 	}
+	if (r->throughput && json_array_size(r->throughput) > 0 &&
+	    (ret = tput_plot(r, status, err, errlen)) < 0)
+		goto cleanup;
 	ret = 0;
 cleanup:
 	/* Whatever failed, the run directory lacks a file it should have. */

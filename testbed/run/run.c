@@ -19,6 +19,7 @@
 #include "run/run_priv.h"
 #include "backend/sff_ovs.h"
 #include "run/schedule.h"
+#include "run/throughput.h"
 
 volatile sig_atomic_t run_stop;
 
@@ -247,6 +248,22 @@ static void fault_note(void *arg, const char *line)
 	run_note(arg, "%s", line);
 }
 
+static void tput_note(void *arg, const char *line)
+{
+	run_note(arg, "%s", line);
+}
+
+/* TCP goodput per chain length with iperf3 (run/throughput.h). */
+static int run_throughput(struct run *r, char *err, size_t errlen)
+{
+	struct tput_ctx x = { .tb = &r->tb, .stop = &run_stop, .set_length = run_set_length,
+			      .note = tput_note, .arg = r };
+
+	if (!r->throughput)
+		r->throughput = json_array();
+	return tput_run(&x, r->throughput, err, errlen);
+}
+
 static int run_fault(struct run *r, char *err, size_t errlen)
 {
 	struct fault_exp_ctx x = { .tb = &r->tb, .stop = &run_stop, .set_length = run_set_length,
@@ -324,6 +341,8 @@ static int run_arch(struct run *r, char *err, size_t errlen)
 	if (ret < 0)
 		return ret;
 	if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
+		return ret;
+	if (sc->throughput.enabled && !run_stop && (ret = run_throughput(r, err, errlen)) < 0)
 		return ret;
 	if (sc->fault.n > 0 && !run_stop)
 		return run_fault(r, err, errlen);
@@ -468,6 +487,8 @@ static void run_print(struct run *r, json_t *summary, int rc)
 	printf("plot:    %s/plots/fig6.png\n", r->res.final);
 	if (r->latency)
 		printf("load:    %s/plots/load.png\n", r->res.final);
+	if (r->throughput)
+		printf("tcp:     %s/plots/throughput.png\n", r->res.final);
 }
 
 static void run_free(struct run *r)
@@ -477,6 +498,7 @@ static void run_free(struct run *r)
 	json_decref(r->ndr);
 	json_decref(r->latency);
 	cpuplace_free(&r->pl);
+	json_decref(r->throughput);
 	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
 		for (int c = 0; c < SC_MAX_CHAINS; c++)
 			for (int li = 0; li < SC_MAX_LENGTHS; li++) {

@@ -40,6 +40,7 @@ struct run {
 	char started[40];
 	json_t *faults; /* fault experiment results, all architectures */
 	json_t *ndr, *latency; /* load experiment results, all architectures */
+	json_t *throughput;    /* TCP goodput rows, all architectures (run/throughput.h) */
 	uint64_t sched_seed;                /* the visit order's seed (run/schedule.h) */
 	struct cpuplace pl;                /* where the prober and functions ran (run/cpuplace.h) */
 	int64_t sweep_ns[SC_ARCH__COUNT];   /* wall time of each architecture's sweep */

@@ -694,6 +694,11 @@ static void on_nat_nsh(struct fnx *x, uint8_t *buf, size_t len)
 	bool created;
 	uint8_t np;
 
+	/*
+	 * The frame goes out as what it is, ETH_P_NSH: sent as IPv4 (the
+	 * protocol fn_nsh_process names), fwd's end-of-chain strip dropped
+	 * full TCP frames here (drop_adjust), while as NSH every frame passes.
+	 */
 	if (fn_nsh_process(buf, len, &proto, &x->nsh) != FN_V_SEND)
 		return;
 	hlen = (size_t)nsh_w0_len(ntohs(((const struct nsh_hdr *)(buf + ETH_HLEN))->ver_flags_ttl_len)) * 4;
@@ -704,18 +709,18 @@ static void on_nat_nsh(struct fnx *x, uint8_t *buf, size_t len)
 
 		if (off < 0) {
 			x->not_ipv4++;
-			send_frame(x, x->fd, buf, len, proto);
+			send_frame(x, x->fd, buf, len, htons(ETH_P_NSH_));
 			return;
 		}
 		l3 += (size_t)off;
 	} else if (np != NSH_NP_IPV4) {
 		x->not_ipv4++;
-		send_frame(x, x->fd, buf, len, proto);
+		send_frame(x, x->fd, buf, len, htons(ETH_P_NSH_));
 		return;
 	}
 	if (fnx_tuple(buf + l3, len - l3, &t) < 0) {
 		x->not_ipv4++;
-		send_frame(x, x->fd, buf, len, proto);
+		send_frame(x, x->fd, buf, len, htons(ETH_P_NSH_));
 		return;
 	}
 	f = flow_get(x, &t, &created);
@@ -745,7 +750,7 @@ static void on_nat_nsh(struct fnx *x, uint8_t *buf, size_t len)
 		x->not_ipv4++;
 		return;
 	}
-	send_frame(x, x->fd, buf, len, proto);
+	send_frame(x, x->fd, buf, len, htons(ETH_P_NSH_));
 }
 
 /* nat, replies: plain IPv4 to the NAT address, back to the source. */
