@@ -754,26 +754,18 @@ static void lv_stop(struct testbed *tb)
 	tb->priv = NULL;
 }
 
+/* Through each guest's agent: cadeia-stage, ovs-ofctl and cadeia-guest run
+ * inside it. The guest's init starts its function and its OVS. */
 static const struct node_ops libvirt_node = {
-	.prepare = lv_prepare,
-	.attach = lv_attach,
-	.neigh = lv_neigh,
-	.tables_write = lv_tables_write,
-	.tables_read = lv_tables_read,
-	.counters = lv_counters,
-	.ovs_write = lv_ovs_write, /* the guest's init starts its OVS */
-	.ovs_read = lv_ovs_read,
-	.ovs_forwarded = lv_ovs_forwarded,
-	.healthy = lv_healthy,
-	.probe = lv_probe, /* functions start with their guest */
-	.link = lv_link,
+	/* the NICs first: a promiscuous SF behind a proxy, the proxy's eth1 */
+	.prepare = lv_prepare, .attach = lv_attach,
+	.tables_write = lv_tables_write, .tables_read = lv_tables_read, .counters = lv_counters,
+	/* the SFF guest's OVS, and every OVS datapath's upcalls */
+	.ovs_write = lv_ovs_write, .ovs_read = lv_ovs_read, .ovs_forwarded = lv_ovs_forwarded,
+	.healthy = lv_healthy, .neigh = lv_neigh, .probe = lv_probe, .link = lv_link,
 };
 
 const struct backend_ops libvirt_backend = {
-	.name = "libvirt",
-	.supports = lv_supports,
-	.build = lv_build,
-	.check = lv_check,
-	.stop = lv_stop,
-	.node = &libvirt_node,
+	.name = "libvirt", .supports = lv_supports, .build = lv_build,
+	.check = lv_check, .stop = lv_stop, .node = &libvirt_node,
 };

@@ -329,26 +329,18 @@ static int nn_link(struct testbed *tb, int i, const char *ifname, bool up, char 
 	return nl_link_set_up(tb->name[i], ifname, up, err, errlen);
 }
 
+/* In this process: libcadeia_stage on the node's pins, netlink in its netns. */
 static const struct node_ops netns_node = {
-	.attach = nn_attach,
-	.neigh = nn_neigh,
-	.tables_write = nn_tables_write,
-	.tables_read = nn_tables_read,
+	.attach = nn_attach, .tables_write = nn_tables_write, .tables_read = nn_tables_read,
 	.counters = nn_counters,
-	.ovs_start = nn_ovs_start,
-	.ovs_write = nn_ovs_write,
-	.ovs_read = nn_ovs_read,
-	.ovs_forwarded = nn_ovs_forwarded,
-	.start_fn = nn_start_fn,
-	.probe = nn_probe,
-	.link = nn_link,
+	/* ovs-nsh: the SFF's own daemons in its netns */
+	.ovs_start = nn_ovs_start, .ovs_write = nn_ovs_write,
+	.ovs_read = nn_ovs_read, .ovs_forwarded = nn_ovs_forwarded,
+	/* functions are supervised children of this process */
+	.start_fn = nn_start_fn, .neigh = nn_neigh, .probe = nn_probe, .link = nn_link,
 };
 
 const struct backend_ops netns_backend = {
-	.name = "netns",
-	.supports = netns_supports,
-	.build = netns_build,
-	.check = netns_check,
-	.stop = netns_stop,
-	.node = &netns_node,
+	.name = "netns", .supports = netns_supports, .build = netns_build, .check = netns_check,
+	.stop = netns_stop, .node = &netns_node,
 };
