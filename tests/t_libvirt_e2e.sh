@@ -56,8 +56,8 @@ trap teardown EXIT
 need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
 need_tools virsh tcpdump tshark jq base64
-# 27 end to end; normal run 13, interrupted 15, killed 7, failed build 7.
-plan 69
+# 27 end to end; normal run 12, interrupted 14, killed 7, failed build 7.
+plan 67
 ACCEL_CACHE=/var/cache/cadeia-bench/accel.json # VIRT_ACCEL_CACHE
 
 # Everything that carries the run's name: domains (running or defined), taps
