@@ -143,14 +143,6 @@ static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 		return hfail(c, sub, "'%s' is not a unicast address another host can reach (0/8, 127/8, multicast and 240/4 are not)",
 			     json_string_value(v));
 	x->addr = a.s_addr;
-	if ((v = json_object_get(o, "delay_us"))) {
-		snprintf(sub, sizeof(sub), "%s.delay_us", path);
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 1000000)
-			return hfail(c, sub, "must be an integer 0..1000000 (microseconds)");
-		x->delay_us = json_integer_value(v);
-		h->any_delay |= x->delay_us > 0;
-	}
 	for (size_t j = 0; j < i; j++) {
 		char first[32];
 
@@ -158,6 +150,14 @@ static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 		if (h->host[j].addr == x->addr)
 			return hfail(c, sub, "duplicate underlay address %s (host '%s' has it, line %d)",
 				     json_string_value(v), h->host[j].name, line_of(c, first));
+	}
+	if ((v = json_object_get(o, "delay_us"))) {
+		snprintf(sub, sizeof(sub), "%s.delay_us", path);
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 1000000)
+			return hfail(c, sub, "must be an integer 0..1000000 (microseconds)");
+		x->delay_us = json_integer_value(v);
+		h->any_delay |= x->delay_us > 0;
 	}
 	return 0;
 }
