@@ -179,13 +179,94 @@ static int sv_wait_ready(int fd, int timeout_ms)
 	}
 }
 
+/* `cadeia-bench fn` and its options, built before fork(). */
+struct sv_args {
+	const char *argv[24];
+	char cpu[16], busy_poll[16], ready[8], delay[16];
+};
+
+static void sv_build_args(const struct sv_spawn_opts *o, struct sv_args *a)
+{
+	int n = 0;
+
+	a->argv[n++] = "cadeia-bench";
+	a->argv[n++] = "fn";
+	a->argv[n++] = o->kind;
+	if (o->node) {
+		a->argv[n++] = "--node";
+		a->argv[n++] = o->node;
+	}
+	if (o->netns) {
+		a->argv[n++] = "--netns";
+		a->argv[n++] = o->netns;
+	}
+	a->argv[n++] = "--dev";
+	a->argv[n++] = o->dev;
+	snprintf(a->ready, sizeof(a->ready), "%d", SV_READY_FD);
+	a->argv[n++] = "--ready-fd";
+	a->argv[n++] = a->ready;
+	if (o->cpu >= 0) {
+		snprintf(a->cpu, sizeof(a->cpu), "%d", o->cpu);
+		a->argv[n++] = "--cpu";
+		a->argv[n++] = a->cpu;
+	}
+	if (o->busy_poll_us > 0) {
+		snprintf(a->busy_poll, sizeof(a->busy_poll), "%d", o->busy_poll_us);
+		a->argv[n++] = "--busy-poll";
+		a->argv[n++] = a->busy_poll;
+	}
+	if (o->rt)
+		a->argv[n++] = "--rt";
+	if (o->config) {
+		a->argv[n++] = "--config";
+		a->argv[n++] = o->config;
+	}
+	if (o->delay_us > 0) {
+		snprintf(a->delay, sizeof(a->delay), "%u", o->delay_us);
+		a->argv[n++] = "--delay-us";
+		a->argv[n++] = a->delay;
+	}
+	a->argv[n] = NULL;
+}
+
+/* The started child's ready pipe: 0 once it is ready; otherwise it is
+ * reaped (killed if need be) and err says why. */
+static int sv_await_ready(struct sv_child *c, int fd, int timeout, const char *exe,
+			  struct cs_err *err)
+{
+	char how[128];
+	int r = sv_wait_ready(fd, timeout);
+
+	if (r == 0)
+		return 0;
+	if (r == 1) {
+		/* closed without a byte: it is on its way out */
+		if (sv_wait(c, timeout, NULL) < 0) {
+			kill(c->pid, SIGKILL);
+			sv_reap(c, true);
+		}
+		sv_status_describe(c->status, how, sizeof(how));
+		sv_set_err(err, "function %s on node %s (pid %d, %s) failed before ready: %s",
+			   c->kind, c->node, (int)c->pid, exe, how);
+		return -ECHILD;
+	}
+	kill(c->pid, SIGKILL);
+	sv_reap(c, true);
+	if (r == -ETIMEDOUT)
+		sv_set_err(err, "function %s on node %s (pid %d) not ready within %d ms; killed",
+			   c->kind, c->node, (int)c->pid, timeout);
+	else
+		sv_set_err(err, "function %s on node %s (pid %d): ready pipe: %s; killed",
+			   c->kind, c->node, (int)c->pid, strerror(-r));
+	return r;
+}
+
 int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *err)
 {
 	int timeout = o->ready_timeout_ms > 0 ? o->ready_timeout_ms : SV_READY_TIMEOUT_MS;
 	const char *exe = o->exe ? o->exe : SV_EXE_SELF;
-	char cpu_s[16], bp_s[16], ready_s[8], how[128], delay_s[16];
-	const char *argv[24];
-	int pfd[2] = { -1, -1 }, logfd = -1, argc = 0, ret = -1, r;
+	struct sv_args args;
+	int pfd[2] = { -1, -1 }, logfd = -1, ret = -1;
 	pid_t parent, pid;
 
 	memset(c, 0, sizeof(*c));
@@ -195,47 +276,7 @@ int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *e
 		sv_set_err(err, "function on node %s: kind and device are required", c->node);
 		return -EINVAL;
 	}
-
-	/* everything the child needs is built before fork() */
-	argv[argc++] = "cadeia-bench";
-	argv[argc++] = "fn";
-	argv[argc++] = o->kind;
-	if (o->node) {
-		argv[argc++] = "--node";
-		argv[argc++] = o->node;
-	}
-	if (o->netns) {
-		argv[argc++] = "--netns";
-		argv[argc++] = o->netns;
-	}
-	argv[argc++] = "--dev";
-	argv[argc++] = o->dev;
-	snprintf(ready_s, sizeof(ready_s), "%d", SV_READY_FD);
-	argv[argc++] = "--ready-fd";
-	argv[argc++] = ready_s;
-	if (o->cpu >= 0) {
-		snprintf(cpu_s, sizeof(cpu_s), "%d", o->cpu);
-		argv[argc++] = "--cpu";
-		argv[argc++] = cpu_s;
-	}
-	if (o->busy_poll_us > 0) {
-		snprintf(bp_s, sizeof(bp_s), "%d", o->busy_poll_us);
-		argv[argc++] = "--busy-poll";
-		argv[argc++] = bp_s;
-	}
-	if (o->rt)
-		argv[argc++] = "--rt";
-	if (o->config) {
-		argv[argc++] = "--config";
-		argv[argc++] = o->config;
-	}
-	if (o->delay_us > 0) {
-		snprintf(delay_s, sizeof(delay_s), "%u", o->delay_us);
-		argv[argc++] = "--delay-us";
-		argv[argc++] = delay_s;
-	}
-	argv[argc] = NULL;
-
+	sv_build_args(o, &args);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		ret = -errno;
 		sv_set_err(err, "function %s on node %s: pipe: %s", c->kind, c->node,
@@ -251,7 +292,6 @@ int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *e
 			goto cleanup;
 		}
 	}
-
 	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
@@ -261,39 +301,11 @@ int sv_spawn(struct sv_child *c, const struct sv_spawn_opts *o, struct cs_err *e
 		goto cleanup;
 	}
 	if (pid == 0)
-		sv_child_exec(exe, (char *const *)argv, pfd[1], logfd, parent, o->detach);
-
+		sv_child_exec(exe, (char *const *)args.argv, pfd[1], logfd, parent, o->detach);
 	c->pid = pid;
 	close(pfd[1]);
 	pfd[1] = -1;
-
-	r = sv_wait_ready(pfd[0], timeout);
-	if (r == 0) {
-		ret = 0;
-		goto cleanup;
-	}
-	if (r == 1) {
-		/* closed without a byte: it is on its way out */
-		if (sv_wait(c, timeout, NULL) < 0) {
-			kill(pid, SIGKILL);
-			sv_reap(c, true);
-		}
-		sv_status_describe(c->status, how, sizeof(how));
-		sv_set_err(err, "function %s on node %s (pid %d, %s) failed before ready: %s",
-			   c->kind, c->node, (int)pid, exe, how);
-		ret = -ECHILD;
-		goto cleanup;
-	}
-	kill(pid, SIGKILL);
-	sv_reap(c, true);
-	if (r == -ETIMEDOUT)
-		sv_set_err(err, "function %s on node %s (pid %d) not ready within %d ms; killed",
-			   c->kind, c->node, (int)pid, timeout);
-	else
-		sv_set_err(err, "function %s on node %s (pid %d): ready pipe: %s; killed",
-			   c->kind, c->node, (int)pid, strerror(-r));
-	ret = r;
-
+	ret = sv_await_ready(c, pfd[0], timeout, exe, err);
 cleanup:
 	if (pfd[0] >= 0)
 		close(pfd[0]);
