@@ -427,7 +427,7 @@ static int fn_socket_open(struct fn_ctx *c)
 	struct timeval tv = { .tv_sec = 0, .tv_usec = FN_RCV_TIMEOUT_MS * 1000 };
 	bool wire = c->o->kind == FN_WIRE || c->o->kind == FN_DELAY;
 	struct sockaddr_ll sll;
-	int one = 1;
+	int one = 1, rcvbuf = 4 << 20;
 
 	c->ifindex = (int)if_nametoindex(c->o->dev);
 	if (!c->ifindex) {
@@ -452,6 +452,13 @@ static int fn_socket_open(struct fn_ctx *c)
 	}
 	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		fn_err(c, "SO_RCVTIMEO", errno);
+		return -1;
+	}
+	/* A TCP window arrives as a burst between two wake-ups; the default
+	 * 208 KiB queue drops it and TCP reads that as congestion. */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) {
+		fn_err(c, "SO_RCVBUF", errno);
 		return -1;
 	}
 	if (c->o->busy_poll_us > 0 &&
