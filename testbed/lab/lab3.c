@@ -51,16 +51,8 @@ static int lab3_function(struct lab_ctx *c, int sf, const char *ns, pid_t *start
 			 (int)pids[0], exe);
 		return 0;
 	}
-	if (access(srcfile, R_OK) < 0) {
-		lab_problem(c, "%s: %s; start from the template: cp -r docs/labs/templates/3 %s/",
-			    srcfile, strerror(errno), c->dir);
+	if (lab_built(c, srcfile, bin, X_OK) < 0)
 		return -1;
-	}
-	if (access(bin, X_OK) < 0 || !lab_newer(bin, srcfile)) {
-		lab_problem(c, "%s is %s: build it with `make labs LAB=%s`", bin,
-			    access(bin, X_OK) < 0 ? "not built" : "older than portfilter.c", c->dir);
-		return -1;
-	}
 	if (bin[0] != '/') {
 		char cwd[512], tmp[1024];
 

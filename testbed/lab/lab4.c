@@ -276,17 +276,8 @@ int lab_check4(struct lab_ctx *c)
 
 	lab_path(c, "spi_count.bpf.o", obj_path, sizeof(obj_path));
 	lab_path(c, "spi_count.bpf.c", src_path, sizeof(src_path));
-	if (access(src_path, R_OK) < 0) {
-		lab_problem(c, "%s: %s; start from the template: cp -r docs/labs/templates/4 %s/",
-			    src_path, strerror(errno), c->dir);
+	if (lab_built(c, src_path, obj_path, R_OK) < 0)
 		return -1;
-	}
-	if (access(obj_path, R_OK) < 0 || !lab_newer(obj_path, src_path)) {
-		lab_problem(c, "%s is %s: build it with `make labs LAB=%s`", obj_path,
-			    access(obj_path, R_OK) < 0 ? "not built" : "older than spi_count.bpf.c",
-			    c->dir);
-		return -1;
-	}
 	if (lab4_load(c, obj_path, &obj, &xdp, &map) < 0) {
 		bpf_object__close(obj);
 		return obj ? 0 : -1;

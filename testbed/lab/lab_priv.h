@@ -58,6 +58,9 @@ uint64_t lab_stat(struct lab_ctx *c, int node, unsigned stage, const char *name)
 void lab_functions_alive(struct lab_ctx *c);
 /* File a was modified no earlier than file b (both exist). */
 bool lab_newer(const char *a, const char *b);
+/* The student's source src exists and built (checked with access mode) is
+ * newer; reports which step is missing and returns -1 otherwise. */
+int lab_built(struct lab_ctx *c, const char *src, const char *built, int mode);
 
 /* ---- lab_net.c: frames and traffic ---------------------------------------- */
 

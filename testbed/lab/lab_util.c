@@ -67,3 +67,21 @@ bool lab_newer(const char *a, const char *b)
 }
 
 /* Sums one key's value over CPUs for a per-CPU map. */
+
+int lab_built(struct lab_ctx *c, const char *src, const char *built, int mode)
+{
+	const char *base = strrchr(src, '/');
+
+	if (access(src, R_OK) < 0) {
+		lab_problem(c, "%s: %s; start from the template: cp -r docs/labs/templates/%d %s/",
+			    src, strerror(errno), c->n, c->dir);
+		return -1;
+	}
+	if (access(built, mode) < 0 || !lab_newer(built, src)) {
+		lab_problem(c, "%s is %s%s: build it with `make labs LAB=%s`", built,
+			    access(built, mode) < 0 ? "not built" : "older than ",
+			    access(built, mode) < 0 ? "" : (base ? base + 1 : src), c->dir);
+		return -1;
+	}
+	return 0;
+}
