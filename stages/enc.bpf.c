@@ -187,7 +187,9 @@ int enc_egress(struct __sk_buff *skb)
 	if (proto < 0 || proto == bpf_htons(ETH_P_NSH_))
 		goto out;
 	own = mac_equal(eth->h_source, node_mac);
-	if (!flow_key_build(&nh, data_end, proto, &key))
+	/* Non-IP frames share one key: the node's own ARP must not meet
+	 * the state of some decapsulated non-IP frame there. */
+	if (!flow_key_build(&nh, data_end, proto, &key) && !(own && !key.family))
 		v = bpf_map_lookup_elem(&nsh_state, &key);
 	verdict = v ? enc_push(skb, v, &key, &fv, &action) : ENC__MAX;
 	if (verdict == ENC__MAX)

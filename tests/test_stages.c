@@ -652,6 +652,18 @@ static void test_state(void)
 	     !memcmp(o, ia, olen);
 	CHECK(ok, "state: ... while the SF's own frame of that flow passes untouched");
 	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &k);
+
+	/* Non-IP frames share the all-zero key: a forwarded ARP finds the
+	 * state there, the SF's own ARP passes whatever is saved. */
+	sa = spec(NSH_MDTYPE_2, NSH_NP_ETH, IN_ARP);
+	mk_inner(&a, IN_ARP);
+	ok = !put_state(IN_ARP, &sa) && !run_ok(&st_enc, a.b, a.len, o, &olen, ENC_encap);
+	CHECK(ok, "state: a forwarded ARP gets the non-IP flow's NSH back");
+	memcpy(a.b + 6, MAC_SF, 6);
+	ok = !run_ok(&st_enc, a.b, a.len, o, &olen, ENC_passed) && olen == a.len &&
+	     !memcmp(o, a.b, olen);
+	CHECK(ok, "state: the SF's own ARP passes untouched even then");
+	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &(struct flow_key){ 0 });
 }
 
 /*
@@ -1466,9 +1478,9 @@ static void test_fuzz(void)
 int main(void)
 {
 	/* 2 loads, fixtures (cls 9, dec 39, enc 12, fwd 36, kwire 5 + 7 + 4),
-	 * 7 state, 8 enc+fwd in one program, 8 round trips, 5 tshark,
+	 * 9 state, 8 enc+fwd in one program, 8 round trips, 5 tshark,
 	 * 7 stages x 2 fuzz checks. */
-	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 7 + 8 + 8 + 5 + 14);
+	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 9 + 8 + 8 + 5 + 14);
 	/* Not root is a failure, not a skip: a skipped test would pass. */
 	if (geteuid() != 0) {
 		CHECK(0, "test_stages needs root for BPF_PROG_TEST_RUN");
