@@ -129,7 +129,7 @@ n=0
 for L in $LENGTHS; do
 	n=$((n + 6 + $(crossings "$L" | wc -l)))
 done
-plan $((n + 6 + 4 + 4))
+plan $((n + 6 + 4 + 5 + 4))
 
 need_built "$B"
 need_tools tcpdump tshark jq
@@ -237,6 +237,33 @@ if id=$(run_id_of "$pid") && wait_measuring "$id" 60; then
 else
 	fail "kill -9: run $pid measured within 60 s ($(tail -n 2 "$TMP/kill9/stderr" | tr '\n' ' '))"
 	for k in 1 2 3; do fail "kill -9: (no run)"; done
+fi
+
+# ---- the placement experiment, as CI runs it --------------------------------------
+
+# scenarios/placement.json: the chain of 8 all on h1 ("one"), alternating
+# h1/h2 ("near"), alternating h1/h3 where h3's link adds 200 us ("far").
+mkdir -p "$TMP/placement"
+# jq_true FILTER JSON: FILTER on the text JSON is true (a jq that fails is not).
+jq_true() { jq -e "$1" <<<"$2" >/dev/null; }
+if $B run --quiet --results "$RES/placement" scenarios/placement.json </dev/null \
+	>"$TMP/placement/stdout" 2>"$TMP/placement/stderr" && one_result_dir "$RES"/placement/*/; then
+	ok "placement: cadeia-bench run scenarios/placement.json exits 0, one result directory"
+	P='.host_placement.checks[] | select(.chain == $c and .minus_chain == $m)'
+	far=$(jq -c --arg c far --arg m near "$P" "$D/summary.json")
+	check "placement: far - near is the configured 200 us per SF within its interval ($(jq -r 'def r: . * 10 | round / 10; "\(.median_measured_us | r) us/SF [\(.median_ci95_us[0] | r), \(.median_ci95_us[1] | r)]"' <<<"$far"))" \
+		jq_true '.configured_us == 200 and .crossings_per_sf == 0 and .median_within_ci' "$far"
+	near=$(jq -c --arg c near --arg m one "$P" "$D/summary.json")
+	check "placement: near - one counts one crossing per SF and prices it ($(jq -r '.median_extra_us_per_crossing * 10 | round / 10' <<<"$near") us beyond the base hold)" \
+		jq_true '.crossings_per_sf == 1 and .configured_us == 100 and .median_extra_us_per_crossing > 0' "$near"
+	check "placement: meta.json has the hosts, the VNI and the MTU arithmetic (1600 + 50 = 1650)" \
+		jq_true '.testbed.hosts | (.hosts | length) == 3 and .vni > 0 and .vxlan_port == 4789
+			and .mtu.underlay_mtu_needed == 1650 and .mtu.overlay_mtu_needed == 1522' "$(cat "$D/meta.json")"
+	check "placement: the figure draws three lines (one, near, far)" \
+		bash -c "[ -s '$D/plots/fig6.png' ] && [ \$(jq '.chains | length' '$D/summary.json') -eq 3 ]"
+else
+	fail "placement: cadeia-bench run scenarios/placement.json ($(tail -n 2 "$TMP/placement/stderr" | tr '\n' ' '))"
+	for k in 1 2 3 4; do fail "placement: (no run)"; done
 fi
 
 # ---- validation: file:line:col -------------------------------------------------------
