@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "traffic/loadgen.h"
+#include "exp/load_trial.h"
 #include "exp/ndr.h"
 #include "tap.h"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exp/load_exp.h"
+#include "exp/load_trial.h"
 #include "traffic/loadgen.h"
 #include "exp/ndr.h"
 #include "analysis/stats.h"

@@ -6,7 +6,7 @@
  *
  * The search does not know how traffic is made: every trial is a callback,
  * so it runs against a simulated path in unit tests and against loadgen
- * (loadgen_ndr_trial in loadgen.h) for real.
+ * (loadgen_ndr_trial in exp/load_trial.h) for real.
  *
  * Errors: ndr_search returns 0 or a negative errno, with a one-line message
  * in err[errlen] (err may be NULL).

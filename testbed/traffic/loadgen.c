@@ -743,31 +743,6 @@ void loadgen_sink_stop(struct loadgen_sink *sk)
 	sink_free(sk);
 }
 
-/* ---- NDR trials ---------------------------------------------------------- */
-
-int loadgen_ndr_trial(void *arg, struct ndr_trial *t, char *err, size_t errlen)
-{
-	struct loadgen_trial_ctx *ctx = arg;
-	struct loadgen_opts g = ctx->gen;
-	int r;
-
-	if (++ctx->next_run_id == LOADGEN_RUN_ANY)
-		ctx->next_run_id++;
-	g.run_id = ctx->next_run_id;
-	g.rate_pps = t->rate_pps;
-	g.duration_s = t->duration_s;
-	loadgen_sink_reset(ctx->sink, g.run_id);
-	r = loadgen_run(&g, &ctx->last_gen, err, errlen);
-	if (r < 0)
-		return r;
-	sleep_until(now_ns() + (int64_t)llround(t->drain_s * 1e9));
-	loadgen_sink_read(ctx->sink, &ctx->last_sink, NULL, 0);
-	t->sent = ctx->last_gen.sent;
-	t->received = ctx->last_sink.delivered;
-	t->achieved_pps = ctx->last_gen.achieved_pps;
-	return 0;
-}
-
 /* ---- CLI ----------------------------------------------------------------- */
 
 static volatile sig_atomic_t cli_stop;

@@ -40,7 +40,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exp/ndr.h"
 
 #define LOADGEN_FRAME_MIN 64
 #define LOADGEN_FRAME_MAX 1518
@@ -156,20 +155,6 @@ void loadgen_sink_read(struct loadgen_sink *sk, struct loadgen_sink_report *r,
 		       uint64_t *per_flow, unsigned nflows);
 /* Stops the thread, closes the socket, frees sk. */
 void loadgen_sink_stop(struct loadgen_sink *sk);
-
-/* ---- NDR trials through loadgen --------------------------------------- */
-
-/* Trial context for ndr_search: each trial takes a fresh run id, resets the
- * sink, runs gen at the trial's rate and duration, waits the drain time and
- * compares sent with the sink's delivered count. */
-struct loadgen_trial_ctx {
-	struct loadgen_opts gen; /* rate_pps, duration_s and run_id are set per trial */
-	struct loadgen_sink *sink;
-	uint32_t next_run_id;    /* incremented per trial; 0 = start at 1 */
-	struct loadgen_sink_report last_sink; /* of the latest trial */
-	struct loadgen_report last_gen;
-};
-int loadgen_ndr_trial(void *ctx, struct ndr_trial *t, char *err, size_t errlen);
 
 /* ---- CLI ----------------------------------------------------------------- */
 
