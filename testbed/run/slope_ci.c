@@ -88,19 +88,32 @@ const char *slope_ci_text(json_t *fit)
 	return buf;
 }
 
+/* " [95% CI lo, hi], significant/not significant" for one ratio; "" without an interval. */
+static int ratio_ci_text(char *buf, size_t len, json_t *ci, json_t *sig)
+{
+	if (json_array_size(ci) != 2 || !json_is_number(json_array_get(ci, 0)) ||
+	    !json_is_number(json_array_get(ci, 1)))
+		return snprintf(buf, len, "%s", "");
+	return snprintf(buf, len, " [95%% CI %.2f, %.2f], %s", json_number_value(json_array_get(ci, 0)),
+			json_number_value(json_array_get(ci, 1)),
+			json_is_true(sig) ? "significant (the interval excludes 1)"
+					  : "not significant (the interval holds 1)");
+}
+
 const char *slope_ratio_text(json_t *cmp)
 {
-	static char buf[128];
-	json_t *ci = json_object_get(cmp, "slope_ratio_ci95");
-	json_t *sig = json_object_get(cmp, "slope_ratio_significant");
+	static char buf[320];
+	json_t *mr = json_object_get(cmp, "median_slope_ratio");
+	int n;
 
-	buf[0] = '\0';
-	if (json_array_size(ci) == 2 && json_is_number(json_array_get(ci, 0)) &&
-	    json_is_number(json_array_get(ci, 1)))
-		snprintf(buf, sizeof(buf), " [95%% CI %.2f, %.2f], %s", json_number_value(json_array_get(ci, 0)),
-			 json_number_value(json_array_get(ci, 1)),
-			 json_is_true(sig) ? "significant (the interval excludes 1)"
-					   : "not significant (the interval holds 1)");
+	n = ratio_ci_text(buf, sizeof(buf), json_object_get(cmp, "slope_ratio_ci95"),
+			  json_object_get(cmp, "slope_ratio_significant"));
+	/* The means' ratio falls apart when a mean slope is lost in the tail; the medians' holds. */
+	if (json_is_number(mr) && n >= 0 && (size_t)n < sizeof(buf))
+		n += snprintf(buf + n, sizeof(buf) - n, "; medians x%.2f", json_number_value(mr));
+	if (json_is_number(mr) && n >= 0 && (size_t)n < sizeof(buf))
+		ratio_ci_text(buf + n, sizeof(buf) - n, json_object_get(cmp, "median_slope_ratio_ci95"),
+			      json_object_get(cmp, "median_slope_ratio_significant"));
 	return buf;
 }
 
