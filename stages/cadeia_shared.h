@@ -117,7 +117,7 @@ struct fwd_entry {
 	X(passed)          /* not IPv4 or no rule matched: untouched */        \
 	X(classified)      /* NSH pushed */                                    \
 	X(redirected)      /* classified and sent to another ifindex */        \
-	X(drop_adjust)     /* bpf_skb_adjust_room failed */                    \
+	X(drop_adjust)     /* bpf_skb_change_head failed */                    \
 	X(drop_store)      /* writing the new headers failed */
 
 #define DEC_STATS(X)                                                           \
@@ -138,9 +138,10 @@ struct fwd_entry {
 #define ENC_STATS(X)                                                           \
 	X(passed)          /* the SF's own frame (source MAC = node_mac) or   \
 			      NSH already: untouched */                        \
-	X(encap)           /* NSH restored with SI-1 */                        \
+	X(encap)           /* NSH restored with SI-1, fwd's stage run on it   \
+			      (or left to the fwd program) */                  \
 	X(drop_si_zero)    /* saved SI was 0: nothing left to decrement */     \
-	X(drop_adjust)                                                         \
+	X(drop_adjust)     /* bpf_skb_change_head failed */                    \
 	X(drop_store)      /* the pushed room is not where it should be */     \
 	X(drop_no_state)   /* a forwarded frame with no saved NSH: evicted,    \
 			      or the function changed its 5-tuple */           \

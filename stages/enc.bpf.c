@@ -13,10 +13,11 @@
  * frames (ARP, its own IP traffic, management) carry its own MAC as
  * source; forwarded frames never do: with inner Ethernet they keep the
  * original sender's, with inner IP dec gives them the previous hop's. So:
- * saved state -> encapsulate; no state and our source MAC -> our own, pass
- * untouched; no state and another source MAC -> a forwarded frame whose
- * state is gone (evicted, or a function that changed the 5-tuple):
- * drop_no_state, since leaving plain it would skip the rest of its chain.
+ * saved state -> encapsulate; no state (or a non-IP frame, whose key all
+ * non-IP frames share) and our source MAC -> our own, pass untouched; no
+ * state and another source MAC -> a forwarded frame whose state is gone
+ * (evicted, or a function that changed the 5-tuple): drop_no_state, since
+ * leaving plain it would skip the rest of its chain.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
