@@ -12,7 +12,6 @@
 #include "run/schedule.h"
 #include "run/slope_ci.h"
 #include "run/crossings.h"
-#include "run/placement.h"
 #include "run/throughput.h"
 
 static double nan_or(double v) { return isfinite(v) ? v : NAN; }
