@@ -97,8 +97,16 @@ static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: the load experiment runs on the netns backend only", sc->path);
 		return -EOPNOTSUPP;
 	}
+	if (sc->throughput.enabled) {
+		snprintf(err, errlen, "%s: the throughput test (iperf3) runs on the netns backend only",
+			 sc->path);
+		return -EOPNOTSUPP;
+	}
 	for (int i = 0; i < sc->n_nodes; i++)
-		if (sc->nodes[i].fn == SC_FN_DELAY || sc->nodes[i].fn == SC_FN_FLOOR) {
+		if (sc->nodes[i].fn == SC_FN_DELAY || sc->nodes[i].fn == SC_FN_FLOOR ||
+		    /* traffic/fn_sf.h: their settings and network are set up on netns only */
+		    sc->nodes[i].fn == SC_FN_FIREWALL || sc->nodes[i].fn == SC_FN_NAT ||
+		    sc->nodes[i].fn == SC_FN_LB || sc->nodes[i].fn == SC_FN_MONITOR) {
 			snprintf(err, errlen, "%s: node %s: function %s runs on the netns backend only",
 				 sc->path, sc->nodes[i].name, sc_fn_name(sc->nodes[i].fn));
 			return -EOPNOTSUPP;
