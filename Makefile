@@ -145,7 +145,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
             ethtool procps psmisc iputils-ping jq bc \
             lz4 cpio kmod xz-utils binutils qemu-system-x86 python3 \
             libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients \
-            openvswitch-switch iperf3 nftables
+            openvswitch-switch iperf3 nftables openssh-server
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "backend/remote.h"
 
 static const char usage_main[] =
 	"usage: cadeia-bench COMMAND [OPTIONS]\n"
@@ -62,6 +63,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "fn") == 0)
 		return cmd_fn(argc, argv);
+	/* The agent a remote host runs for the orchestrator (backend/remote.h). */
+	if (strcmp(cmd, "hostnet") == 0)
+		return hostnet_main(argc, argv);
 	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "load-sink") == 0)
 		return cmd_load(argc, argv);
 	if (strcmp(cmd, "lab") == 0)
