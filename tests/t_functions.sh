@@ -16,15 +16,17 @@
 #   1448, 1514-byte frames at the destination, 1536 with NSH on the wire, no
 #   IP fragment anywhere.
 # - Teardown: nothing of either run is left, function processes included.
+# - A killed function (kill -9 of the nat during a run) fails the run, which
+#   names it, and leaves nothing behind.
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
 . tests/lib.sh
 
 TMP=$(mktemp -d /tmp/cbtF-fn.XXXXXX)
-trap teardown_runs EXIT
+trap 'stop_pids; teardown_runs' EXIT
 
-plan 38
+plan 41
 need_built "$B" "$S"
 need_tools tcpdump tshark jq iperf3 nft python3
 
@@ -211,6 +213,7 @@ if bench_up "$L" 1 "$TMP/lb.json"; then
 	capture_bg "$L/d1.err" ip netns exec "$LID-d1" tcpdump -i eth0 -Q in -n -U -w "$L/d1.pcap" udp
 	capture_bg "$L/d2.err" ip netns exec "$LID-d2" tcpdump -i eth0 -Q in -n -U -w "$L/d2.pcap" udp
 	capture_wait || diag "not every tcpdump reported listening"
+	sleep 0.5
 	for sp in $(seq 41001 41024); do udp_send "$LID-src" "$(ip_of 1)" 7001 5 50 "$sp"; done
 	check "lb: ping to the VIP answered (direct server return from either backend)" \
 		bash -c "ip netns exec $LID-src ping -n -c 3 -i 0.2 -W 2 $(ip_of 1) >/dev/null 2>&1"
@@ -222,6 +225,7 @@ if bench_up "$L" 1 "$TMP/lb.json"; then
 	n1=$(wc -l <"$L/d1.flows") n2=$(wc -l <"$L/d2.flows")
 	check "lb: all 24 flows arrive, spread over both backends ($n1 + $n2)" \
 		test $((n1 + n2)) -eq 24 -a "$n1" -ge 1 -a "$n2" -ge 1
+	[ $((n1 + n2)) -eq 24 ] || diag "lb stages: $($S stats --node "$LID-lb" --json | jq -c .counters)"
 	check "lb: sticky: each flow's 5 datagrams reach one backend only" \
 		test "$(cat "$L/d1.flows" "$L/d2.flows" | awk '$1 != 5' | wc -l)" = 0 -a \
 		"$(cat "$L/d1.flows" "$L/d2.flows" | awk '{print $2}' | sort | uniq -d | wc -l)" = 0
@@ -251,4 +255,30 @@ check "validate refuses an lb backend that is not a dest node" \
 	bash -c "! $B validate '$TMP/bad-lb.json' 2>'$TMP/bad.err' && grep -q \"nodes\\[3\\].backends\\[0\\]: node 'lb' has role 'sf'\" '$TMP/bad.err'"
 
 down_and_check "$ID" "fn-chain" "nothing named $ID-* remains" netns link pin state fn
+
+# ---- a function that dies fails the run, named -------------------------------------
+RES=$TMP/res
+mkdir -p "$RES" "$TMP/dead"
+jq '.sweep = {"from": 0, "to": 3} | .measure = {"rate_pps": 100, "rounds": 20, "per_round": 50}' \
+	"$TMP/chain.json" >"$TMP/dead.json"
+$B run --quiet --results "$RES" "$TMP/dead.json" </dev/null >"$TMP/dead/stdout" 2>"$TMP/dead/stderr" &
+RUN_PID=$!
+PIDS+=($RUN_PID)
+if RID=$(run_id_of $RUN_PID) && RUNS+=("$RID") && wait_measuring "$RID" 30; then
+	npid=$(pgrep -f "cadeia-bench fn nat .*--netns $RID-nat ")
+	kill -9 $npid
+	wait $RUN_PID
+	rc=$?
+	PIDS=()
+	check "a run whose nat is killed ends with status 1 (got $rc)" test $rc -eq 1
+	check "its error names the function, the node and the signal" \
+		grep -q "function nat on node nat (pid $npid) died: killed by signal 9" "$TMP/dead/stderr"
+	check_gone "$(leftovers "$RID" netns link pin state fn)" "nothing of the failed run is left" \
+		"left behind by the failed run"
+else
+	fail "the run with a nat to kill measures within 30 s ($(tail -n 1 "$TMP/dead/stderr"))"
+	stop_pids
+	fail "no function killed"
+	fail "no function killed"
+fi
 tap_done
