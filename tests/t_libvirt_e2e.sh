@@ -33,8 +33,9 @@ BADIF=tests/scenarios/vm-badif.json
 PINGS=5
 TMP=$(mktemp -d /tmp/cbtP-libvirt.XXXXXX)
 RES=$TMP/results
-DECOY_DOM=cbtP-decoy
-DECOY_TAP=cbtP-tap0
+# Per process: another copy of this test must not remove ours at its exit.
+DECOY_DOM=cbtP-decoy$$
+DECOY_TAP=cbtP-t$$
 T0=$(date +%s)
 
 teardown() {
