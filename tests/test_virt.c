@@ -427,7 +427,9 @@ int main(void)
 
 	if (stat(INITRD, &st) < 0 || stat(KERNEL, &st) < 0) {
 		DIAG("no guest image yet: make image");
-		if (system("make -s image >&2") != 0)
+		/* BUILD=build: the image KERNEL and INITRD name, whatever build
+		 * directory this binary came from (make asan runs it from its own). */
+		if (system("make -s BUILD=build image >&2") != 0)
 			DIAG("make image failed");
 	}
 	if (!CHECK(stat(INITRD, &st) == 0 && stat(KERNEL, &st) == 0, "guest image %s, %s",
