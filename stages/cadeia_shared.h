@@ -63,6 +63,20 @@ struct flow_key {
  * changes one of them, and the frame is dropped (enc's drop_torn) instead of
  * leaving with the length of one save and the bytes of another.
  */
+/*
+ * fwd_table's answer for the (SPI, SI-1) enc will send a saved NSH with, as
+ * dec found it when it saved: enc takes it instead of a lookup while
+ * rules_gen still equals the node's fwd_gen (the loader bumps fwd_gen after
+ * every change of fwd_table), and looks fwd_table up otherwise.
+ */
+struct nsh_hop {
+	__u32 rules_gen; /* fwd_gen when dec looked the entry up */
+	__u32 ifindex;   /* as fwd_entry */
+	__u8 mac[6];     /* as fwd_entry */
+	__u8 action;     /* enum fwd_action; 0: no entry (or not looked up) */
+	__u8 flags;      /* as fwd_entry */
+};
+
 struct nsh_state {
 	__u64 gen;           /* this save's generation (nsh_state.bpf.h) */
 	struct flow_key key; /* the flow saved; enc compares it with its own */
@@ -71,6 +85,7 @@ struct nsh_state {
 	__u8 len;            /* bytes used in hdr[], 8..NSH_MAX_LEN */
 	__u8 hdr[NSH_MAX_LEN];
 	__u32 pad;
+	struct nsh_hop hop;  /* the next hop at save time, see struct nsh_hop */
 	__u64 gen_tail;      /* == gen once the save is complete */
 };
 

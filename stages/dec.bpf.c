@@ -19,6 +19,7 @@
 #include "bpf/parsing.bpf.h"
 #include "bpf/nsh.bpf.h"
 #include "bpf/nsh_state.bpf.h"
+#include "bpf/fwd_stage.bpf.h"
 #include "bpf/stats.bpf.h"
 
 /* This SF's MAC: the outer destination of the NSH frames it takes. */
@@ -44,33 +45,86 @@ struct {
 } dec_scratch SEC(".maps");
 
 /*
+ * Are the len bytes at a (the frame, len 4..NSH_MAX_LEN, a multiple of 4)
+ * those at b? MD type 1 and the smallest MD type 2 header, nearly every
+ * frame, take whole 8-byte words under one bounds check; other lengths go
+ * 4 bytes at a time.
+ */
+static __always_inline int nsh_bytes_equal(const __u8 *a, const __u8 *b,
+					   __u32 len, void *data_end)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	__u32 i;
+
+	if (len == NSH_MD1_LEN) {
+		if ((void *)(a + NSH_MD1_LEN) > data_end)
+			return 0;
+		return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+	}
+	if (len == NSH_MD2_MIN_LEN) {
+		if ((void *)(a + NSH_MD2_MIN_LEN) > data_end)
+			return 0;
+		return x[0] == y[0];
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
+		const __u8 *p = a + i * 4;
+
+		if (i * 4 >= len)
+			break;
+		if ((void *)(p + 4) > data_end)
+			return 0;
+		if (*(const __u32 *)p != *(const __u32 *)&b[(i * 4) & 0xff])
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Is the NSH at nsh (nshlen bytes, inside the frame) from prev_hop what v
- * holds already? Reading v while another CPU replaces it can only make the
- * answer "no" or a harmless "yes" (then enc's checks catch the change).
+ * holds already, with a next hop from the current fwd_table (rules_gen)?
+ * Reading v while another CPU replaces it can only make the answer "no" or
+ * a harmless "yes" (then enc's checks catch the change).
  */
 static __always_inline int state_same(const struct nsh_state *v,
 				      const struct flow_key *key,
 				      const __u8 *prev_hop, __u8 np,
 				      const __u8 *nsh, __u32 nshlen,
-				      void *data_end)
+				      __u32 rules_gen, void *data_end)
 {
-	__u32 i;
-
-	if (v->len != nshlen || v->inner != np || !flow_key_equal(&v->key, key) ||
-	    !mac_equal(v->prev_hop, prev_hop))
+	if (v->len != nshlen || v->inner != np || v->hop.rules_gen != rules_gen ||
+	    !flow_key_equal(&v->key, key) ||
+	    *(const __u32 *)v->prev_hop != *(const __u32 *)prev_hop ||
+	    *(const __u16 *)&v->prev_hop[4] != *(const __u16 *)&prev_hop[4])
 		return 0;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
-		const __u8 *p = nsh + i * 4;
+	return nsh_bytes_equal(nsh, v->hdr, nshlen, data_end);
+}
 
-		if (i * 4 >= nshlen)
-			break;
-		if ((void *)(p + 4) > data_end)
-			return 0;
-		if (*(const __u32 *)p != *(const __u32 *)&v->hdr[(i * 4) & 0xff])
-			return 0;
-	}
-	return 1;
+/*
+ * Caches in hop what fwd_table says for the (SPI, SI-1) enc will send the
+ * NSH with (action 0: no entry, or SI-1 is 0 and enc lets fwd drop it),
+ * stamped with rules_gen, read before the lookup: an entry that changes
+ * after that read comes with a newer fwd_gen, so the cache is stale then.
+ */
+static __always_inline void hop_fill(struct nsh_hop *hop, __u32 path,
+				     __u32 rules_gen)
+{
+	struct fwd_entry *f = NULL;
+	struct fwd_key fk;
+
+	__builtin_memset(hop, 0, sizeof(*hop));
+	hop->rules_gen = rules_gen;
+	path -= 1;
+	fk.spi = nsh_path_spi(path);
+	fk.si = nsh_path_si(path);
+	if (fk.si)
+		f = bpf_map_lookup_elem(&fwd_table, &fk);
+	if (!f)
+		return;
+	hop->ifindex = f->ifindex;
+	__builtin_memcpy(hop->mac, f->mac, ETH_ALEN);
+	hop->flags = f->flags;
+	hop->action = f->action;
 }
 
 /* Copies the NSH out of the frame into sv with direct, bounds-checked reads. */
@@ -105,7 +159,7 @@ int dec_xdp(struct xdp_md *ctx)
 	__u8 prev_hop[ETH_ALEN];
 	struct ethhdr *eth, *ieth;
 	struct nsh_hdr *nsh;
-	__u32 verdict, nshlen = 0, strip;
+	__u32 verdict, nshlen = 0, strip, path, rules_gen;
 	int action = XDP_DROP, proto;
 	__u16 w0;
 	__u8 np;
@@ -147,7 +201,8 @@ int dec_xdp(struct xdp_md *ctx)
 		verdict = DEC_drop_ttl;
 		goto out;
 	}
-	if (nsh_path_si(bpf_ntohl(nsh->path)) == 0) {
+	path = bpf_ntohl(nsh->path);
+	if (nsh_path_si(path) == 0) {
 		verdict = DEC_drop_si_zero;
 		goto out;
 	}
@@ -178,8 +233,10 @@ int dec_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 
+	rules_gen = fwd_rules_gen();
 	v = bpf_map_lookup_elem(&nsh_state, &key);
-	if (!v || !state_same(v, &key, prev_hop, np, (void *)nsh, nshlen, data_end)) {
+	if (!v || !state_same(v, &key, prev_hop, np, (void *)nsh, nshlen, rules_gen,
+			      data_end)) {
 		sc = bpf_map_lookup_elem(&dec_scratch, &zero);
 		if (!sc) {
 			verdict = DEC_drop_state;
@@ -194,6 +251,7 @@ int dec_xdp(struct xdp_md *ctx)
 		sc->sv.inner = np;
 		sc->sv.len = nshlen;
 		sc->sv.pad = 0;
+		hop_fill(&sc->sv.hop, path, rules_gen);
 		sc->saves++;
 		sc->sv.gen = sc->saves << 12 | (bpf_get_smp_processor_id() & 0xfff);
 		sc->sv.gen_tail = sc->sv.gen;

@@ -36,6 +36,44 @@ const volatile __u8 node_mac[ETH_ALEN] = {};
 CADEIA_STATS_MAP(enc_stats, struct enc_stats);
 
 /*
+ * Writes the len saved bytes of hdr (len 8..NSH_MAX_LEN, a multiple of 4) at
+ * p in the frame, whose first NSH_BASE_LEN bytes are known to fit. MD type 1
+ * and the smallest MD type 2 header, nearly every frame, go as whole 8-byte
+ * words under one bounds check; other lengths 4 bytes at a time.
+ */
+static __always_inline int nsh_put(__u8 *p, const __u8 *hdr, __u32 len,
+				   void *data_end)
+{
+	const __u64 *y = (const __u64 *)hdr;
+	__u64 *x = (__u64 *)p;
+	__u32 i;
+
+	if (len == NSH_MD2_MIN_LEN) {
+		x[0] = y[0];
+		return 0;
+	}
+	if (len == NSH_MD1_LEN) {
+		if ((void *)(p + NSH_MD1_LEN) > data_end)
+			return -1;
+		x[0] = y[0];
+		x[1] = y[1];
+		x[2] = y[2];
+		return 0;
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
+		__u8 *q = p + i * 4;
+
+		if (i * 4 >= len)
+			break;
+		if ((void *)(q + 4) > data_end)
+			return -1;
+		*(__u32 *)q = *(const __u32 *)&hdr[(i * 4) & 0xff];
+	}
+	return 0;
+}
+
+/*
  * Restores the saved NSH of v with SI-1, then runs the fwd stage on it
  * (fwd_stage.bpf.h) so that the SF's egress is one program: *fv is fwd's
  * verdict and *action the frame's fate. Only when fwd_table has no entry for
@@ -54,10 +92,10 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 				      const struct flow_key *key, __u32 *fv,
 				      int *action)
 {
-	struct fwd_entry *e = NULL, *f;
+	struct fwd_entry *e = NULL, *f = NULL, ce;
 	struct fwd_key fk;
 	__u8 dst[ETH_ALEN];
-	__u32 len, room, path, i, fwd;
+	__u32 len, room, path, fwd;
 	void *data, *data_end;
 	struct ethhdr *eth;
 	__u16 w0;
@@ -90,7 +128,20 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 	 */
 	fk.spi = nsh_path_spi(path);
 	fk.si = nsh_path_si(path);
-	f = ttl && fk.si ? bpf_map_lookup_elem(&fwd_table, &fk) : NULL;
+	if (ttl && fk.si) {
+		/* dec's cached answer while fwd_table is as it was then. */
+		if (v->hop.rules_gen == fwd_rules_gen()) {
+			if (v->hop.action) {
+				ce.action = v->hop.action;
+				ce.ifindex = v->hop.ifindex;
+				__builtin_memcpy(ce.mac, v->hop.mac, ETH_ALEN);
+				ce.flags = v->hop.flags;
+				f = &ce;
+			}
+		} else {
+			f = bpf_map_lookup_elem(&fwd_table, &fk);
+		}
+	}
 	fwd = FWD__MAX + 1;
 	if (f) {
 		fwd = fwd_hop(f, &ttl, &e);
@@ -139,19 +190,7 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 		__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
 	mac_copy(eth->h_source, node_mac);
 	eth->h_proto = bpf_htons(ETH_P_NSH_);
-#pragma clang loop unroll(disable)
-	for (i = 0; i < NSH_LEN_WORDS_MAX; i++) {
-		__u8 *p = data + ETH_HLEN + i * 4;
-
-		if (i * 4 >= len)
-			break;
-		if ((void *)(p + 4) > data_end)
-			return ENC_drop_store;
-		*(__u32 *)p = *(const __u32 *)&v->hdr[(i * 4) & 0xff];
-	}
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	if (data + ETH_HLEN + NSH_BASE_LEN > data_end)
+	if (nsh_put(data + ETH_HLEN, v->hdr, len, data_end))
 		return ENC_drop_store;
 	((struct nsh_hdr *)(data + ETH_HLEN))->path = bpf_htonl(path);
 	if (e) {

@@ -84,15 +84,23 @@ static int load_all(void)
 
 	err = classifier_bpf__load(cls);
 	if (!err)
+		err = fwd_bpf__load(fwd);
+	/* What the loader gets from pinning: dec caches next hops from fwd's
+	 * table, stamped with its generation. */
+	if (!err)
+		err = bpf_map__reuse_fd(dec->maps.fwd_table, bpf_map__fd(fwd->maps.fwd_table));
+	if (!err)
+		err = bpf_map__reuse_fd(dec->maps.fwd_gen, bpf_map__fd(fwd->maps.fwd_gen));
+	if (!err)
 		err = dec_bpf__load(dec);
-	/* What the loader gets from pinning: enc sees dec's nsh_state. */
+	/* enc sees dec's nsh_state; its own fwd_gen stays 0, older than
+	 * every stamp once setup_tables() bumped fwd's, so it never trusts
+	 * dec's cached hops and, with its empty fwd_table, runs alone. */
 	if (!err)
 		err = bpf_map__reuse_fd(enc->maps.nsh_state,
 					bpf_map__fd(dec->maps.nsh_state));
 	if (!err)
 		err = enc_bpf__load(enc);
-	if (!err)
-		err = fwd_bpf__load(fwd);
 	/*
 	 * enc_f: enc as the loader pins it beside fwd, sharing fwd_table and
 	 * fwd_stats, so it runs the fwd stage itself (one program on the SF
@@ -102,6 +110,8 @@ static int load_all(void)
 		err = bpf_map__reuse_fd(enc_f->maps.nsh_state, bpf_map__fd(dec->maps.nsh_state));
 	if (!err)
 		err = bpf_map__reuse_fd(enc_f->maps.fwd_table, bpf_map__fd(fwd->maps.fwd_table));
+	if (!err)
+		err = bpf_map__reuse_fd(enc_f->maps.fwd_gen, bpf_map__fd(fwd->maps.fwd_gen));
 	if (!err)
 		err = bpf_map__reuse_fd(enc_f->maps.fwd_stats, bpf_map__fd(fwd->maps.fwd_stats));
 	if (!err)
@@ -167,6 +177,26 @@ static struct cls_rule mk_rule(uint8_t proto, uint16_t dport, uint8_t md,
 	return r;
 }
 
+/* What the loader does after every change of fwd_table. */
+static int fwd_gen_bump(void)
+{
+	uint32_t zero = 0, gen;
+	int fd = bpf_map__fd(fwd->maps.fwd_gen);
+
+	if (bpf_map_lookup_elem(fd, &zero, &gen))
+		return -errno;
+	gen++;
+	return bpf_map_update_elem(fd, &zero, &gen, BPF_ANY) ? -errno : 0;
+}
+
+static uint32_t fwd_gen_now(void)
+{
+	uint32_t zero = 0, gen = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(fwd->maps.fwd_gen), &zero, &gen);
+	return gen;
+}
+
 static int setup_tables(void)
 {
 	struct cls_rule rules[4] = {
@@ -202,7 +232,7 @@ static int setup_tables(void)
 					&paths[p].k, &paths[p].e, BPF_ANY))
 			return -errno;
 	}
-	return 0;
+	return fwd_gen_bump();
 }
 
 /* ---- expected frames, built independently of the stages -------------------- */
@@ -734,6 +764,80 @@ static void test_fused(void)
 		      moved_fused < st_fwd.nfields ? fwd_names[moved_fused] : "none",
 		      moved_sep < st_fwd.nfields ? fwd_names[moved_sep] : "none");
 	}
+}
+
+/*
+ * dec caches fwd_table's next hop in the state it saves; enc uses it only
+ * while fwd_gen is unchanged. A rule that changes between two frames of a
+ * flow (the orchestrator rewrites fwd_table between chain lengths) must
+ * take effect with the next frame, whether dec saved again or not.
+ */
+static void test_hop_cache(void)
+{
+	struct fwd_key key = { SPI_A, SI_NEXT };
+	struct fwd_entry ent = { FWD_NEXT_HOP, 0, { 0 }, 0, 0 };
+	uint8_t ia[FRAME_MAX], o[FRAME_MAX];
+	size_t ialen, olen;
+	struct nsh_spec s, e;
+	struct frame nf, want;
+	struct nsh_state v1, v2;
+	int fd = bpf_map__fd(fwd->maps.fwd_table), ok, rc, vc;
+	uint32_t g0;
+
+	s = spec(NSH_MDTYPE_2, NSH_NP_ETH, IN_ICMP);
+	s.si = SI_NEXT + 1, s.ttl = 40;
+	mk_nsh(&nf, &s);
+	e = s;
+	e.si = SI_NEXT, e.ttl = 39, e.dst = MAC_NEXT, e.src = MAC_SF;
+	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &(struct flow_key){ 0 });
+	{
+		struct flow_key k = key_of(IN_ICMP);
+
+		bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &k);
+	}
+	g0 = fwd_gen_now();
+	ok = !run_ok(&st_dec, nf.b, nf.len, ia, &ialen, DEC_decap) && !state_get(IN_ICMP, &v1);
+	CHECK(ok && v1.hop.rules_gen == g0 && v1.hop.action == FWD_NEXT_HOP &&
+		      !memcmp(v1.hop.mac, MAC_NEXT, 6) && v1.gen == v1.gen_tail,
+	      "hop cache: dec saves fwd_table's next hop for SI-1 with fwd_gen %u", g0);
+	mk_nsh(&want, &e);
+	ok = !stage_run(&st_enc_f, ia, ialen, o, &olen, &rc, &vc);
+	CHECK(ok && vc == ENC_encap && rc == TC_ACT_OK && frame_eq(o, olen, &want),
+	      "hop cache: enc+fwd sends the flow to the cached next hop");
+
+	/* The rule changes; dec has not seen the flow since. */
+	memcpy(ent.mac, MAC_OTHER, 6);
+	ok = !bpf_map_update_elem(fd, &key, &ent, BPF_ANY) && !fwd_gen_bump();
+	e.dst = MAC_OTHER;
+	mk_nsh(&want, &e);
+	ok = ok && !stage_run(&st_enc_f, ia, ialen, o, &olen, &rc, &vc);
+	CHECK(ok && vc == ENC_encap && rc == TC_ACT_OK && frame_eq(o, olen, &want),
+	      "hop cache: a rule changed after dec's save: the next frame goes to the new hop");
+	ok = !run_ok(&st_dec, nf.b, nf.len, ia, &ialen, DEC_decap) && !state_get(IN_ICMP, &v2);
+	CHECK(ok && v2.gen != v1.gen && v2.hop.rules_gen == g0 + 1 &&
+		      !memcmp(v2.hop.mac, MAC_OTHER, 6),
+	      "hop cache: dec saves the flow's unchanged NSH again, with the new hop");
+	ok = !stage_run(&st_enc_f, ia, ialen, o, &olen, &rc, &vc);
+	CHECK(ok && vc == ENC_encap && rc == TC_ACT_OK && frame_eq(o, olen, &want),
+	      "hop cache: ... and enc+fwd uses it");
+
+	/* The path goes away: enc leaves the frame to fwd (which drops it). */
+	ok = !bpf_map_delete_elem(fd, &key) && !fwd_gen_bump();
+	e.dst = MAC_PREV, e.ttl = 40;
+	mk_nsh(&want, &e);
+	ok = ok && !stage_run(&st_enc_f, ia, ialen, o, &olen, &rc, &vc);
+	CHECK(ok && vc == ENC_encap && rc == TC_ACT_UNSPEC && frame_eq(o, olen, &want),
+	      "hop cache: a path deleted after dec's save: left to fwd, not sent to the old hop");
+
+	memcpy(ent.mac, MAC_NEXT, 6);
+	ok = !bpf_map_update_elem(fd, &key, &ent, BPF_ANY) && !fwd_gen_bump();
+	ok = ok && !run_ok(&st_dec, nf.b, nf.len, ia, &ialen, DEC_decap) &&
+	     !state_get(IN_ICMP, &v2);
+	CHECK(ok && v2.hop.rules_gen == g0 + 3 && !memcmp(v2.hop.mac, MAC_NEXT, 6),
+	      "hop cache: the path back: dec caches it again");
+	/* enc_f moved fwd's counters behind st_fwd's back. */
+	stage_stats(&st_fwd, st_fwd.last);
+	bpf_map_delete_elem(bpf_map__fd(dec->maps.nsh_state), &(struct flow_key){ 0 });
 }
 
 static void test_fwd_fixtures(void)
@@ -1478,9 +1582,9 @@ static void test_fuzz(void)
 int main(void)
 {
 	/* 2 loads, fixtures (cls 9, dec 39, enc 12, fwd 36, kwire 5 + 7 + 4),
-	 * 9 state, 8 enc+fwd in one program, 8 round trips, 5 tshark,
-	 * 7 stages x 2 fuzz checks. */
-	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 9 + 8 + 8 + 5 + 14);
+	 * 9 state, 8 enc+fwd in one program, 6 hop cache, 8 round trips,
+	 * 5 tshark, 7 stages x 2 fuzz checks. */
+	tap_plan(2 + 9 + 39 + 12 + 36 + 16 + 9 + 8 + 6 + 8 + 5 + 14);
 	/* Not root is a failure, not a skip: a skipped test would pass. */
 	if (geteuid() != 0) {
 		CHECK(0, "test_stages needs root for BPF_PROG_TEST_RUN");
@@ -1496,6 +1600,7 @@ int main(void)
 	test_enc_fixtures();
 	test_state();
 	test_fused();
+	test_hop_cache();
 	test_fwd_fixtures();
 	test_kwire_fixtures();
 

@@ -22,6 +22,28 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fwd_table SEC(".maps");
 
+/*
+ * fwd_table's generation: slot 0, bumped by the loader after every change
+ * of fwd_table. dec stamps the next hop it caches in nsh_state with it, enc
+ * trusts the cache only while it is current. A plain array: the verifier
+ * inlines its lookup (no helper call).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fwd_gen SEC(".maps");
+
+static __always_inline __u32 fwd_rules_gen(void)
+{
+	__u32 zero = 0, *g;
+
+	g = bpf_map_lookup_elem(&fwd_gen, &zero);
+	return g ? *(volatile __u32 *)g : 0;
+}
+
 /* Verdict counters, one __u64 per FWD_STATS() entry. */
 CADEIA_STATS_MAP(fwd_stats, struct fwd_stats);
 

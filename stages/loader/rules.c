@@ -88,9 +88,41 @@ static bool fwd_key_in(const struct fwd_key *k, const struct cs_fwd_rule *rules,
 	return false;
 }
 
+/*
+ * Tells dec and enc that fwd_table changed: the next hops they cache carry
+ * the fwd_gen of their lookup and are not trusted once it moves on. Called
+ * after the table is written, so that a lookup stamped with the new value
+ * sees the new entries.
+ */
+static int fwd_gen_bump(const char *node, struct cs_err *err)
+{
+	__u32 zero = 0, gen;
+	int fd, ret = -1;
+
+	fd = cs_pin_open(node, "fwd_gen", err);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, &gen) < 0) {
+		ret = -errno;
+		cs_errf(err, ret, "node %s: fwd_gen: %s", node, strerror(-ret));
+		goto cleanup;
+	}
+	gen++;
+	if (bpf_map_update_elem(fd, &zero, &gen, BPF_ANY) < 0) {
+		ret = -errno;
+		cs_errf(err, ret, "node %s: fwd_gen: %s", node, strerror(-ret));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	close(fd);
+	return ret;
+}
+
 int cs_fwd_replace(const char *node, const struct cs_fwd_rule *rules, size_t n,
 		   struct cs_err *err)
 {
+	struct cs_err ignored;
 	struct fwd_key key, next, *stale = NULL;
 	size_t nstale = 0, cap = 0, i;
 	void *tmp;
@@ -144,6 +176,11 @@ int cs_fwd_replace(const char *node, const struct cs_fwd_rule *rules, size_t n,
 	}
 	ret = 0;
 cleanup:
+	/* Even after a failure half-way: some entries may have changed. */
+	if (ret == 0)
+		ret = fwd_gen_bump(node, err);
+	else if (nstale || n)
+		fwd_gen_bump(node, &ignored);
 	free(stale);
 	close(fd);
 	return ret;

@@ -218,15 +218,24 @@ int main(int argc, char **argv)
 	if (!err)
 		err = classifier_bpf__load(cls1);
 	if (!err)
-		err = dec_bpf__load(dec);
-	if (!err)
 		err = fwd_bpf__load(fwd);
-	/* As the loader pins them: enc shares dec's nsh_state, fwd's table
-	 * and counters (it runs the fwd stage itself). */
+	/* As the loader pins them: dec shares fwd's table and its generation
+	 * (it caches the next hop), enc dec's nsh_state and fwd's table,
+	 * generation and counters (it runs the fwd stage itself). */
+	if (!err)
+		err = bpf_map__reuse_fd(dec->maps.fwd_table, bpf_map__fd(fwd->maps.fwd_table));
+	if (!err)
+		err = bpf_map__reuse_fd(dec->maps.fwd_gen, bpf_map__fd(fwd->maps.fwd_gen));
+	if (!err)
+		err = bpf_map__reuse_fd(dec->maps.fwd_stats, bpf_map__fd(fwd->maps.fwd_stats));
+	if (!err)
+		err = dec_bpf__load(dec);
 	if (!err)
 		err = bpf_map__reuse_fd(enc->maps.nsh_state, bpf_map__fd(dec->maps.nsh_state));
 	if (!err)
 		err = bpf_map__reuse_fd(enc->maps.fwd_table, bpf_map__fd(fwd->maps.fwd_table));
+	if (!err)
+		err = bpf_map__reuse_fd(enc->maps.fwd_gen, bpf_map__fd(fwd->maps.fwd_gen));
 	if (!err)
 		err = bpf_map__reuse_fd(enc->maps.fwd_stats, bpf_map__fd(fwd->maps.fwd_stats));
 	if (!err)
