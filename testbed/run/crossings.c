@@ -129,7 +129,7 @@ void crossings_print(json_t *summary)
 	json_t *p = json_object_get(summary, "host_placement"), *e;
 	size_t i;
 
-	if (!p)
+	if (!json_array_size(json_object_get(p, "checks")))
 		return;
 	printf("placement across hosts (per-SF slope differences, rounds paired, 95%% CI; configured = underlay delay of the round trip):\n");
 	json_array_foreach(json_object_get(p, "checks"), i, e) {

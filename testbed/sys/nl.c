@@ -1089,3 +1089,25 @@ int nl_vxlan_fdb_add(const char *netns, const char *dev, const uint8_t mac[6],
 	nl_close(&s);
 	return ret;
 }
+
+/* A link into another namespace; its alias (the ownership mark) goes with
+ * it. Emulated hosts take their guests' taps this way. */
+int nl_link_set_netns(const char *netns, const char *ifname, const char *to_netns, char *err,
+		      size_t errlen)
+{
+	char what[NL_WHAT_LEN], nsb[96], tmp[256] = "";
+	int fd, ret;
+	uint32_t v;
+
+	snprintf(what, sizeof(what), "moving %s%s into netns %s", ifname ? ifname : "(null)",
+		 nl_in_ns(netns, nsb, sizeof(nsb)), to_netns ? to_netns : "(null)");
+	fd = netns_open(to_netns, tmp, sizeof(tmp));
+	if (fd < 0) {
+		set_err(err, errlen, "%s: %s", what, tmp);
+		return fd;
+	}
+	v = fd;
+	ret = link_set(netns, ifname, what, 0, 0, IFLA_NET_NS_FD, &v, sizeof(v), err, errlen);
+	close(fd);
+	return ret;
+}

@@ -157,6 +157,9 @@ struct nl_vxlan_opts {
  * dropped, never flooded); carries the ownership mark like every link. */
 int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts *o,
 		 char *err, size_t errlen);
+/* Moves ifname from netns into to_netns (by name under /run/netns). */
+int nl_link_set_netns(const char *netns, const char *ifname, const char *to_netns, char *err,
+		      size_t errlen);
 /* Static VXLAN FDB entry on the device itself: frames to mac go to the VTEP
  * dst ("bridge fdb replace MAC dev DEV dst DST self permanent"). */
 int nl_vxlan_fdb_add(const char *netns, const char *dev, const uint8_t mac[6],

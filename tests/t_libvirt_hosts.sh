@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Guests on two hosts (libvirt backend, backend/lv_hosts.h), on this machine:
+# h1 is qemu:///system, h2 is qemu+ssh://root@127.0.0.1:PORT/system through an
+# sshd the test starts with a key made for it (tests/ssh.sh). A chain of 2,
+# src and sf2 and dest on h1, sf1 on h2: sf1's guest is created through h2's
+# own connection, after the project's agent answered its version over ssh
+# and the guest image went into h2's storage pool through the storage API;
+# each tap joins its host's bridge, and the hosts' bridges meet over VXLAN.
+# `cadeia-bench run` must answer every probe at lengths 0 and 2; a second
+# run sends the image no more (same digest); nothing of either run is left,
+# nor the sshd, nor its keys.
+set -u
+cd "$(dirname "$0")/.."
+. tests/tap.sh
+. tests/lib.sh
+. tests/ssh.sh
+
+TMP=$(mktemp -d /tmp/cbtP-lvhosts.XXXXXX)
+RES=$TMP/results
+mkdir -p "$RES"
+POOL_DIR=/var/lib/cadeia-bench/images
+teardown() {
+	stop_pids
+	down_runs
+	ssh_stop
+	rm_tmp
+}
+trap teardown EXIT
+
+plan 12
+need_built "$B"
+need_tools ssh ssh-keygen virsh ss jq sha256sum
+[ -x /usr/sbin/sshd ] || die "openssh-server is installed (make deps)"
+make -s BUILD="${BUILD:-build}" image >"$TMP/image.log" 2>&1 || die "make image ($(tail -n 1 "$TMP/image.log"))"
+IMG=${BUILD:-build}/image
+
+ssh_start "$TMP" || die "sshd starts on 127.0.0.1 ($(tail -n 1 "$TMP/sshd.log" 2>/dev/null))"
+check "sshd on 127.0.0.1:$SSH_PORT takes the test's key" \
+	ssh -F "$TMP/ssh_config" -o BatchMode=yes -p "$SSH_PORT" root@127.0.0.1 -- true
+export CADEIA_SSH_CONFIG=$TMP/ssh_config CADEIA_REMOTE_BENCH=$PWD/$B
+
+# scenario NAME LENGTHS: the two-host chain of 2.
+scenario() {
+	jq -n --arg name "$1" --arg uri "$SSH_URI" --argjson lengths "[$2]" '{
+		name: $name, backend: "libvirt", defaults: { function: "kwire" },
+		hosts: [ { name: "h1", uri: "qemu:///system", address: "192.168.77.1" },
+			 { name: "h2", uri: $uri, address: "192.168.77.2" } ],
+		underlay: { mtu: 1650 },
+		nodes: [ { name: "src", role: "src", host: "h1" }, { name: "dest", role: "dest", host: "h1" },
+			 { name: "sf1", role: "sf", host: "h2" }, { name: "sf2", role: "sf", host: "h1" } ],
+		chains: [ { name: "c", spi: 10, dest: "dest", sfs: ["sf1", "sf2"] } ],
+		sweep: { lengths: $lengths },
+		measure: { rounds: 2, per_round: 20, rate_pps: 100, warmup: 3, grace_ms: 500 } }' >"$TMP/$1.json"
+}
+scenario vmhosts "0, 2"
+scenario vmhosts-again "2"
+
+# run NAME: `cadeia-bench run`; its result directory in D, its id in ID.
+run() {
+	local rc
+
+	D= ID=
+	mkdir -p "$TMP/$1"
+	$B run --quiet --results "$RES/$1" "$TMP/$1.json" </dev/null >"$TMP/$1/stdout" 2>"$TMP/$1/stderr"
+	rc=$?
+	one_result_dir "$RES/$1"/*/ || return 1
+	ID=$(jq -r .run_id "$D/meta.json")
+	RUNS+=("$ID")
+	return $rc
+}
+
+# jqf FILTER FILE: FILTER is true on FILE (quietly).
+jqf() { jq -e "$1" "$2" >/dev/null; }
+
+# left ID: nothing of run ID is left (domains, namespaces, links, pins, state, functions).
+left() {
+	[ -n "$1" ] && [ -z "$(virsh -q -c qemu:///system list --all --name | grep "^$1-")" ] &&
+		[ -z "$(leftovers "$1" netns link pin state fn)" ]
+}
+
+if run vmhosts; then
+	ok "cadeia-bench run: 4 guests on 2 hosts (run $ID)"
+else
+	fail "cadeia-bench run: $(tail -n 2 "$TMP/vmhosts/stderr" | tr '\n' ' ')"
+fi
+S=${D:-/nonexistent}
+check "every probe answered at lengths 0 and 2" \
+	jqf '[.chains[0].points[] | select(.lost == 0 and .probes > 0)] | length == 2' "$S/summary.json"
+check "meta.json: sf1 on h2, src, sf2 and dest on h1" \
+	jqf '.testbed.hosts.node_host == {"src": "h1", "dest": "h1", "sf1": "h2", "sf2": "h1"}' "$S/meta.json"
+kvol=$(jq -r '.testbed.hosts.images.h2.kernel // empty' "$S/meta.json" 2>/dev/null)
+ivol=$(jq -r '.testbed.hosts.images.h2.initrd // empty' "$S/meta.json" 2>/dev/null)
+same() { [[ "$1" == $POOL_DIR/image-* ]] && [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]; }
+check "h2's kernel went through the storage API into pool cadeia-bench (${kvol:-none}), same SHA-256 as $IMG/vmlinuz" \
+	same "$kvol" "$IMG/vmlinuz"
+check "h2's initrd too (${ivol:-none})" same "$ivol" "$IMG/initrd.img"
+check "libvirt lists both volumes in h2's pool, over ssh" \
+	bash -c "virsh -q -c '$SSH_URI' vol-list cadeia-bench >'$TMP/vols' && grep -qF '${kvol##*/}' '$TMP/vols' && grep -qF '${ivol##*/}' '$TMP/vols'"
+check "nothing of run ${ID:-?} is left" left "$ID"
+
+if run vmhosts-again; then
+	ok "a second run on the same hosts (run $ID)"
+else
+	fail "a second run: $(tail -n 2 "$TMP/vmhosts-again/stderr" | tr '\n' ' ')"
+fi
+S=${D:-/nonexistent}
+check "the second run sends no image: h2 holds the same digests" \
+	jqf '.testbed.hosts.images.h2 | .kernel_uploaded == false and .initrd_uploaded == false' "$S/meta.json"
+check "nothing of run ${ID:-?} is left" left "$ID"
+
+ssh_stop
+check "sshd is stopped and the test's keys are gone" ssh_gone
+tap_done
