@@ -23,6 +23,49 @@
 /* This node's MAC: the outer source of what it forwards. */
 const volatile __u8 node_mac[ETH_ALEN] = {};
 
+#define SKB_PULL_DIRECT_WORDS 256 /* 2 KiB: any frame of a 1600-byte MTU */
+
+/*
+ * Moves the bytes behind [ETH_HLEN + strip) of a linear frame of len bytes
+ * (ETH_HLEN + strip + 8 <= len <= 2 KiB) forward to ETH_HLEN. strip is a
+ * constant where the callers below inline it, so that one bounds check
+ * covers a 32-byte block's loads and stores; the last partial word goes as
+ * the frame's last 8 bytes, overlapping what was already moved (the source
+ * there is never written: strip >= 8).
+ */
+static __always_inline int fwd_move(void *data, void *data_end, __u32 len,
+				    __u32 strip)
+{
+	__u8 *dst = data + ETH_HLEN;
+	__u32 i, off;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < SKB_PULL_DIRECT_WORDS / 4; i++) {
+		if ((void *)(dst + strip + 32) > data_end ||
+		    (!__builtin_constant_p(strip) && (void *)(dst + 32) > data_end))
+			break;
+		((__u64 *)dst)[0] = *(__u64 *)(dst + strip);
+		((__u64 *)dst)[1] = *(__u64 *)(dst + strip + 8);
+		((__u64 *)dst)[2] = *(__u64 *)(dst + strip + 16);
+		((__u64 *)dst)[3] = *(__u64 *)(dst + strip + 24);
+		dst += 32;
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < 3; i++) {
+		if ((void *)(dst + strip + 8) > data_end ||
+		    (!__builtin_constant_p(strip) && (void *)(dst + 8) > data_end))
+			break;
+		*(__u64 *)dst = *(__u64 *)(dst + strip);
+		dst += 8;
+	}
+	off = (len - strip - 8) & (SKB_PULL_DIRECT_WORDS * 8 - 1);
+	dst = data + off;
+	if ((void *)(dst + strip + 8) > data_end || (void *)(dst + 8) > data_end)
+		return -1;
+	*(__u64 *)dst = *(__u64 *)(dst + strip);
+	return 0;
+}
+
 /*
  * Removes strip bytes behind the outer Ethernet header. Not with
  * bpf_skb_adjust_room(): it cuts behind skb's own idea of the MAC header,
@@ -32,34 +75,38 @@ const volatile __u8 node_mac[ETH_ALEN] = {};
  * accesses and loses its tail (one call); anything else goes the chunked
  * way (skb_pull_room).
  */
-#define SKB_PULL_DIRECT_WORDS 256 /* 2 KiB: any frame of a 1600-byte MTU */
-
 static __always_inline int fwd_pull(struct __sk_buff *skb, __u32 strip)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	__u32 len = skb->len, i;
-	__u8 *src, *dst;
+	__u32 len = skb->len;
+	int err;
 
 	if (data_end - data != len || len > SKB_PULL_DIRECT_WORDS * 8 ||
-	    strip > NSH_MAX_LEN + ETH_HLEN || len < ETH_HLEN + strip)
+	    strip < NSH_BASE_LEN || strip > NSH_MAX_LEN + ETH_HLEN ||
+	    len < ETH_HLEN + strip + 8)
 		return skb_pull_room(skb, strip);
-	dst = data + ETH_HLEN;
-	src = dst + strip;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < SKB_PULL_DIRECT_WORDS; i++) {
-		if ((void *)(src + 8) > data_end || (void *)(dst + 8) > data_end)
-			break;
-		*(__u64 *)dst = *(__u64 *)src;
-		src += 8;
-		dst += 8;
+	/* The usual strips as constants: inner Ethernet or IP, MD1 or bare MD2. */
+	switch (strip) {
+	case NSH_MD2_MIN_LEN + ETH_HLEN:
+		err = fwd_move(data, data_end, len, NSH_MD2_MIN_LEN + ETH_HLEN);
+		break;
+	case NSH_MD1_LEN + ETH_HLEN:
+		err = fwd_move(data, data_end, len, NSH_MD1_LEN + ETH_HLEN);
+		break;
+	case NSH_MD2_MIN_LEN:
+		err = fwd_move(data, data_end, len, NSH_MD2_MIN_LEN);
+		break;
+	case NSH_MD1_LEN:
+		err = fwd_move(data, data_end, len, NSH_MD1_LEN);
+		break;
+	default:
+		err = fwd_move(data, data_end, len, strip);
+		break;
 	}
-#pragma clang loop unroll(disable)
-	for (i = 0; i < 8; i++) {
-		if ((void *)(src + 1) > data_end || (void *)(dst + 1) > data_end)
-			break;
-		*dst++ = *src++;
-	}
+	/* Cannot fail with data_end - data == len; half moved if it did. */
+	if (err)
+		return -1;
 	return bpf_skb_change_tail(skb, len - strip, 0);
 }
 
