@@ -173,7 +173,7 @@ take_module() { # name: the module and its hard dependencies
 mkdir -p "$S/etc/cadeia"
 : >"$S/etc/cadeia/modules"
 while read -r m when; do
-	case "$when" in all|ovs) ;; *) die "images/modules.conf: $m: bad column '$when'" ;; esac
+	case "$when" in all|ovs|nft) ;; *) die "images/modules.conf: $m: bad column '$when'" ;; esac
 	m=${m//-/_}
 	take_module "$m"
 	[ -n "${BUILTIN[$m]:-}" ] || echo "$m $when" >>"$S/etc/cadeia/modules"

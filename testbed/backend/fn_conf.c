@@ -10,6 +10,8 @@
 #include "sys/netns.h"
 #include "sys/nl.h"
 
+#define FNC_NFT_MAX 16384
+
 bool fnc_has_config(enum sc_fn fn)
 {
 	return fn == SC_FN_FIREWALL || fn == SC_FN_NAT || fn == SC_FN_LB || fn == SC_FN_MONITOR;
@@ -103,23 +105,31 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 	return ret;
 }
 
-int fnc_write(struct testbed *tb, int i, char *path, size_t len, char *err, size_t errlen)
+int fnc_config(struct testbed *tb, int i, const char *dir, json_t **cfg, char **nft, char *err,
+	       size_t errlen)
 {
 	const struct scenario *sc = tb->sc;
 	const struct sc_node *n = &sc->nodes[i];
-	const char *dir = tb->log_dir ? tb->log_dir : "/tmp";
 	json_t *o = json_pack("{s:s, s:s, s:o}", "kind", sc_fn_name(n->fn), "label",
 			      sc_arch_name(sc->arch), "mac", mac_json(n->mac));
-	char file[1024], *text;
-	static char script[16384];
-	int ret = 0;
+	char file[1024];
+	int ret;
 
+	*nft = NULL;
 	switch (n->fn) {
 	case SC_FN_FIREWALL:
+		*nft = malloc(FNC_NFT_MAX);
+		if (!*nft) {
+			json_decref(o);
+			return -ENOMEM;
+		}
+		if ((ret = fnc_nft_script(n, *nft, FNC_NFT_MAX, err, errlen)) < 0) {
+			free(*nft);
+			*nft = NULL;
+			json_decref(o);
+			return ret;
+		}
 		snprintf(file, sizeof(file), "%s/fw-%s.nft", dir, n->name);
-		if ((ret = fnc_nft_script(n, script, sizeof(script), err, errlen)) < 0 ||
-		    (ret = write_file(file, script, err, errlen)) < 0)
-			goto cleanup;
 		json_object_set_new(o, "nft", json_string(file));
 		break;
 	case SC_FN_NAT: {
@@ -152,11 +162,28 @@ int fnc_write(struct testbed *tb, int i, char *path, size_t len, char *err, size
 	default:
 		break;
 	}
-	snprintf(path, len, "%s/fn-%s.json", dir, n->name);
+	*cfg = o;
+	return 0;
+}
+
+int fnc_write(struct testbed *tb, int i, char *path, size_t len, char *err, size_t errlen)
+{
+	const char *dir = tb->log_dir ? tb->log_dir : "/tmp";
+	char *text = NULL, *nft = NULL;
+	json_t *o = NULL;
+	int ret;
+
+	if ((ret = fnc_config(tb, i, dir, &o, &nft, err, errlen)) < 0)
+		return ret;
+	if (nft && (ret = write_file(json_string_value(json_object_get(o, "nft")), nft, err,
+				     errlen)) < 0)
+		goto cleanup;
+	snprintf(path, len, "%s/fn-%s.json", dir, tb->sc->nodes[i].name);
 	text = json_dumps(o, JSON_INDENT(2));
 	ret = text ? write_file(path, text, err, errlen) : -ENOMEM;
-	free(text);
 cleanup:
+	free(text);
+	free(nft);
 	json_decref(o);
 	return ret;
 }

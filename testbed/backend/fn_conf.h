@@ -15,6 +15,10 @@
 
 /* firewall, nat, lb, monitor: started with --config. */
 bool fnc_has_config(enum sc_fn fn);
+/* Node i's settings, with the files it writes (and the firewall's script)
+ * under dir as the node sees it: *nft is that script (malloc'd) or NULL. */
+int fnc_config(struct testbed *tb, int i, const char *dir, json_t **cfg, char **nft, char *err,
+	       size_t errlen);
 /* Writes node i's settings; path gets the file to pass as --config. */
 int fnc_write(struct testbed *tb, int i, char *path, size_t len, char *err, size_t errlen);
 /* The network around node i's function: NAT neighbours on every node (any

@@ -31,6 +31,8 @@
 #include "backend/backend.h"
 #include "backend/fn_conf.h"
 #include "backend/lv_fn.h"
+#include "backend/fn_conf.h"
+#include "backend/lv_fn.h"
 #include "backend/lv_hosts.h"
 #include "sys/netns.h"
 #include "sys/nl.h"
@@ -82,6 +84,11 @@ static const char *guest_fn(const struct scenario *sc, int i)
 	case SC_FN_KWIRE: return "kwire";
 	case SC_FN_NSH_AWARE: return "nsh-aware";
 	case SC_FN_EXTERNAL: return "none";
+	/* started by the host with their settings (backend/lv_fn.c) */
+	case SC_FN_FIREWALL: return "firewall";
+	case SC_FN_NAT: return "nat";
+	case SC_FN_LB: return "lb";
+	case SC_FN_MONITOR: return "monitor";
 	default: return "wire";
 	}
 }
@@ -107,10 +114,7 @@ static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 		return -EOPNOTSUPP;
 	}
 	for (int i = 0; i < sc->n_nodes; i++)
-		if (sc->nodes[i].fn == SC_FN_DELAY || sc->nodes[i].fn == SC_FN_FLOOR ||
-		    /* traffic/fn_sf.h: their settings and network are set up on netns only */
-		    sc->nodes[i].fn == SC_FN_FIREWALL || sc->nodes[i].fn == SC_FN_NAT ||
-		    sc->nodes[i].fn == SC_FN_LB || sc->nodes[i].fn == SC_FN_MONITOR) {
+		if (sc->nodes[i].fn == SC_FN_DELAY || sc->nodes[i].fn == SC_FN_FLOOR) {
 			snprintf(err, errlen, "%s: node %s: function %s runs on the netns backend only",
 				 sc->path, sc->nodes[i].name, sc_fn_name(sc->nodes[i].fn));
 			return -EOPNOTSUPP;
@@ -640,6 +644,17 @@ static int lv_healthy(struct testbed *tb, int i, char *err, size_t errlen)
 	return ret;
 }
 
+static virDomainPtr lv_dom(struct testbed *tb, int i)
+{
+	return lv_of(tb)->dom[i];
+}
+
+/* firewall, nat, lb, monitor: settings pushed, then started (backend/lv_fn.c). */
+static int lv_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
+{
+	return lvfn_start(tb, i, lv_dom, err, errlen);
+}
+
 /* Every guest still running, and its function still alive. */
 static int lv_check(struct testbed *tb, char *err, size_t errlen)
 {
@@ -655,7 +670,8 @@ static int lv_check(struct testbed *tb, char *err, size_t errlen)
 			return -ESRCH;
 		}
 		if (sc->nodes[i].role == SC_ROLE_SF &&
-		    (sc->nodes[i].fn == SC_FN_WIRE || sc->nodes[i].fn == SC_FN_NSH_AWARE)) {
+		    (sc->nodes[i].fn == SC_FN_WIRE || sc->nodes[i].fn == SC_FN_NSH_AWARE ||
+		     fnc_has_config(sc->nodes[i].fn))) {
 			const char *argv[] = { "/bin/sh", "-c", "kill -0 $(cat /run/fn.pid)", NULL };
 			int ret = guest_run(tb, i, argv, NULL, err, errlen);
 
@@ -756,6 +772,8 @@ static void lv_stop(struct testbed *tb)
 
 	if (!lv)
 		return;
+	/* firewall, nat, lb, monitor end and their files come back first */
+	lvfn_stop(tb, lv_dom);
 	/* Peak host memory of each guest's QEMU, for the benchmark. */
 	if (tb->info) {
 		json_t *mem = json_object();
@@ -789,6 +807,7 @@ static const struct node_ops libvirt_node = {
 	/* the SFF guest's OVS, and every OVS datapath's upcalls */
 	.ovs_write = lv_ovs_write, .ovs_read = lv_ovs_read, .ovs_forwarded = lv_ovs_forwarded,
 	.healthy = lv_healthy, .neigh = lv_neigh, .probe = lv_probe, .link = lv_link,
+	.start_fn = lv_start_fn,
 };
 
 const struct backend_ops libvirt_backend = {
