@@ -31,8 +31,6 @@
 #include "backend/backend.h"
 #include "backend/fn_conf.h"
 #include "backend/lv_fn.h"
-#include "backend/fn_conf.h"
-#include "backend/lv_fn.h"
 #include "backend/lv_hosts.h"
 #include "sys/netns.h"
 #include "sys/nl.h"
