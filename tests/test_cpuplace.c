@@ -34,7 +34,7 @@ int main(void)
 	int online = (int)sysconf(_SC_NPROCESSORS_ONLN), r;
 	FILE *f;
 
-	tap_plan(11);
+	tap_plan(13);
 
 	/* /proc/<pid>/stat: field 39 counted from the last ')' (names may hold both). */
 	/* pid (comm) then state = field 3, fields 4..38 = 1..35, field 39 = 7. */
@@ -60,6 +60,17 @@ int main(void)
 	r = load("\"prober_cpu\": -1", "1", &sc);
 	cpuplace_init(&p, &sc);
 	CHECK(r == 0 && p.prober_requested == -1 && p.prober_cpu == -1, "prober_cpu -1: not pinned");
+	cpuplace_free(&p);
+	scenario_free(&sc);
+	/* The load generator: auto is the last CPU on three or more, not pinned below; load.cpu wins. */
+	r = load("\"rounds\": 1", "1", &sc);
+	cpuplace_init(&p, &sc);
+	sc.load.cpu = CPUPLACE_AUTO;
+	CHECK(r == 0 && cpuplace_loadgen_cpu(&p, &sc) == (online >= 3 ? online - 1 : -1) &&
+	      p.loadgen_requested == CPUPLACE_AUTO,
+	      "load generator, auto: CPU %d on %d online", p.loadgen_cpu, online);
+	sc.load.cpu = 1;
+	CHECK(cpuplace_loadgen_cpu(&p, &sc) == 1 && p.loadgen_cpu == 1, "load generator, load.cpu 1: CPU 1");
 	cpuplace_free(&p);
 	scenario_free(&sc);
 	r = load("\"prober_cpu\": 2000", "1", &sc);

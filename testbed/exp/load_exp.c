@@ -36,7 +36,7 @@ static int ndr_point(const struct load_exp_ctx *x, struct loadgen_sink *sink, in
 	struct loadgen_trial_ctx tc = {
 		.gen = { .netns = x->tb->name[ch->src], .src = sc->nodes[ch->src].ip,
 			 .dst = sc->nodes[ch->dest].ip, .frame_size = size, .flows = l->flows,
-			 .warmup_ms = 50, .stop = x->stop },
+			 .warmup_ms = 50, .stop = x->stop, .pin = l->cpu >= 0, .cpu = l->cpu },
 		.sink = sink,
 	};
 	char what[128];
@@ -95,6 +95,7 @@ static int latency_point(const struct load_exp_ctx *x, struct loadgen_sink *sink
 		.rate_pps = rate_pps, .run_id = 0xB0AD,
 		/* Longer than the probes need: stopped as soon as they are done. */
 		.duration_s = n / sc->measure.rate_pps + 5, .stop = x->stop,
+		.pin = l->cpu >= 0, .cpu = l->cpu, /* resolved by run/cpuplace.h */
 	};
 	struct probe_opts po = {
 		.src = sc->nodes[ch->src].ip, .dst = sc->nodes[ch->dest].ip,
@@ -145,6 +146,9 @@ static int latency_point(const struct load_exp_ctx *x, struct loadgen_sink *sink
 			  (json_int_t)srep.delivered, "probes", st.probes, "probes_lost", st.lost,
 			  "p50_us", num_or_null(st.median_us), "p99_us", num_or_null(st.p99_us),
 			  "mean_us", num_or_null(st.mean_us), "max_us", num_or_null(st.max_us)));
+	/* Where the generator ran (none at 0 %): meta.json's cpu_placement says why. */
+	json_object_set_new(json_array_get(out, json_array_size(out) - 1), "generator_cpu",
+			    rate_pps > 0 ? json_integer(grep.cpu) : json_null());
 	if (x->progress)
 		fprintf(stderr, "\r\033[K%s: load %.0f %% (%.0f pps): RTT p50 %.1f us, p99 %.1f us\n",
 			sc_arch_name(sc->arch), level, rate_pps, st.median_us, st.p99_us);

@@ -796,13 +796,14 @@ static void load_defaults(struct sc_load *l, int maxlen)
 	l->levels_pct[2] = 50;
 	l->levels_pct[3] = 90;
 	l->latency_probes = 500;
+	l->cpu = -2; /* auto: run/cpuplace.h */
 }
 
 static int parse_load(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "lengths", "frame_sizes", "flows", "loss_pct",
 					    "trial_s", "resolution_pct", "min_pps", "max_pps",
-					    "levels_pct", "latency_length", "latency_probes", NULL };
+					    "levels_pct", "latency_length", "latency_probes", "cpu", NULL };
 	json_t *o = json_object_get(root, "load");
 	struct sc_load *l = &sc->load;
 	long long tmp[SC_MAX_LENGTHS], v;
@@ -850,6 +851,11 @@ static int parse_load(struct ctx *c, json_t *root, struct scenario *sc)
 	if ((ret = get_int(c, o, "load", "latency_probes", 10, 100000, &v, false)))
 		return ret;
 	l->latency_probes = v;
+	if (json_object_get(o, "cpu")) {
+		if ((ret = get_int(c, o, "load", "cpu", -1, 1023, &v, false)))
+			return ret;
+		l->cpu = v;
+	}
 	/* The generator sends UDP: a chain that classifies only ICMP would let
 	 * the load bypass it, and the numbers would describe plain IP. */
 	for (int k = 0; k < sc->n_chains; k++) {

@@ -147,6 +147,7 @@ struct sc_load {
 	double levels_pct[SC_MAX_LOAD_LEVELS]; /* of the NDR at 64 B, FD.io CSIT style */
 	int latency_length;    /* chain length of the latency-under-load test */
 	unsigned latency_probes;
+	int cpu;               /* the generator thread's CPU: -2 auto (run/cpuplace.h), -1 any */
 };
 
 struct scenario {

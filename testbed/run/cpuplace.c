@@ -18,6 +18,8 @@ void cpuplace_init(struct cpuplace *p, const struct scenario *sc)
 	p->online = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	p->prober_requested = sc->measure.prober_cpu;
 	p->functions = json_array();
+	p->loadgen_requested = CPUPLACE_AUTO;
+	p->loadgen_cpu = -1;
 	for (int i = 0; i < sc->n_nodes; i++)
 		if (sc->nodes[i].role == SC_ROLE_SF && sc->nodes[i].cpu == 0)
 			cpu0_taken = true;
@@ -56,6 +58,21 @@ void cpuplace_unpin_prober(struct cpuplace *p)
 		return;
 	sched_setaffinity(0, sizeof(p->saved), &p->saved);
 	p->pinned = false;
+}
+
+int cpuplace_loadgen_cpu(struct cpuplace *p, const struct scenario *sc)
+{
+	int cpu = sc->load.cpu;
+
+	p->loadgen_requested = cpu;
+	if (cpu == CPUPLACE_AUTO) {
+		cpu = p->online >= 3 ? p->online - 1 : -1;
+		for (int i = 0; i < sc->n_nodes && cpu >= 0; i++)
+			if (sc->nodes[i].role == SC_ROLE_SF && sc->nodes[i].cpu == cpu)
+				cpu = -1;
+	}
+	p->loadgen_cpu = cpu;
+	return cpu;
 }
 
 void cpuplace_note_prober(struct cpuplace *p)
@@ -137,13 +154,16 @@ json_t *cpuplace_json(const struct cpuplace *p)
 	for (int c = 0; c < CPUPLACE_MAX_CPUS; c++)
 		if (p->seen[c / 64] & (1ULL << (c % 64)))
 			json_array_append_new(seen, json_integer(c));
-	return json_pack("{s:i, s:{s:o, s:i, s:o, s:i}, s:O, s:s}", "cpus_online", p->online,
-			 "prober", "requested",
+	return json_pack("{s:i, s:{s:o, s:i, s:o, s:i}, s:O, s:{s:o, s:i, s:s}}", "cpus_online",
+			 p->online, "prober", "requested",
 			 p->prober_requested == CPUPLACE_AUTO ? json_string("auto")
 							      : json_integer(p->prober_requested),
 			 "cpu", p->prober_cpu, "cpus_seen", seen, "rounds_sampled", p->samples,
-			 "functions", p->functions, "load_generator",
-			 "threads of the orchestrator, created after the sweep with its affinity from before the sweep");
+			 "functions", p->functions, "load_generator", "requested",
+			 p->loadgen_requested == CPUPLACE_AUTO ? json_string("auto")
+							       : json_integer(p->loadgen_requested),
+			 "cpu", p->loadgen_cpu, "ran_on",
+			 "summary.json load.latency_under_load[].generator_cpu (created after the sweep, unpinned from the prober)");
 }
 
 void cpuplace_free(struct cpuplace *p)

@@ -17,7 +17,7 @@
  * At the end of each architecture's sweep every function process is read
  * back from /proc/<pid>/stat (field 39, the CPU it last ran on) and
  * /proc/<pid>/status (Cpus_allowed_list); the prober's CPU is sampled with
- * sched_getcpu() after every round. meta.json's "placement" has both.
+ * sched_getcpu() after every round. meta.json's "cpu_placement" has both.
  */
 #ifndef CADEIA_CPUPLACE_H
 #define CADEIA_CPUPLACE_H
@@ -43,6 +43,8 @@ struct cpuplace {
 	uint64_t seen[CPUPLACE_MAX_CPUS / 64]; /* CPUs the prober was found on */
 	unsigned samples;
 	json_t *functions;       /* one entry per function process and architecture */
+	int loadgen_requested;   /* load.cpu: CPUPLACE_AUTO, -1 or a CPU */
+	int loadgen_cpu;         /* resolved; -1 = not pinned */
 };
 
 void cpuplace_init(struct cpuplace *p, const struct scenario *sc);
@@ -50,6 +52,14 @@ void cpuplace_init(struct cpuplace *p, const struct scenario *sc);
 int cpuplace_pin_prober(struct cpuplace *p, char *err, size_t errlen);
 /* Restores the thread's affinity from before cpuplace_pin_prober. */
 void cpuplace_unpin_prober(struct cpuplace *p);
+/*
+ * The load generator's CPU for load.cpu (auto: the last CPU on a machine
+ * with three or more, unless a function is pinned there, so that it competes
+ * with neither the prober on CPU 0 nor the functions; else not pinned).
+ * The generator thread pins itself (traffic/loadgen.h) and reports where it
+ * ran in each latency-under-load row ("generator_cpu").
+ */
+int cpuplace_loadgen_cpu(struct cpuplace *p, const struct scenario *sc);
 /* Notes the CPU the calling thread is on (after each probe round). */
 void cpuplace_note_prober(struct cpuplace *p);
 /* Reads back where each running function process of tb is (arch: its label). */

@@ -240,6 +240,7 @@ static int run_load(struct run *r, char *err, size_t errlen)
 		r->ndr = json_array();
 		r->latency = json_array();
 	}
+	r->scx.load.cpu = cpuplace_loadgen_cpu(&r->pl, r->sc);
 	return load_exp_run(&x, r->ndr, r->latency, err, errlen);
 }
 

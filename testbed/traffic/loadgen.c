@@ -11,6 +11,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -273,6 +274,19 @@ static void *gen_thread(void *arg)
 
 	/* Default 50 us slack would blur pacing at tens of kpps. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	lg->rep.cpu = -1;
+	if (lg->o.pin) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(lg->o.cpu, &set);
+		if ((r = pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) != 0) {
+			set_err(lg->err, sizeof(lg->err), "loadgen %s: pinning to CPU %d: %s",
+				lg->dst_str, lg->o.cpu, strerror(r));
+			lg->status = -r;
+			return NULL;
+		}
+	}
 	if (lg->o.warmup_ms) {
 		r = send_warmup(lg);
 		if (r < 0) {
@@ -283,6 +297,7 @@ static void *gen_thread(void *arg)
 		}
 	}
 	r = gen_loop(lg);
+	lg->rep.cpu = sched_getcpu(); /* where it ran, for the record */
 	if (r < 0) {
 		set_err(lg->err, sizeof(lg->err), "loadgen %s (netns %s): sendmmsg: %s",
 			lg->dst_str, lg->o.netns ? lg->o.netns : "(current)", strerror(-r));

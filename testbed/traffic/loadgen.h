@@ -83,6 +83,8 @@ struct loadgen_opts {
 	 * no warm-up. The sink does not count warm-up packets. */
 	unsigned warmup_ms;
 	volatile sig_atomic_t *stop; /* non-zero: end the run early */
+	bool pin;            /* pin the generator thread to cpu */
+	int cpu;
 };
 
 struct loadgen_report {
@@ -95,6 +97,7 @@ struct loadgen_report {
 	unsigned frame_size;
 	unsigned payload_len; /* UDP payload bytes */
 	int interrupted;
+	int cpu;              /* the CPU the generator thread was last on; -1 unknown */
 };
 
 /* UDP payload bytes for an RFC 2544 frame size, or -EINVAL if out of range. */
