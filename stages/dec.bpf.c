@@ -156,12 +156,12 @@ int dec_xdp(struct xdp_md *ctx)
 	struct nsh_state *v;
 	__u32 zero = 0;
 	struct flow_key key;
-	__u8 prev_hop[ETH_ALEN];
 	struct ethhdr *eth, *ieth;
 	struct nsh_hdr *nsh;
 	__u32 verdict, nshlen = 0, strip, path, rules_gen;
 	int action = XDP_DROP, proto;
-	__u16 w0;
+	__u32 ph4;
+	__u16 w0, ph2;
 	__u8 np;
 
 	if (parse_ethhdr(&nh, data_end, &eth) != bpf_htons(ETH_P_NSH_)) {
@@ -170,7 +170,8 @@ int dec_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	/* Flooded frames reach every SF on the bridge: take only ours. */
-	if (!mac_equal(eth->h_dest, node_mac)) {
+	if (*(const __u32 *)eth->h_dest != *(const volatile __u32 *)node_mac ||
+	    *(const __u16 *)&eth->h_dest[4] != *(const volatile __u16 *)&node_mac[4]) {
 		verdict = DEC_drop_not_for_us;
 		goto out;
 	}
@@ -211,7 +212,6 @@ int dec_xdp(struct xdp_md *ctx)
 		verdict = DEC_drop_bad_next_proto;
 		goto out;
 	}
-	__builtin_memcpy(prev_hop, eth->h_source, ETH_ALEN);
 
 	/* The inner flow, read in place before anything moves. */
 	nshlen &= 0xff; /* nsh_check: 8..252 */
@@ -235,7 +235,7 @@ int dec_xdp(struct xdp_md *ctx)
 
 	rules_gen = fwd_rules_gen();
 	v = bpf_map_lookup_elem(&nsh_state, &key);
-	if (!v || !state_same(v, &key, prev_hop, np, (void *)nsh, nshlen, rules_gen,
+	if (!v || !state_same(v, &key, eth->h_source, np, (void *)nsh, nshlen, rules_gen,
 			      data_end)) {
 		sc = bpf_map_lookup_elem(&dec_scratch, &zero);
 		if (!sc) {
@@ -247,7 +247,7 @@ int dec_xdp(struct xdp_md *ctx)
 			goto out;
 		}
 		sc->sv.key = key;
-		__builtin_memcpy(sc->sv.prev_hop, prev_hop, ETH_ALEN);
+		__builtin_memcpy(sc->sv.prev_hop, eth->h_source, ETH_ALEN);
 		sc->sv.inner = np;
 		sc->sv.len = nshlen;
 		sc->sv.pad = 0;
@@ -261,6 +261,9 @@ int dec_xdp(struct xdp_md *ctx)
 		}
 	}
 
+	/* The previous hop, for the header rebuilt below. */
+	ph4 = *(const __u32 *)eth->h_source;
+	ph2 = *(const __u16 *)&eth->h_source[4];
 	if (bpf_xdp_adjust_head(ctx, strip)) {
 		verdict = DEC_drop_adjust;
 		goto out;
@@ -278,8 +281,10 @@ int dec_xdp(struct xdp_md *ctx)
 		 * Ethernet. Its source is not ours either: enc takes a frame
 		 * with this node's source MAC for the node's own traffic.
 		 */
-		__builtin_memcpy(eth->h_dest, prev_hop, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, prev_hop, ETH_ALEN);
+		*(__u32 *)eth->h_dest = ph4;
+		*(__u16 *)&eth->h_dest[4] = ph2;
+		*(__u32 *)eth->h_source = ph4;
+		*(__u16 *)&eth->h_source[4] = ph2;
 		eth->h_proto = proto;
 	}
 	verdict = DEC_decap;
