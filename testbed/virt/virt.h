@@ -115,18 +115,6 @@ int virt_domain_destroy(virConnectPtr conn, const char *name, char *err, size_t 
 int virt_domain_list(virConnectPtr conn, const char *prefix, char ***names,
 		     char *err, size_t errlen);
 void virt_names_free(char **names, int n);
-/*
- * Tests' own cleanup only: it goes by name alone. A run's teardown is
- * backend/owner.h, which destroys only transient domains carrying the run's
- * mark.
- * Destroys every domain whose name starts with prefix and removes any tap
- * left with that prefix; never touches anything else. Connects by itself
- * (no daemon = no domain to destroy). log (may be NULL) hears each object
- * removed and each failure. Returns the number of failures.
- */
-int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void *arg),
-			 void *arg);
-
 /* ---- guest agent ---------------------------------------------------------- */
 
 /* guest-ping; timeout_ms is rounded up to whole seconds (libvirt's unit). */

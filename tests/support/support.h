@@ -43,6 +43,15 @@ int virt_agent_sh(virDomainPtr dom, const char *script, int timeout_ms,
 int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
 		    char *err, size_t errlen);
 
+/* Tests' own cleanup only: it goes by name alone (a run's teardown is
+ * backend/owner.h, which destroys only transient domains carrying the run's
+ * mark). Destroys every domain whose name starts with prefix and removes
+ * any tap left with that prefix; never touches anything else. Connects by
+ * itself (no daemon = no domain to destroy). log (may be NULL) hears each
+ * object removed and each failure. Returns the number of failures. */
+int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void *arg),
+			 void *arg);
+
 /* ---- plot_support.c ---- */
 
 /* plot_load_run_all's first series only (the chain the top-level "fit"
