@@ -36,6 +36,32 @@ struct cls_rule {
 	__be32 md1_ctx[4]; /* MD type 1 context headers, copied verbatim */
 };
 
+/* ---- fwd ----------------------------------------------------------------- */
+
+enum fwd_action {
+	FWD_NEXT_HOP = 1, /* rewrite outer Ethernet to mac, keep NSH */
+	FWD_END = 2,      /* end of chain: strip NSH, deliver the inner frame */
+};
+
+struct fwd_key {
+	__u32 spi;
+	__u32 si;
+};
+
+/*
+ * Not an SFF hop (a proxy, or an NSH-aware SF handing the frame back to the
+ * SFF): TTL is left as it came. RFC 8300 has only SFFs decrement it.
+ */
+#define FWD_F_KEEP_TTL 0x1
+
+struct fwd_entry {
+	__u32 action;   /* enum fwd_action */
+	__u32 ifindex;  /* 0 = same interface, else bpf_redirect to it */
+	__u8 mac[6];    /* NEXT_HOP: next SF; END with IPv4 inner: dest's MAC */
+	__u8 flags;     /* FWD_F_* */
+	__u8 pad;
+};
+
 /* ---- dec/enc shared state ------------------------------------------------ */
 
 /*
@@ -70,11 +96,9 @@ struct flow_key {
  * every change of fwd_table), and looks fwd_table up otherwise.
  */
 struct nsh_hop {
-	__u32 rules_gen; /* fwd_gen when dec looked the entry up */
-	__u32 ifindex;   /* as fwd_entry */
-	__u8 mac[6];     /* as fwd_entry */
-	__u8 action;     /* enum fwd_action; 0: no entry (or not looked up) */
-	__u8 flags;      /* as fwd_entry */
+	__u32 rules_gen;    /* fwd_gen when dec looked the entry up */
+	__u32 pad;
+	struct fwd_entry e; /* its copy; action 0: no entry (or SI-1 is 0) */
 };
 
 struct nsh_state {
@@ -87,32 +111,6 @@ struct nsh_state {
 	__u32 pad;
 	struct nsh_hop hop;  /* the next hop at save time, see struct nsh_hop */
 	__u64 gen_tail;      /* == gen once the save is complete */
-};
-
-/* ---- fwd ----------------------------------------------------------------- */
-
-enum fwd_action {
-	FWD_NEXT_HOP = 1, /* rewrite outer Ethernet to mac, keep NSH */
-	FWD_END = 2,      /* end of chain: strip NSH, deliver the inner frame */
-};
-
-struct fwd_key {
-	__u32 spi;
-	__u32 si;
-};
-
-/*
- * Not an SFF hop (a proxy, or an NSH-aware SF handing the frame back to the
- * SFF): TTL is left as it came. RFC 8300 has only SFFs decrement it.
- */
-#define FWD_F_KEEP_TTL 0x1
-
-struct fwd_entry {
-	__u32 action;   /* enum fwd_action */
-	__u32 ifindex;  /* 0 = same interface, else bpf_redirect to it */
-	__u8 mac[6];    /* NEXT_HOP: next SF; END with IPv4 inner: dest's MAC */
-	__u8 flags;     /* FWD_F_* */
-	__u8 pad;
 };
 
 /* ---- kwire ----------------------------------------------------------------- */

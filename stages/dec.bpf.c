@@ -119,12 +119,8 @@ static __always_inline void hop_fill(struct nsh_hop *hop, __u32 path,
 	fk.si = nsh_path_si(path);
 	if (fk.si)
 		f = bpf_map_lookup_elem(&fwd_table, &fk);
-	if (!f)
-		return;
-	hop->ifindex = f->ifindex;
-	__builtin_memcpy(hop->mac, f->mac, ETH_ALEN);
-	hop->flags = f->flags;
-	hop->action = f->action;
+	if (f)
+		hop->e = *f;
 }
 
 /* Copies the NSH out of the frame into sv with direct, bounds-checked reads. */
@@ -170,8 +166,7 @@ int dec_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	/* Flooded frames reach every SF on the bridge: take only ours. */
-	if (*(const __u32 *)eth->h_dest != *(const volatile __u32 *)node_mac ||
-	    *(const __u16 *)&eth->h_dest[4] != *(const volatile __u16 *)&node_mac[4]) {
+	if (!mac_equal(eth->h_dest, node_mac)) {
 		verdict = DEC_drop_not_for_us;
 		goto out;
 	}

@@ -92,9 +92,8 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 				      const struct flow_key *key, __u32 *fv,
 				      int *action)
 {
-	struct fwd_entry *e = NULL, *f = NULL, ce;
+	struct fwd_entry *e = NULL, *f = NULL;
 	struct fwd_key fk;
-	__u8 dst[ETH_ALEN];
 	__u32 len, room, path, fwd;
 	void *data, *data_end;
 	struct ethhdr *eth;
@@ -109,7 +108,6 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 		return ENC__MAX;
 	len = v->len;
 	inner = v->inner;
-	__builtin_memcpy(dst, v->prev_hop, ETH_ALEN);
 	__builtin_memcpy(&w0, &v->hdr[0], sizeof(w0));
 	__builtin_memcpy(&path, &v->hdr[4], sizeof(path));
 	if (len < NSH_BASE_LEN || len > NSH_MAX_LEN || (len & 3))
@@ -131,13 +129,8 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 	if (ttl && fk.si) {
 		/* dec's cached answer while fwd_table is as it was then. */
 		if (v->hop.rules_gen == fwd_rules_gen()) {
-			if (v->hop.action) {
-				ce.action = v->hop.action;
-				ce.ifindex = v->hop.ifindex;
-				__builtin_memcpy(ce.mac, v->hop.mac, ETH_ALEN);
-				ce.flags = v->hop.flags;
-				f = &ce;
-			}
+			if (v->hop.e.action)
+				f = (struct fwd_entry *)&v->hop.e;
 		} else {
 			f = bpf_map_lookup_elem(&fwd_table, &fk);
 		}
@@ -161,8 +154,8 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 			eth = data;
 			if ((void *)(eth + 1) > data_end)
 				return ENC_drop_store;
-			__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
-			mac_copy(eth->h_source, node_mac);
+			mac_copy_pkt(eth->h_dest, e->mac);
+			mac_copy_pkt(eth->h_source, node_mac);
 		}
 		fwd = FWD_end_of_chain;
 		goto done;
@@ -184,11 +177,8 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 	eth = data;
 	if (data + ETH_HLEN + NSH_BASE_LEN > data_end)
 		return ENC_drop_store;
-	if (e)
-		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
-	else
-		__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
-	mac_copy(eth->h_source, node_mac);
+	mac_copy_pkt(eth->h_dest, e ? e->mac : v->prev_hop);
+	mac_copy_pkt(eth->h_source, node_mac);
 	eth->h_proto = bpf_htons(ETH_P_NSH_);
 	if (nsh_put(data + ETH_HLEN, v->hdr, len, data_end))
 		return ENC_drop_store;

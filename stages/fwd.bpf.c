@@ -196,7 +196,7 @@ int fwd_egress(struct __sk_buff *skb)
 	if (e->action == FWD_NEXT_HOP) {
 		nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_set_ttl(w0, ttl));
 		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
-		mac_copy(eth->h_source, node_mac);
+		mac_copy_pkt(eth->h_source, node_mac);
 		verdict = FWD_forwarded;
 	} else {
 		verdict = fwd_deliver(skb, nsh->np, nshlen, e);

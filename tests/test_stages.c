@@ -797,8 +797,8 @@ static void test_hop_cache(void)
 	}
 	g0 = fwd_gen_now();
 	ok = !run_ok(&st_dec, nf.b, nf.len, ia, &ialen, DEC_decap) && !state_get(IN_ICMP, &v1);
-	CHECK(ok && v1.hop.rules_gen == g0 && v1.hop.action == FWD_NEXT_HOP &&
-		      !memcmp(v1.hop.mac, MAC_NEXT, 6) && v1.gen == v1.gen_tail,
+	CHECK(ok && v1.hop.rules_gen == g0 && v1.hop.e.action == FWD_NEXT_HOP &&
+		      !memcmp(v1.hop.e.mac, MAC_NEXT, 6) && v1.gen == v1.gen_tail,
 	      "hop cache: dec saves fwd_table's next hop for SI-1 with fwd_gen %u", g0);
 	mk_nsh(&want, &e);
 	ok = !stage_run(&st_enc_f, ia, ialen, o, &olen, &rc, &vc);
@@ -815,7 +815,7 @@ static void test_hop_cache(void)
 	      "hop cache: a rule changed after dec's save: the next frame goes to the new hop");
 	ok = !run_ok(&st_dec, nf.b, nf.len, ia, &ialen, DEC_decap) && !state_get(IN_ICMP, &v2);
 	CHECK(ok && v2.gen != v1.gen && v2.hop.rules_gen == g0 + 1 &&
-		      !memcmp(v2.hop.mac, MAC_OTHER, 6),
+		      !memcmp(v2.hop.e.mac, MAC_OTHER, 6),
 	      "hop cache: dec saves the flow's unchanged NSH again, with the new hop");
 	ok = !stage_run(&st_enc_f, ia, ialen, o, &olen, &rc, &vc);
 	CHECK(ok && vc == ENC_encap && rc == TC_ACT_OK && frame_eq(o, olen, &want),
@@ -833,7 +833,7 @@ static void test_hop_cache(void)
 	ok = !bpf_map_update_elem(fd, &key, &ent, BPF_ANY) && !fwd_gen_bump();
 	ok = ok && !run_ok(&st_dec, nf.b, nf.len, ia, &ialen, DEC_decap) &&
 	     !state_get(IN_ICMP, &v2);
-	CHECK(ok && v2.hop.rules_gen == g0 + 3 && !memcmp(v2.hop.mac, MAC_NEXT, 6),
+	CHECK(ok && v2.hop.rules_gen == g0 + 3 && !memcmp(v2.hop.e.mac, MAC_NEXT, 6),
 	      "hop cache: the path back: dec caches it again");
 	/* enc_f moved fwd's counters behind st_fwd's back. */
 	stage_stats(&st_fwd, st_fwd.last);

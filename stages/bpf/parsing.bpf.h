@@ -147,12 +147,18 @@ static __always_inline int flow_key_build(struct hdr_cursor *nh,
 	return 0;
 }
 
+/*
+ * a is in the frame, b a MAC in (read-only) map memory: compared as a 4-
+ * and a 2-byte word, which packet and map accesses may do unaligned (not
+ * the stack).
+ */
 static __always_inline int mac_equal(const __u8 *a, const volatile __u8 *b)
 {
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
-	       a[4] == b[4] && a[5] == b[5];
+	return *(const __u32 *)a == *(const volatile __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const volatile __u16 *)(b + 4);
 }
 
+/* Byte by byte: dst may be on the stack, where words must be aligned. */
 static __always_inline void mac_copy(__u8 *dst, const volatile __u8 *src)
 {
 	dst[0] = src[0];
@@ -161,6 +167,13 @@ static __always_inline void mac_copy(__u8 *dst, const volatile __u8 *src)
 	dst[3] = src[3];
 	dst[4] = src[4];
 	dst[5] = src[5];
+}
+
+/* dst in the frame: a 4- and a 2-byte word. */
+static __always_inline void mac_copy_pkt(__u8 *dst, const volatile __u8 *src)
+{
+	*(__u32 *)dst = *(const volatile __u32 *)src;
+	*(__u16 *)(dst + 4) = *(const volatile __u16 *)(src + 4);
 }
 
 #endif /* CADEIA_PARSING_BPF_H */
