@@ -66,6 +66,8 @@ static struct lv *lv_of(struct testbed *tb)
 	return tb->priv;
 }
 
+static virDomainPtr lv_dom(struct testbed *tb, int i);
+
 static const char *guest_fn(const struct scenario *sc, int i)
 {
 	const struct sc_node *n = &sc->nodes[i];
@@ -124,25 +126,7 @@ static int lv_supports(const struct scenario *sc, char *err, size_t errlen)
 static int guest_run(struct testbed *tb, int i, const char *const argv[], char **out,
 		     char *err, size_t errlen)
 {
-	struct virt_exec_result res = { 0 };
-	int ret;
-
-	ret = virt_agent_exec(lv_of(tb)->dom[i], argv, LV_EXEC_TIMEOUT_MS, &res, err, errlen);
-	if (ret < 0)
-		return ret;
-	if (res.exitcode != 0) {
-		snprintf(err, errlen, "guest %s: %s exited with %d: %s", tb->name[i], argv[0],
-			 res.exitcode, res.errout && *res.errout ? res.errout : "(no message)");
-		err[strcspn(err, "\n")] = '\0';
-		virt_exec_result_free(&res);
-		return -EIO;
-	}
-	if (out) {
-		*out = res.out;
-		res.out = NULL;
-	}
-	virt_exec_result_free(&res);
-	return 0;
+	return lvfn_exec(tb, i, lv_dom, argv, out, LV_EXEC_TIMEOUT_MS, err, errlen);
 }
 
 /* build/cadeia-bench lives in build/: the image is build/image/. */
