@@ -191,13 +191,13 @@ int dec_xdp(struct xdp_md *ctx)
 		verdict = DEC_drop_truncated;
 		goto out;
 	}
-	w0 = bpf_ntohs(nsh->ver_flags_ttl_len);
+	w0 = nsh_w0_of(nsh);
 	/* The SFF on our egress decrements TTL: 1 would expire there. */
 	if (nsh_w0_ttl(w0) <= 1) {
 		verdict = DEC_drop_ttl;
 		goto out;
 	}
-	path = bpf_ntohl(nsh->path);
+	path = bpf_ntohl(nsh_path_of(nsh));
 	if (nsh_path_si(path) == 0) {
 		verdict = DEC_drop_si_zero;
 		goto out;
@@ -222,11 +222,8 @@ int dec_xdp(struct xdp_md *ctx)
 		verdict = DEC_drop_no_flow;
 		goto out;
 	}
-	/* bpf_xdp_adjust_head() keeps at least an Ethernet header. */
-	if (data + ETH_HLEN + strip > data_end) {
-		verdict = DEC_drop_no_flow;
-		goto out;
-	}
+	/* The inner flow parsed fits behind strip: bpf_xdp_adjust_head()
+	 * keeps the Ethernet header it wants (else drop_adjust). */
 
 	rules_gen = fwd_rules_gen();
 	v = bpf_map_lookup_elem(&nsh_state, &key);

@@ -185,9 +185,9 @@ int fwd_egress(struct __sk_buff *skb)
 		verdict = FWD_drop_bad_next_proto;
 		goto out;
 	}
-	w0 = bpf_ntohs(nsh->ver_flags_ttl_len);
+	w0 = nsh_w0_of(nsh);
 	ttl = nsh_w0_ttl(w0);
-	path = bpf_ntohl(nsh->path);
+	path = bpf_ntohl(nsh_path_of(nsh));
 	verdict = fwd_decide(nsh_path_spi(path), nsh_path_si(path), &ttl, &e);
 	if (verdict != FWD__MAX)
 		goto out;

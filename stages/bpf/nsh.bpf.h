@@ -8,6 +8,21 @@
 #include <bpf/bpf_endian.h>
 #include "nsh.h"
 
+/*
+ * Word 0 (host order) and the path word (network order) of the NSH at nsh,
+ * inside the frame, as single loads: nsh_hdr is packed, its fields would be
+ * read byte by byte.
+ */
+static __always_inline __u16 nsh_w0_of(const void *nsh)
+{
+	return bpf_ntohs(*(const __be16 *)nsh);
+}
+
+static __always_inline __be32 nsh_path_of(const void *nsh)
+{
+	return *(const __be32 *)(nsh + 4);
+}
+
 enum nsh_check_result {
 	NSH_OK,
 	NSH_E_TRUNC,
@@ -34,7 +49,7 @@ static __always_inline int nsh_check(void *nsh_start, void *data_end,
 
 	if ((void *)(nsh + 1) > data_end)
 		return NSH_E_TRUNC;
-	w0 = bpf_ntohs(nsh->ver_flags_ttl_len);
+	w0 = nsh_w0_of(nsh);
 	if (nsh_w0_ver(w0) != NSH_VERSION)
 		return NSH_E_VERSION;
 	md = nsh->mdtype & 0xF;
@@ -51,7 +66,8 @@ static __always_inline int nsh_check(void *nsh_start, void *data_end,
 	if (nsh_start + len > data_end)
 		return NSH_E_TRUNC;
 
-	if (md == NSH_MDTYPE_2) {
+	/* The bare MD type 2 header (no TLVs) needs no walk. */
+	if (md == NSH_MDTYPE_2 && len > NSH_BASE_LEN) {
 		off = NSH_BASE_LEN;
 #pragma clang loop unroll(disable)
 		for (i = 0; i < NSH_MAX_TLVS; i++) {

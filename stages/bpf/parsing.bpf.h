@@ -41,7 +41,8 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
 		return -1;
 	nh->pos = eth + 1;
 	*ethhdr = eth;
-	return eth->h_proto;
+	/* One 2-byte load: ethhdr is packed, its field would go byte-wise. */
+	return *(const __be16 *)((void *)eth + 12);
 }
 
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
