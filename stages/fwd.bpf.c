@@ -26,17 +26,17 @@ const volatile __u8 node_mac[ETH_ALEN] = {};
 #define SKB_PULL_DIRECT_WORDS 256 /* 2 KiB: any frame of a 1600-byte MTU */
 
 /*
- * Moves the bytes behind [ETH_HLEN + strip) of a linear frame of len bytes
- * (ETH_HLEN + strip + 8 <= len <= 2 KiB) forward to ETH_HLEN. strip is a
- * constant where the callers below inline it, so that one bounds check
+ * Moves the bytes behind [at + strip) of a linear frame of len bytes
+ * (at + strip + 8 <= len <= 2 KiB) forward to at. at and strip are
+ * constants where the callers below inline it, so that one bounds check
  * covers a 32-byte block's loads and stores; the last partial word goes as
  * the frame's last 8 bytes, overlapping what was already moved (the source
  * there is never written: strip >= 8).
  */
 static __always_inline int fwd_move(void *data, void *data_end, __u32 len,
-				    __u32 strip)
+				    __u32 at, __u32 strip)
 {
-	__u8 *dst = data + ETH_HLEN;
+	__u8 *dst = data + at;
 	__u32 i, off;
 
 #pragma clang loop unroll(disable)
@@ -67,59 +67,64 @@ static __always_inline int fwd_move(void *data, void *data_end, __u32 len,
 }
 
 /*
- * Removes strip bytes behind the outer Ethernet header. Not with
- * bpf_skb_adjust_room(): it cuts behind skb's own idea of the MAC header,
- * which enc's bpf_skb_change_head() has just made Ethernet + NSH long, and
- * it refuses skbs that are not IPv4/IPv6 (test runs, frames sent as
- * ETH_P_NSH). A linear frame of up to 2 KiB moves forward with direct
- * accesses and loses its tail (one call); anything else goes the chunked
- * way (skb_pull_room).
+ * Delivers the inner frame behind an NSH of nshlen bytes at the end of the
+ * chain: inner Ethernet as it is, inner IP behind a new Ethernet header to
+ * e->mac. Not with bpf_skb_adjust_room(): it cuts behind skb's own idea of
+ * the MAC header, which a bpf_skb_change_head() before (enc's push) has made
+ * Ethernet + NSH long, and it refuses skbs that are not IPv4/IPv6 (test
+ * runs, frames sent as ETH_P_NSH). A linear frame of up to 2 KiB moves
+ * forward with direct accesses, the inner Ethernet frame whole to the front
+ * (its header replaces the outer one), an inner IP packet to behind the
+ * outer header, and loses its tail: one helper call. Anything else goes the
+ * chunked way (skb_pull_room).
  */
-static __always_inline int fwd_pull(struct __sk_buff *skb, __u32 strip)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	__u32 len = skb->len;
-	int err;
-
-	if (data_end - data != len || len > SKB_PULL_DIRECT_WORDS * 8 ||
-	    strip < NSH_BASE_LEN || strip > NSH_MAX_LEN + ETH_HLEN ||
-	    len < ETH_HLEN + strip + 8)
-		return skb_pull_room(skb, strip);
-	/* The usual strips as constants: inner Ethernet or IP, MD1 or bare MD2. */
-	switch (strip) {
-	case NSH_MD2_MIN_LEN + ETH_HLEN:
-		err = fwd_move(data, data_end, len, NSH_MD2_MIN_LEN + ETH_HLEN);
-		break;
-	case NSH_MD1_LEN + ETH_HLEN:
-		err = fwd_move(data, data_end, len, NSH_MD1_LEN + ETH_HLEN);
-		break;
-	case NSH_MD2_MIN_LEN:
-		err = fwd_move(data, data_end, len, NSH_MD2_MIN_LEN);
-		break;
-	case NSH_MD1_LEN:
-		err = fwd_move(data, data_end, len, NSH_MD1_LEN);
-		break;
-	default:
-		err = fwd_move(data, data_end, len, strip);
-		break;
-	}
-	/* Cannot fail with data_end - data == len; half moved if it did. */
-	if (err)
-		return -1;
-	return bpf_skb_change_tail(skb, len - strip, 0);
-}
-
 static __always_inline __u32 fwd_deliver(struct __sk_buff *skb, __u8 np,
 					 __u32 nshlen,
 					 const struct fwd_entry *e)
 {
 	void *data_end = (void *)(long)skb->data_end;
 	void *data = (void *)(long)skb->data;
+	__u32 len = skb->len, at, strip;
 	struct ethhdr eth, *out;
+	int err;
 
+	/* The inner Ethernet header must be there to replace the outer one. */
+	if (np == NSH_NP_ETH && data + ETH_HLEN + nshlen + ETH_HLEN > data_end)
+		return FWD_drop_truncated;
+	at = np == NSH_NP_ETH ? 0 : ETH_HLEN;
+	strip = nshlen + ETH_HLEN - at;
+	if (data_end - data != len || len > SKB_PULL_DIRECT_WORDS * 8 ||
+	    nshlen < NSH_BASE_LEN || nshlen > NSH_MAX_LEN || len < at + strip + 8)
+		goto slow;
+	/* The usual cases with constants: inner Ethernet or IP, MD1 or bare MD2. */
+	if (at == 0 && nshlen == NSH_MD2_MIN_LEN)
+		err = fwd_move(data, data_end, len, 0, ETH_HLEN + NSH_MD2_MIN_LEN);
+	else if (at == 0 && nshlen == NSH_MD1_LEN)
+		err = fwd_move(data, data_end, len, 0, ETH_HLEN + NSH_MD1_LEN);
+	else if (nshlen == NSH_MD2_MIN_LEN)
+		err = fwd_move(data, data_end, len, ETH_HLEN, NSH_MD2_MIN_LEN);
+	else if (nshlen == NSH_MD1_LEN)
+		err = fwd_move(data, data_end, len, ETH_HLEN, NSH_MD1_LEN);
+	else
+		err = fwd_move(data, data_end, len, at, strip);
+	/* Cannot fail with data_end - data == len; half moved if it did. */
+	if (err || bpf_skb_change_tail(skb, len - strip, 0))
+		return FWD_drop_adjust;
+	if (at == 0)
+		return FWD_end_of_chain;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	out = data;
+	if ((void *)(out + 1) > data_end)
+		return FWD_drop_store;
+	mac_copy_pkt(out->h_dest, e->mac);
+	mac_copy_pkt(out->h_source, node_mac);
+	*(__be16 *)((void *)out + 12) = np == NSH_NP_IPV4 ? bpf_htons(ETH_P_IP)
+							  : bpf_htons(ETH_P_IPV6);
+	return FWD_end_of_chain;
+
+slow:
 	if (np == NSH_NP_ETH) {
-		/* The inner Ethernet header replaces the outer one. */
 		if (data + ETH_HLEN + nshlen + ETH_HLEN > data_end)
 			return FWD_drop_truncated;
 		__builtin_memcpy(&eth, data + ETH_HLEN + nshlen, ETH_HLEN);
@@ -130,7 +135,7 @@ static __always_inline __u32 fwd_deliver(struct __sk_buff *skb, __u8 np,
 		eth.h_proto = np == NSH_NP_IPV4 ? bpf_htons(ETH_P_IP)
 						: bpf_htons(ETH_P_IPV6);
 	}
-	if (fwd_pull(skb, nshlen))
+	if (skb_pull_room(skb, nshlen))
 		return FWD_drop_adjust;
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
