@@ -3,9 +3,11 @@
 # h1 is qemu:///system, h2 is qemu+ssh://root@127.0.0.1:PORT/system through an
 # sshd the test starts with a key made for it (tests/ssh.sh). A chain of 2,
 # src and sf2 and dest on h1, sf1 on h2: sf1's guest is created through h2's
-# own connection, after the project's agent answered its version over ssh
-# and the guest image went into h2's storage pool through the storage API;
-# each tap joins its host's bridge, and the hosts' bridges meet over VXLAN.
+# own connection, after the project's agent answered its version over ssh,
+# made h2's bridge and VXLAN device (hostnet up, in this machine's root
+# namespace: h2 *is* this machine) and the guest image went into h2's
+# storage pool through the storage API; h1's network is emulated in a
+# namespace, its guests' taps moved there; the bridges meet over VXLAN.
 # `cadeia-bench run` must answer every probe at lengths 0 and 2; a second
 # run sends the image no more (same digest); nothing of either run is left,
 # nor the sshd, nor its keys.
@@ -27,7 +29,7 @@ teardown() {
 }
 trap teardown EXIT
 
-plan 12
+plan 13
 need_built "$B"
 need_tools ssh ssh-keygen virsh ss jq sha256sum
 [ -x /usr/sbin/sshd ] || die "openssh-server is installed (make deps)"
@@ -88,6 +90,8 @@ check "every probe answered at lengths 0 and 2" \
 	jqf '[.chains[0].points[] | select(.lost == 0 and .probes > 0)] | length == 2' "$S/summary.json"
 check "meta.json: sf1 on h2, src, sf2 and dest on h1" \
 	jqf '.testbed.hosts.node_host == {"src": "h1", "dest": "h1", "sf1": "h2", "sf2": "h1"}' "$S/meta.json"
+check "h2's bridge and VXLAN device came from the project's agent over ssh; h1's network is emulated" \
+	jqf '.testbed.hosts.hosts | .[1].network == "hostnet agent over ssh" and .[0].network == "emulated (netns)"' "$S/meta.json"
 kvol=$(jq -r '.testbed.hosts.images.h2.kernel // empty' "$S/meta.json" 2>/dev/null)
 ivol=$(jq -r '.testbed.hosts.images.h2.initrd // empty' "$S/meta.json" 2>/dev/null)
 same() { [[ "$1" == $POOL_DIR/image-* ]] && [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]; }

@@ -12,6 +12,7 @@
 #include "model/arch.h"
 #include "sys/netns.h"
 #include "sys/nl.h"
+#include "backend/remote.h"
 #include "traffic/delayline.h"
 
 static char host_ns[SC_MAX_HOSTS][NETNS_NAME_MAX];
@@ -49,6 +50,28 @@ void hosts_vtep_mac(int k, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
+bool hosts_by_agent(const struct testbed *tb, int k)
+{
+	return tb->ops == &libvirt_backend && strstr(tb->sc->hosts.host[k].uri, "+ssh://");
+}
+
+void hosts_agent_bridge(const struct testbed *tb, int k, char *out, size_t len)
+{
+	char suffix[16];
+
+	snprintf(suffix, sizeof(suffix), ".b%d", k);
+	rs_name(tb->rs, suffix, out, len);
+}
+
+/* A host reached over ssh that is this machine (127.0.0.1, localhost). */
+static bool loopback(const char *uri)
+{
+	struct remote_target t;
+
+	return remote_target_parse(uri, &t, NULL, 0) == 0 &&
+	       (!strcmp(t.host, "127.0.0.1") || !strcmp(t.host, "localhost") || !strcmp(t.host, "::1"));
+}
+
 /* The longest prefix all VTEP addresses share (at most /24): one on-link
  * subnet, so no routes are needed; neighbours are static. */
 static unsigned underlay_prefix(const struct sc_hosts *h)
@@ -73,6 +96,41 @@ static int empty_ns(const char *ns, char *err, size_t errlen)
 	return 0;
 }
 
+/* The NIC of host k (an agent's host that is this machine) on the underlay. */
+static int agent_nic(struct testbed *tb, int k, const char *ulns, unsigned prefix, char *err,
+		     size_t errlen)
+{
+	const struct sc_hosts *h = &tb->sc->hosts;
+	struct in_addr a = { .s_addr = h->host[k].addr };
+	char nic[16], port[16], suffix[16];
+	uint8_t mac[6];
+	int ret;
+
+	snprintf(suffix, sizeof(suffix), ".u%d", k);
+	rs_name(tb->rs, suffix, nic, sizeof(nic));
+	snprintf(port, sizeof(port), "h%d", k);
+	hosts_vtep_mac(k, mac);
+	if ((ret = nl_veth_add(NULL, nic, port, ulns, err, errlen)) < 0 ||
+	    (ret = netns_if_no_ipv6(NULL, nic, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mac(NULL, nic, mac, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(NULL, nic, h->underlay_mtu, err, errlen)) < 0 ||
+	    (ret = nl_link_set_mtu(ulns, port, h->underlay_mtu, err, errlen)) < 0 ||
+	    (ret = nl_addr4_add(NULL, nic, a, prefix, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(NULL, nic, true, err, errlen)) < 0 ||
+	    (ret = nl_link_set_up(ulns, port, true, err, errlen)) < 0)
+		return ret;
+	if (!h->any_delay && (ret = nl_link_set_master(ulns, port, HOSTS_UL_DEV, err, errlen)) < 0)
+		return ret;
+	for (int j = 0; j < h->n; j++) {
+		struct in_addr b = { .s_addr = h->host[j].addr };
+
+		hosts_vtep_mac(j, mac);
+		if (j != k && (ret = nl_neigh4_set(NULL, nic, b, mac, err, errlen)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* Host k: its namespace, bridge, underlay link (with the VTEP address) and
  * VXLAN device on the bridge. */
 static int build_host(struct testbed *tb, int k, const char *ulns, unsigned prefix, char *err,
@@ -92,6 +150,11 @@ static int build_host(struct testbed *tb, int k, const char *ulns, unsigned pref
 	snprintf(port, sizeof(port), "h%d", k);
 	hosts_vtep_mac(k, mac);
 	vo.local = a;
+	/* Its bridge and VXLAN device are the agent's, on that host (lv_hosts.c).
+	 * When that host is this machine, only its NIC on the underlay is
+	 * emulated here: a link from the root namespace with its address. */
+	if (hosts_by_agent(tb, k))
+		return loopback(h->host[k].uri) ? agent_nic(tb, k, ulns, prefix, err, errlen) : 0;
 	if ((ret = empty_ns(ns, err, errlen)) < 0 ||
 	    (ret = nl_bridge_add(ns, tb->bridge, &bo, err, errlen)) < 0 ||
 	    (ret = nl_link_set_mtu(ns, tb->bridge, sc->mtu, err, errlen)) < 0 ||
@@ -142,7 +205,8 @@ static int fdb_node(struct testbed *tb, int i, char *err, size_t errlen)
 	for (int k = 0; k < sc->hosts.n; k++) {
 		char ns[NETNS_NAME_MAX];
 
-		if (k == home)
+		/* An agent's host gets its FDB from the agent (hostnet up). */
+		if (k == home || hosts_by_agent(tb, k))
 			continue;
 		hosts_ns_name(tb, k, ns, sizeof(ns));
 		if ((ret = nl_fdb_add(ns, HOSTS_VXLAN_DEV, n->mac, err, errlen)) < 0 ||
@@ -190,6 +254,9 @@ static int wait_running(struct testbed *tb, const char *ulns, char *err, size_t 
 
 		for (int k = 0; k < h->n && all; k++) {
 			char ns[NETNS_NAME_MAX], port[16];
+
+			if (hosts_by_agent(tb, k))
+				continue;
 			const char *dev[3][2] = { { ns, HOSTS_UL_DEV }, { ns, HOSTS_VXLAN_DEV },
 						  { ulns, port } };
 
@@ -219,6 +286,7 @@ static void record(struct testbed *tb, const char *ulns, unsigned prefix)
 
 	for (int k = 0; k < sc->hosts.n; k++) {
 		char ns[NETNS_NAME_MAX], a[INET_ADDRSTRLEN];
+		bool agent = hosts_by_agent(tb, k);
 		struct in_addr ad = { .s_addr = sc->hosts.host[k].addr };
 
 		hosts_ns_name(tb, k, ns, sizeof(ns));
@@ -226,7 +294,9 @@ static void record(struct testbed *tb, const char *ulns, unsigned prefix)
 		json_array_append_new(hosts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name",
 						       sc->hosts.host[k].name, "uri",
 						       sc->hosts.host[k].uri, "address", a, "netns",
-						       ns, "emulated", "netns", "delay_us",
+						       agent ? "" : ns, "network",
+						       agent ? "hostnet agent over ssh" : "emulated (netns)",
+						       "delay_us",
 						       (int)sc->hosts.host[k].delay_us));
 	}
 	for (int i = 0; i < sc->n_nodes; i++)

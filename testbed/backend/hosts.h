@@ -16,6 +16,7 @@
 #ifndef CADEIA_BACKEND_HOSTS_H
 #define CADEIA_BACKEND_HOSTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,12 @@ void hosts_ns_name(const struct testbed *tb, int k, char *out, size_t len);
 uint32_t hosts_vni(const char *run_id);
 /* Host k's VTEP MAC on its underlay link. */
 void hosts_vtep_mac(int k, uint8_t mac[6]);
+
+/* Host k's bridge and VXLAN device are made on it by the project's agent
+ * over ssh (libvirt backend, a qemu+ssh URI), not in a namespace here. */
+bool hosts_by_agent(const struct testbed *tb, int k);
+/* The agent's bridge on host k, "<id>-.b<k>". */
+void hosts_agent_bridge(const struct testbed *tb, int k, char *out, size_t len);
 
 /* Before the nodes: hosts, bridges, VXLAN, underlay, static FDB, delay line;
  * records the layout and the MTU arithmetic under "hosts" in tb->info. */

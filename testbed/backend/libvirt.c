@@ -754,6 +754,8 @@ static void lv_stop(struct testbed *tb)
 
 	if (!lv)
 		return;
+	if (tb->sc->hosts.n) /* the agents' bridges and VXLAN devices on their hosts */
+		lv_hosts_stop(tb);
 	/* firewall, nat, lb, monitor end and their files come back first */
 	lvfn_stop(tb, lv_dom);
 	/* Peak host memory of each guest's QEMU, for the benchmark. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Guests on several hosts: backend/lv_hosts.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "backend/remote.h"
 #include "model/arch.h"
 #include "sys/nl.h"
+#include "sys/ownmark.h"
 #include "virt/image_upload.h"
 #include "virt/virt.h"
 
@@ -22,6 +24,71 @@ static json_t *images;
 static bool is_remote(const char *uri)
 {
 	return strstr(uri, "+ssh://") != NULL;
+}
+
+static char agent_br[SC_MAX_HOSTS][16];
+
+/* Host k's bridge and VXLAN device, by the agent on k: every MAC not on k
+ * goes to the VTEP of its node's host. */
+static int agent_up(struct testbed *tb, int k, const struct remote_target *t, char *err,
+		    size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	static char macs[SC_MAX_NODES][48];
+	const char *args[SC_MAX_NODES + 10];
+	char mtu[16], vni[16], local[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = sc->hosts.host[k].addr };
+	int n = 0;
+
+	if (!ownmark()) {
+		snprintf(err, errlen, "host %s: no ownership mark to give the agent", sc->hosts.host[k].name);
+		return -EINVAL;
+	}
+	hosts_agent_bridge(tb, k, agent_br[k], sizeof(agent_br[k]));
+	snprintf(mtu, sizeof(mtu), "%u", sc->mtu);
+	snprintf(vni, sizeof(vni), "%u", hosts_vni(tb->rs->id));
+	inet_ntop(AF_INET, &a, local, sizeof(local));
+	args[n++] = "hostnet";
+	args[n++] = "up";
+	args[n++] = ownmark();
+	args[n++] = agent_br[k];
+	args[n++] = mtu;
+	args[n++] = vni;
+	args[n++] = local;
+	for (int i = 0; i < sc->n_nodes; i++) {
+		int home = sc_node_host(sc, i);
+		struct in_addr v = { .s_addr = sc->hosts.host[home].addr };
+		char m[18], ip[INET_ADDRSTRLEN];
+
+		if (home == k || arch_behind_proxy(&sc->nodes[i]))
+			continue;
+		cs_mac_format(sc->nodes[i].mac, m);
+		inet_ntop(AF_INET, &v, ip, sizeof(ip));
+		snprintf(macs[i], sizeof(macs[i]), "%s@%s", m, ip);
+		args[n++] = macs[i];
+	}
+	args[n] = NULL;
+	return remote_bench(t, args, NULL, 0, err, errlen);
+}
+
+/* After the boot: each of k's guests' taps quiet on the agent's bridge. */
+static int agent_ports(struct testbed *tb, int k, const struct remote_target *t, char *err,
+		       size_t errlen)
+{
+	const struct scenario *sc = tb->sc;
+	int ret;
+
+	for (int i = 0; i < sc->n_nodes; i++) {
+		char m[18];
+		const char *args[] = { "hostnet", "port", ownmark(), tb->hostif[i], m, NULL };
+
+		if (sc_node_host(sc, i) != k || arch_behind_proxy(&sc->nodes[i]))
+			continue;
+		cs_mac_format(sc->nodes[i].mac, m);
+		if ((ret = remote_bench(t, args, NULL, 0, err, errlen)) < 0)
+			return ret;
+	}
+	return 0;
 }
 
 /* A remote host: the agent's version, then the image through the storage API. */
@@ -35,6 +102,7 @@ static int prepare_remote(struct testbed *tb, int k, virConnectPtr conn,
 
 	if ((ret = remote_target_parse(h->uri, &t, err, errlen)) < 0 ||
 	    (ret = remote_check_version(&t, err, errlen)) < 0 ||
+	    (ret = agent_up(tb, k, &t, err, errlen)) < 0 ||
 	    (ret = image_upload(conn, any->kernel, kernel_vol[k], sizeof(kernel_vol[k]), &up_k, err,
 				errlen)) < 0 ||
 	    (ret = image_upload(conn, any->initrd, initrd_vol[k], sizeof(initrd_vol[k]), &up_i, err,
@@ -86,11 +154,21 @@ int lv_hosts_boot(struct testbed *tb, virConnectPtr conn, struct virt_domain_spe
 		}
 		if (is_remote(h->uri) && (ret = prepare_remote(tb, k, hc, &sub[0], err, errlen)) == 0)
 			for (int j = 0; j < n; j++) {
+				/* Booted from the uploaded image, on the agent's bridge,
+				 * whose ports the agent quiets (below). */
 				sub[j].kernel = kernel_vol[k];
 				sub[j].initrd = initrd_vol[k];
+				sub[j].bridge = agent_br[k];
+				sub[j].keep_port_flags = true;
 			}
 		if (ret == 0)
 			ret = virt_boot_many(hc, sub, n, max_booting, timeout_ms, d, bs, err, errlen);
+		if (ret == 0 && is_remote(h->uri)) {
+			struct remote_target t;
+
+			if ((ret = remote_target_parse(h->uri, &t, err, errlen)) == 0)
+				ret = agent_ports(tb, k, &t, err, errlen);
+		}
 		for (int j = 0; j < n; j++) {
 			doms[idx[j]] = d[j];
 			boot_s[idx[j]] = bs[j];
@@ -115,7 +193,8 @@ int lv_hosts_network(struct testbed *tb, char *err, size_t errlen)
 	for (int i = 0; i < sc->n_nodes; i++) {
 		const char *ns = hosts_node_ns(tb, i), *tap = tb->hostif[i];
 
-		if (arch_behind_proxy(&sc->nodes[i]))
+		/* An agent's host: the tap is on the agent's bridge there already. */
+		if (arch_behind_proxy(&sc->nodes[i]) || hosts_by_agent(tb, sc_node_host(sc, i)))
 			continue;
 		/* Learning and flooding off, a static FDB entry: as on the staging
 		 * bridge, whose settings stay behind when the tap moves. */
@@ -128,4 +207,21 @@ int lv_hosts_network(struct testbed *tb, char *err, size_t errlen)
 			return ret;
 	}
 	return 0;
+}
+
+void lv_hosts_stop(struct testbed *tb)
+{
+	const struct scenario *sc = tb->sc;
+
+	for (int k = 0; k < sc->hosts.n; k++) {
+		struct remote_target t;
+		char err[512];
+		const char *args[] = { "hostnet", "down", ownmark(), NULL };
+
+		/* Best effort: teardown by prefix and mark follows on this machine. */
+		if (hosts_by_agent(tb, k) && ownmark() &&
+		    remote_target_parse(sc->hosts.host[k].uri, &t, err, sizeof(err)) == 0 &&
+		    remote_bench(&t, args, NULL, 0, err, sizeof(err)) < 0)
+			fprintf(stderr, "cadeia-bench: %s\n", err);
+	}
 }

@@ -5,10 +5,13 @@
  * (qemu+ssh://...) first answers the project's version (backend/remote.h)
  * and receives the guest image through the storage API
  * (virt/image_upload.h), skipped when it holds the same digest. The guests
- * boot there on the staging bridge libvirt knows; then each guest's tap
- * moves into its host's namespace and onto that host's bridge, which
- * backend/hosts.c joins to the others by VXLAN (emulated hosts: every host
- * is this machine, its network a namespace).
+ * On a host reached over ssh the agent makes the run's bridge and VXLAN
+ * device (static FDB: every other node's MAC to its host's VTEP) before the
+ * guests boot onto that bridge, and quiets their ports after. On the local
+ * host (qemu:///system) the network is emulated (backend/hosts.c): guests
+ * boot on the staging bridge, then each tap moves into its host's namespace
+ * onto that host's bridge. When a "remote" host is this machine
+ * (qemu+ssh://root@127.0.0.1/...), only its NIC on the underlay is emulated.
  */
 #ifndef CADEIA_LV_HOSTS_H
 #define CADEIA_LV_HOSTS_H
@@ -27,5 +30,7 @@ int lv_hosts_boot(struct testbed *tb, virConnectPtr conn, struct virt_domain_spe
 		  size_t errlen);
 /* After the boots: the hosts' network, and each tap onto its host's bridge. */
 int lv_hosts_network(struct testbed *tb, char *err, size_t errlen);
+/* Each agent's host: `hostnet down` for the run (best effort). */
+void lv_hosts_stop(struct testbed *tb);
 
 #endif

@@ -272,6 +272,29 @@ static int agent_up(int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+/* A guest's tap on the run's bridge: learning and flooding off, a static FDB
+ * entry for the guest's MAC (what virt/ does for local guests). */
+static int agent_port(int argc, char **argv, char *err, size_t errlen)
+{
+	struct nl_brport_flags quiet = { 0 };
+	char prefix[16];
+	uint8_t mac[6];
+	int ret;
+
+	if (argc != 4)
+		return -EINVAL;
+	if (mark_prefix(argv[1], prefix, sizeof(prefix)) < 0 ||
+	    strncmp(argv[2], prefix, strlen(prefix)) != 0 || cs_mac_parse(argv[3], mac) < 0) {
+		snprintf(err, errlen, "hostnet port: mark %s, tap %s (must start with the run's prefix) or MAC %s not valid",
+			 argv[1], argv[2], argv[3]);
+		return -EINVAL;
+	}
+	if ((ret = nl_brport_set_flags(NULL, argv[2], &quiet, err, errlen)) < 0 ||
+	    (ret = nl_fdb_add(NULL, argv[2], mac, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
 static int agent_down(const char *mark, char *err, size_t errlen)
 {
 	struct nl_link *links = NULL;
@@ -308,11 +331,14 @@ int hostnet_main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "up") == 0)
 		ret = agent_up(argc - 1, argv + 1, err, sizeof(err));
+	else if (argc >= 2 && strcmp(argv[1], "port") == 0)
+		ret = agent_port(argc - 1, argv + 1, err, sizeof(err));
 	else if (argc == 3 && strcmp(argv[1], "down") == 0)
 		ret = agent_down(argv[2], err, sizeof(err));
 	if (ret == -EINVAL && !*err) {
 		fprintf(stderr, "usage: cadeia-bench hostnet version\n"
 				"       cadeia-bench hostnet up MARK BRIDGE MTU VNI LOCAL [MAC@VTEP...]\n"
+				"       cadeia-bench hostnet port MARK TAP MAC\n"
 				"       cadeia-bench hostnet down MARK\n");
 		return 2;
 	}

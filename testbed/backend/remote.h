@@ -10,12 +10,14 @@
  *
  *   cadeia-bench hostnet version
  *   cadeia-bench hostnet up MARK BRIDGE MTU VNI LOCAL [MAC@VTEP ...]
+ *   cadeia-bench hostnet port MARK TAP MAC
  *   cadeia-bench hostnet down MARK
  *
  * MARK is the run's ownership mark (sys/ownmark.h); up creates the bridge
  * and the VXLAN device "<id>-.vx" carrying it, with learning off, flooding
  * off and a static FDB (MAC@VTEP: that MAC is behind that VTEP); down
- * removes only links named "<id>-..." whose alias is MARK.
+ * removes only links named "<id>-..." whose alias is MARK; port quiets a
+ * guest's tap on the bridge (learning and flooding off, MAC static).
  */
 #ifndef CADEIA_REMOTE_H
 #define CADEIA_REMOTE_H
