@@ -93,6 +93,10 @@ struct node_ops {
 	/* Runs the prober at node src; po->netns is set by the backend. */
 	int (*probe)(struct testbed *tb, int src, struct probe_opts *po, struct probe_sample *out,
 		     struct probe_report *rep, char *err, size_t errlen);
+	/* Optional: runs argv in node i (a guest); *out its stdout, malloc'd.
+	 * NULL: the node is a namespace of this host (run/throughput.c forks). */
+	int (*exec)(struct testbed *tb, int i, const char *const argv[], char **out,
+		    int timeout_ms, char *err, size_t errlen);
 	/* Sets one of node i's interfaces up or down. */
 	int (*link)(struct testbed *tb, int i, const char *ifname, bool up, char *err,
 		    size_t errlen);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * TCP through the chain: for every chain length of the sweep, iperf3 from
- * each chain's source to its destination (netns backend), after the tables
+ * each chain's source to its destination (forked in its namespace, or through
+ * the backend's exec in a guest), after the tables
  * of that length are installed and proven. Per point: goodput (bytes the
  * receiver got over its time), the sender's retransmissions, the MSS, and
  * the CPU time the whole machine spent (from /proc/stat) per GB received.
