@@ -9,8 +9,9 @@
 # storage pool through the storage API; h1's network is emulated in a
 # namespace, its guests' taps moved there; the bridges meet over VXLAN.
 # `cadeia-bench run` must answer every probe at lengths 0 and 2; a second
-# run sends the image no more (same digest); nothing of either run is left,
-# nor the sshd, nor its keys.
+# run sends the image no more (same digest); nothing of either run is left;
+# after kill -9 of a third, `down` reaches h2 over ssh as well; neither the
+# sshd nor its keys stay.
 set -u
 cd "$(dirname "$0")/.."
 . tests/tap.sh
@@ -29,7 +30,7 @@ teardown() {
 }
 trap teardown EXIT
 
-plan 13
+plan 16
 need_built "$B"
 need_tools ssh ssh-keygen virsh ss jq sha256sum
 [ -x /usr/sbin/sshd ] || die "openssh-server is installed (make deps)"
@@ -56,6 +57,8 @@ scenario() {
 }
 scenario vmhosts "0, 2"
 scenario vmhosts-again "2"
+scenario vmhosts-kill "0, 1, 2"
+jq '.measure.rounds = 50' "$TMP/vmhosts-kill.json" >"$TMP/k.json" && mv "$TMP/k.json" "$TMP/vmhosts-kill.json"
 
 # run NAME: `cadeia-bench run`; its result directory in D, its id in ID.
 run() {
@@ -111,6 +114,24 @@ S=${D:-/nonexistent}
 check "the second run sends no image: h2 holds the same digests" \
 	jqf '.testbed.hosts.images.h2 | .kernel_uploaded == false and .initrd_uploaded == false' "$S/meta.json"
 check "nothing of run ${ID:-?} is left" left "$ID"
+
+# kill -9 while measuring: `down` reaches h2 over ssh too.
+bench_run_bg vmhosts-kill "$TMP/vmhosts-kill.json"
+pid=$RUN_PID
+if ID=$(run_id_of "$pid") && wait_measuring "$ID" 240; then
+	RUNS+=("$ID")
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	PIDS=()
+	ok "kill -9 of run $ID while it measures"
+	check "down $ID exits 0 and reaches h2 over ssh (hostnet down there)" \
+		bash -c "$B down $ID >'$TMP/kill-down.log' 2>&1 && grep -q \"removed run $ID's links on 127.0.0.1 (hostnet down)\" '$TMP/kill-down.log'"
+	check "nothing of run $ID is left on either host" left "$ID"
+else
+	fail "kill -9: run $pid measured within 240 s ($(tail -n 2 "$TMP/vmhosts-kill/stderr" | tr '\n' ' '))"
+	fail "kill -9: (no run)"
+	fail "kill -9: (no run)"
+fi
 
 ssh_stop
 check "sshd is stopped and the test's keys are gone" ssh_gone

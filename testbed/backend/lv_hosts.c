@@ -129,6 +129,19 @@ int lv_hosts_boot(struct testbed *tb, virConnectPtr conn, struct virt_domain_spe
 
 	json_decref(images);
 	images = json_object();
+	{
+		/* Before the first contact: teardown must reach them even after a
+		 * crash (backend/owner_remote.h). */
+		json_t *remote = json_array();
+
+		for (int k = 0; k < sc->hosts.n; k++)
+			if (is_remote(sc->hosts.host[k].uri))
+				json_array_append_new(remote, json_string(sc->hosts.host[k].uri));
+		if ((ret = rs_set(tb->rs, "remote_hosts", remote)) < 0) {
+			snprintf(err, errlen, "writing %s: %s", tb->rs->path, strerror(-ret));
+			return ret;
+		}
+	}
 	for (int k = 0; k < sc->hosts.n && ret == 0; k++) {
 		const struct sc_host *h = &sc->hosts.host[k];
 		struct virt_domain_spec sub[SC_MAX_NODES];

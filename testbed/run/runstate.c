@@ -16,6 +16,7 @@
 
 #include "backend/owner.h"
 #include "run/runstate.h"
+#include "backend/owner_remote.h"
 #include "sys/ownmark.h"
 
 void rs_name(const struct runstate *rs, const char *suffix, char *out, size_t len)
@@ -351,6 +352,9 @@ static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char
 		for (i = 0; i < npins; i++)
 			pinv[i] = pins[i];
 		failures += owner_teardown(&rs->owner, pinv, npins, keep_state, log, arg);
+		/* Hosts reached over ssh: their domains and the agent's links. */
+		failures += owner_remote_teardown(&rs->owner, json_object_get(rs->doc, "remote_hosts"),
+						  log, arg);
 	} else {
 		logf_(log, arg, "run %s: its state has no ownership mark (an older version); only its functions were stopped",
 		      rs->id);
