@@ -636,10 +636,6 @@ static int fn_loop(struct fn_ctx *c)
 			}
 			if (fn_nsh_process(buf, len, &proto, &c->stats) != FN_V_SEND)
 				continue;
-			/* Out as what it is: as IPv4, fwd's end-of-chain strip
-			 * drops full-size TCP frames (drop_adjust); as NSH it
-			 * takes every frame. */
-			proto = htons(ETH_P_NSH_);
 		}
 
 		/*
