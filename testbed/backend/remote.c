@@ -64,21 +64,47 @@ int remote_target_parse(const char *uri, struct remote_target *t, char *err, siz
 	return 0;
 }
 
-/* Reads fd to EOF into buf (keeps the last len - 1 bytes' worth from the
- * start; the rest is drained). */
-static void slurp(int fd, char *buf, size_t len, size_t *n)
+/* One read from fd into buf (the first len - 1 bytes are kept, the rest
+ * drained); false at end of file. */
+static bool take(int fd, char *buf, size_t len, size_t *n)
 {
 	char tmp[4096];
-	ssize_t r;
+	ssize_t r = read(fd, tmp, sizeof(tmp));
+	size_t room = len > *n + 1 ? len - *n - 1 : 0, k;
 
-	while ((r = read(fd, tmp, sizeof(tmp))) > 0) {
-		size_t room = len > *n + 1 ? len - *n - 1 : 0, k = (size_t)r < room ? (size_t)r : room;
-
-		memcpy(buf + *n, tmp, k);
-		*n += k;
-	}
+	if (r <= 0)
+		return r < 0 && errno == EINTR;
+	k = (size_t)r < room ? (size_t)r : room;
+	memcpy(buf + *n, tmp, k);
+	*n += k;
 	if (len)
 		buf[*n] = '\0';
+	return true;
+}
+
+/* Both pipes at once (either may fill while the other is read) until both
+ * end, or the deadline passes: false then. */
+static bool collect(int out_fd, char *out, size_t outlen, size_t *no, int err_fd, char *ebuf,
+		    size_t elen, size_t *ne, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN } };
+	int left = timeout_ms;
+
+	if (outlen)
+		out[0] = '\0';
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		int r = poll(p, 2, left > 1000 ? 1000 : left);
+
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (r == 0 && (left -= 1000) <= 0)
+			return false;
+		if (p[0].revents && !take(out_fd, out, outlen, no))
+			p[0].fd = -1;
+		if (p[1].revents && !take(err_fd, ebuf, elen, ne))
+			p[1].fd = -1;
+	}
+	return true;
 }
 
 int remote_bench(const struct remote_target *t, const char *const args[], char *out, size_t outlen,
@@ -152,9 +178,17 @@ int remote_bench(const struct remote_target *t, const char *const args[], char *
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;
-	/* ssh's stderr is small; stdout first, then stderr, then the status. */
-	slurp(po[0], out ? out : obuf, out ? outlen : sizeof(obuf), &no);
-	slurp(pe[0], ebuf, sizeof(ebuf), &ne);
+	/* A host that stops answering must not hang the run: ssh goes after
+	 * REMOTE_TIMEOUT_MS. */
+	if (!collect(po[0], out ? out : obuf, out ? outlen : sizeof(obuf), &no, pe[0], ebuf,
+		     sizeof(ebuf), &ne, REMOTE_TIMEOUT_MS)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		snprintf(err, errlen, "%s: ssh %s %s %s: no answer within %d s", t->host, dest, bench,
+			 args[0], REMOTE_TIMEOUT_MS / 1000);
+		ret = -ETIMEDOUT;
+		goto cleanup;
+	}
 	if (waitpid(pid, &st, 0) < 0) {
 		snprintf(err, errlen, "%s: waiting for ssh: %s", t->host, strerror(errno));
 		goto cleanup;
