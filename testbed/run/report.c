@@ -240,20 +240,24 @@ static json_t *per_arch_summary(struct run *r, json_t *chains)
 	return out;
 }
 
-int report_write(struct run *r, const char *status, const char *reason,
-			 json_t **summary_out, char *err, size_t errlen)
+/* What report_write gathers from the rounds for the plots: a series per chain with points. */
+struct report_acc {
+	struct plot_series series[SC_ARCH__COUNT * SC_MAX_CHAINS];
+	struct plot_point pts[SC_ARCH__COUNT * SC_MAX_CHAINS][SC_MAX_LENGTHS];
+	double slope[SC_ARCH__COUNT][SC_MAX_CHAINS];
+	size_t ns;
+};
+
+/* summary.csv, a row per measured point; the chains and architectures for summary.json. */
+static int summary_csv(struct run *r, struct report_acc *acc, json_t **chains_out,
+		       json_t **archs_out, char *err, size_t errlen)
 {
 	const struct scenario *sc = r->sc0;
-	static struct plot_series series[SC_ARCH__COUNT * SC_MAX_CHAINS];
-	static struct plot_point pts[SC_ARCH__COUNT * SC_MAX_CHAINS][SC_MAX_LENGTHS];
-	double slope[SC_ARCH__COUNT][SC_MAX_CHAINS];
-	json_t *summary, *chains, *meta, *archs, *cmp;
-	char path[1300], ended[40];
-	size_t ns = 0;
+	json_t *chains, *archs;
+	char path[1300];
 	FILE *f;
 	int ret;
 
-	res_utc_now(ended, sizeof(ended));
 	res_path(&r->res, "summary.csv", path, sizeof(path));
 	f = fopen(path, "w");
 	if (!f) {
@@ -269,10 +273,10 @@ int report_write(struct run *r, const char *status, const char *reason,
 	for (int ai = 0; ai < sc->n_archs; ai++) {
 		json_array_append_new(archs, json_string(sc_arch_name(sc->archs[ai])));
 		for (int c = 0; c < sc->n_chains; c++) {
-			json_array_append_new(chains, series_out(r, ai, c, f, &series[ns], pts[ns],
-								 &slope[ai][c]));
-			if (series[ns].n > 0)
-				ns++;
+			json_array_append_new(chains, series_out(r, ai, c, f, &acc->series[acc->ns],
+								 acc->pts[acc->ns], &acc->slope[ai][c]));
+			if (acc->series[acc->ns].n > 0)
+				acc->ns++;
 		}
 	}
 	if ((ret = res_close_file(&r->res, f, path, err, errlen)) < 0) {
@@ -280,8 +284,17 @@ int report_write(struct run *r, const char *status, const char *reason,
 		json_decref(archs);
 		return ret;
 	}
-	/* The paper's claim in one number: per-SF slope against Cadeia-Aberta's. */
-	cmp = json_array();
+	*chains_out = chains;
+	*archs_out = archs;
+	return 0;
+}
+
+/* The paper's claim in one number: per-SF slope against Cadeia-Aberta's. */
+static json_t *comparison(struct run *r, const struct report_acc *acc)
+{
+	const struct scenario *sc = r->sc0;
+	json_t *cmp = json_array();
+
 	for (int ai = 0; ai < sc->n_archs; ai++) {
 		int base = -1;
 
@@ -291,9 +304,9 @@ int report_write(struct run *r, const char *status, const char *reason,
 		for (int c = 0; c < sc->n_chains && base >= 0; c++) {
 			json_t *e = json_pack("{s:s, s:s, s:o, s:o}", "architecture",
 					      sc_arch_name(sc->archs[ai]), "chain", sc->chains[c].name,
-					      "slope_us", num(slope[ai][c]),
+					      "slope_us", num(acc->slope[ai][c]),
 					      "slope_ratio_to_cadeia_aberta",
-					      num(slope[ai][c] / slope[base][c]));
+					      num(acc->slope[ai][c] / acc->slope[base][c]));
 			struct stats_ratio_ci q;
 
 			/* Rounds paired by number; "significant": the interval excludes 1. */
@@ -306,6 +319,16 @@ int report_write(struct run *r, const char *status, const char *reason,
 			json_array_append_new(cmp, e);
 		}
 	}
+	return cmp;
+}
+
+/* summary.json's object; takes the references to chains, archs and cmp. */
+static json_t *summary_json(struct run *r, const char *status, json_t *chains, json_t *archs,
+			    json_t *cmp)
+{
+	const struct scenario *sc = r->sc0;
+	json_t *summary;
+
 	summary = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "scenario", sc->name,
 			    "backend", sc_backend_name(sc->backend), "architecture",
 			    sc_arch_name(sc->archs[0]), "architectures", archs, "accelerator",
@@ -334,6 +357,16 @@ int report_write(struct run *r, const char *status, const char *reason,
 	/* Several hosts: each pair of chains against the underlay's configured delay. */
 	if (sc->hosts.n)
 		json_object_set_new(summary, "host_placement", crossings_summary(r));
+	return summary;
+}
+
+static json_t *meta_json(struct run *r, const char *status, const char *reason)
+{
+	const struct scenario *sc = r->sc0;
+	char ended[40];
+	json_t *meta;
+
+	res_utc_now(ended, sizeof(ended));
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
@@ -343,49 +376,76 @@ int report_write(struct run *r, const char *status, const char *reason,
 		json_object_set(meta, "testbed", r->tb.info);
 	json_object_set_new(meta, "schedule", schedule_meta(r));
 	json_object_set_new(meta, "cpu_placement", cpuplace_json(&r->pl));
-	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
-	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
-		goto cleanup;
-	if (ns > 0) {
+	return meta;
+}
+
+/* plots/load.png: p50 and p99 RTT against the background load's level. */
+static int load_plot(struct run *r, char *err, size_t errlen)
+{
+	size_t n = json_array_size(r->latency), i;
+	struct plot_load_point *lp = calloc(n, sizeof(*lp));
+	char outdir[1300], title[256];
+	struct plot_opts po = { .outdir = outdir, .name = "load", .title = title };
+	json_t *e;
+	int ret;
+
+	if (!lp)
+		return -ENOMEM;
+	json_array_foreach(r->latency, i, e) {
+		snprintf(lp[i].series, sizeof(lp[i].series), "%s",
+			 json_string_value(json_object_get(e, "architecture")));
+		lp[i].level_pct = json_number_value(json_object_get(e, "level_pct"));
+		lp[i].p50_us = json_number_value(json_object_get(e, "p50_us"));
+		lp[i].p99_us = json_number_value(json_object_get(e, "p99_us"));
+	}
+	res_path(&r->res, "plots", outdir, sizeof(outdir));
+	snprintf(title, sizeof(title), "%s: RTT under background load (chain length %d)",
+		 r->sc0->name, r->sc0->load.latency_length);
+	ret = plot_load(&po, lp, n, err, errlen);
+	free(lp);
+	return ret;
+}
+
+static int report_plots(struct run *r, const char *status, struct report_acc *acc, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	if (acc->ns > 0) {
 		char outdir[1300], title[256];
 		struct plot_opts po = { .outdir = outdir, .title = title };
 
 		res_path(&r->res, "plots", outdir, sizeof(outdir));
-		snprintf(title, sizeof(title), "%s: ping RTT against chain length%s", sc->name,
+		snprintf(title, sizeof(title), "%s: ping RTT against chain length%s", r->sc0->name,
 			 strcmp(status, "complete") ? " (incomplete)" : "");
-		if ((ret = plot_fig6(&po, series, ns, err, errlen)) < 0)
-			goto cleanup;
+		if ((ret = plot_fig6(&po, acc->series, acc->ns, err, errlen)) < 0)
+			return ret;
 	}
-	if (r->latency && json_array_size(r->latency) > 0) {
-		size_t n = json_array_size(r->latency), i;
-		struct plot_load_point *lp = calloc(n, sizeof(*lp));
-		char outdir[1300], title[256];
-		struct plot_opts po = { .outdir = outdir, .name = "load", .title = title };
-		json_t *e;
-
-		if (!lp) {
-			ret = -ENOMEM;
-			goto cleanup;
-		}
-		json_array_foreach(r->latency, i, e) {
-			snprintf(lp[i].series, sizeof(lp[i].series), "%s",
-				 json_string_value(json_object_get(e, "architecture")));
-			lp[i].level_pct = json_number_value(json_object_get(e, "level_pct"));
-			lp[i].p50_us = json_number_value(json_object_get(e, "p50_us"));
-			lp[i].p99_us = json_number_value(json_object_get(e, "p99_us"));
-		}
-		res_path(&r->res, "plots", outdir, sizeof(outdir));
-		snprintf(title, sizeof(title), "%s: RTT under background load (chain length %d)",
-			 sc->name, sc->load.latency_length);
-		ret = plot_load(&po, lp, n, err, errlen);
-		free(lp);
-		if (ret < 0)
-			goto cleanup;
-	}
+	if (r->latency && json_array_size(r->latency) > 0 &&
+	    (ret = load_plot(r, err, errlen)) < 0)
+		return ret;
 	if (r->throughput && json_array_size(r->throughput) > 0 &&
 	    (ret = tput_plot(r, status, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+int report_write(struct run *r, const char *status, const char *reason,
+			 json_t **summary_out, char *err, size_t errlen)
+{
+	static struct report_acc acc;
+	json_t *summary, *chains, *meta, *archs;
+	int ret;
+
+	acc.ns = 0;
+	if ((ret = summary_csv(r, &acc, &chains, &archs, err, errlen)) < 0)
+		return ret;
+	summary = summary_json(r, status, chains, archs, comparison(r, &acc));
+	meta = meta_json(r, status, reason);
+	if ((ret = res_write_json(&r->res, "summary.json", summary, err, errlen)) < 0 ||
+	    (ret = res_write_json(&r->res, "meta.json", meta, err, errlen)) < 0)
 		goto cleanup;
-	ret = 0;
+	ret = report_plots(r, status, &acc, err, errlen);
 cleanup:
 	/* Whatever failed, the run directory lacks a file it should have. */
 	if (ret < 0)
