@@ -81,6 +81,71 @@ static const char *opt_name(const struct option *l, int val)
 	return "?";
 }
 
+/* One option of probe's into o; -EINVAL when its value does not parse, 1 when not one of these. */
+static int probe_opt(int opt, const char *arg, struct probe_opts *o, bool *have_dst)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case 'd':
+		if (parse_ip4(arg, &o->dst) < 0)
+			return -EINVAL;
+		*have_dst = true;
+		break;
+	case 's':
+		if (parse_ip4(arg, &o->src) < 0)
+			return -EINVAL;
+		break;
+	case 'S':
+		if (parse_uint(arg, PROBE_ICMP_SIZE_MIN, PROBE_ICMP_SIZE_MAX, &v) < 0)
+			return -EINVAL;
+		o->icmp_size = v;
+		break;
+	case 'r':
+		if (num_parse_double(arg, 1e-3, 1e9, &o->rate_pps) < 0)
+			return -EINVAL;
+		break;
+	case 'c':
+		if (parse_uint(arg, 1, PROBE_MAX_PROBES, &v) < 0)
+			return -EINVAL;
+		o->count = v;
+		break;
+	case 'w':
+		if (parse_uint(arg, 0, PROBE_MAX_PROBES, &v) < 0)
+			return -EINVAL;
+		o->warmup = v;
+		break;
+	case 'g':
+		if (parse_uint(arg, 0, 600000, &v) < 0)
+			return -EINVAL;
+		o->grace_ms = v;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* The samples as CSV rows, then the report line (the host's backend parses both). */
+static int probe_print(const struct probe_opts *o, const struct probe_sample *samples,
+		       const struct probe_report *rep)
+{
+	for (unsigned i = 0; i < o->count; i++)
+		printf("%u,%lld,%lld,%u\n", samples[i].seq, (long long)samples[i].tx_ns,
+		       (long long)samples[i].rtt_ns, samples[i].ts_kernel);
+	printf("report {\"sent\":%u,\"received\":%u,\"duplicates\":%u,"
+	       "\"kernel_ts\":%u,\"user_ts\":%u,\"achieved_pps\":%.3f,"
+	       "\"ts_source\":\"%s\",\"interrupted\":%s}\n",
+	       rep->sent, rep->received, rep->duplicates, rep->kernel_ts, rep->user_ts,
+	       rep->achieved_pps, rep->ts_source ? rep->ts_source : "none",
+	       rep->interrupted ? "true" : "false");
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "cadeia-guest probe: writing stdout: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -105,46 +170,18 @@ static int cmd_probe(int argc, char **argv)
 	struct probe_report rep;
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool have_dst = false;
-	unsigned long v;
 	char err[256] = "";
 	int opt, ret = 1;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (probe_opt(opt, optarg, &o, &have_dst)) {
+		case 0:
+			continue;
+		case -EINVAL:
+			goto bad_arg;
+		}
 		switch (opt) {
-		case 'd':
-			if (parse_ip4(optarg, &o.dst) < 0)
-				goto bad_arg;
-			have_dst = true;
-			break;
-		case 's':
-			if (parse_ip4(optarg, &o.src) < 0)
-				goto bad_arg;
-			break;
-		case 'S':
-			if (parse_uint(optarg, PROBE_ICMP_SIZE_MIN, PROBE_ICMP_SIZE_MAX, &v) < 0)
-				goto bad_arg;
-			o.icmp_size = v;
-			break;
-		case 'r':
-			if (num_parse_double(optarg, 1e-3, 1e9, &o.rate_pps) < 0)
-				goto bad_arg;
-			break;
-		case 'c':
-			if (parse_uint(optarg, 1, PROBE_MAX_PROBES, &v) < 0)
-				goto bad_arg;
-			o.count = v;
-			break;
-		case 'w':
-			if (parse_uint(optarg, 0, PROBE_MAX_PROBES, &v) < 0)
-				goto bad_arg;
-			o.warmup = v;
-			break;
-		case 'g':
-			if (parse_uint(optarg, 0, 600000, &v) < 0)
-				goto bad_arg;
-			o.grace_ms = v;
-			break;
 		case 'h':
 			fputs(usage_probe, stdout);
 			return 0;
@@ -180,19 +217,8 @@ static int cmd_probe(int argc, char **argv)
 		fprintf(stderr, "cadeia-guest probe: %s\n", err);
 		goto cleanup;
 	}
-	for (unsigned i = 0; i < o.count; i++)
-		printf("%u,%lld,%lld,%u\n", samples[i].seq, (long long)samples[i].tx_ns,
-		       (long long)samples[i].rtt_ns, samples[i].ts_kernel);
-	printf("report {\"sent\":%u,\"received\":%u,\"duplicates\":%u,"
-	       "\"kernel_ts\":%u,\"user_ts\":%u,\"achieved_pps\":%.3f,"
-	       "\"ts_source\":\"%s\",\"interrupted\":%s}\n",
-	       rep.sent, rep.received, rep.duplicates, rep.kernel_ts, rep.user_ts,
-	       rep.achieved_pps, rep.ts_source ? rep.ts_source : "none",
-	       rep.interrupted ? "true" : "false");
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "cadeia-guest probe: writing stdout: %s\n", strerror(errno));
+	if (probe_print(&o, samples, &rep) < 0)
 		goto cleanup;
-	}
 	ret = 0;
 cleanup:
 	free(samples);
