@@ -22,6 +22,7 @@ static const char usage_main[] =
 	"  plot DIR...        redraw figure 6 from saved results, several runs on one figure\n"
 	"  load, load-sink    UDP generator and sink of the load experiment (--help)\n"
 	"  lab list|check N   the lab course: check lab N on the live testbed (docs/labs/)\n"
+	"  hostnet ...        the agent a remote host runs over ssh for a run (several hosts)\n"
 	"\n"
 	"`cadeia-bench COMMAND --help` describes each. Exit status: 0 success,\n"
 	"1 failure, 2 usage or scenario error, 3 interrupted (results kept, marked\n"
