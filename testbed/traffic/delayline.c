@@ -46,6 +46,9 @@ struct dl_state {
 };
 
 static volatile sig_atomic_t dl_stop;
+/* Frame memory dl_spawn allocates before fork(): the orchestrator may have
+ * threads, and the child should not call malloc(). */
+static uint8_t *dl_prealloc;
 
 static void on_term(int sig)
 {
@@ -225,7 +228,8 @@ int dl_run(const struct dl_opts *o, int ready_fd, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	s.frame_max = o->mtu + ETH_HLEN + 64;
-	pool = calloc(DL_SLOTS + 1, s.frame_max);
+	pool = dl_prealloc ? dl_prealloc : calloc(DL_SLOTS + 1, s.frame_max);
+	dl_prealloc = NULL;
 	if (!pool) {
 		snprintf(err, errlen, "delay line: %s", strerror(ENOMEM));
 		return -ENOMEM;
@@ -291,11 +295,17 @@ int dl_spawn(const struct dl_opts *o, bool detach, const char *log_path, pid_t *
 	char c;
 
 	*pid = 0;
+	dl_prealloc = calloc(DL_SLOTS + 1, o->mtu + ETH_HLEN + 64);
+	if (!dl_prealloc) {
+		snprintf(err, errlen, "delay line: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	if (log_path) {
 		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (logfd < 0) {
+			ret = -errno;
 			snprintf(err, errlen, "delay line: opening %s: %s", log_path, strerror(errno));
-			return -errno;
+			goto cleanup;
 		}
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -351,6 +361,9 @@ int dl_spawn(const struct dl_opts *o, bool detach, const char *log_path, pid_t *
 	}
 	close(p[0]);
 cleanup:
+	/* The child has its own copy; this process does not need it. */
+	free(dl_prealloc);
+	dl_prealloc = NULL;
 	if (logfd >= 0)
 		close(logfd);
 	return ret;
