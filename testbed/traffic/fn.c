@@ -721,7 +721,8 @@ static void fn_usage(FILE *f)
 {
 	fprintf(f, "usage: cadeia-bench fn wire|nsh-aware --netns NS --dev IF [--node NAME]\n"
 		   "                        [--cpu N] [--busy-poll USEC] [--rt] [--ready-fd FD]\n"
-		   "       cadeia-bench fn delay ... [--delay-us USEC]   (the wire, each frame held USEC; default 200)\n");
+		   "       cadeia-bench fn delay ... [--delay-us USEC]   (the wire, each frame held USEC; default 200)\n"
+		   "       cadeia-bench fn firewall|nat|lb|monitor ... --config FILE   (traffic/fn_sf.h)\n");
 }
 
 int fn_main(int argc, char **argv)

@@ -559,6 +559,11 @@ static int firewall_load(struct fnx *x)
 
 static void firewall_unload(struct fnx *x)
 {
+	/* The rules' counters as they end, into the function's log. */
+	if (x->nft_loaded) {
+		fflush(stdout);
+		run_nft(x, "list", "table", "netdev", FNX_NFT_TABLE);
+	}
 	if (x->nft_loaded && run_nft(x, "delete", "table", "netdev", FNX_NFT_TABLE) < 0)
 		fnx_msg(x, "nft delete table netdev " FNX_NFT_TABLE " failed");
 	x->nft_loaded = false;
