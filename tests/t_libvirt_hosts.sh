@@ -22,10 +22,21 @@ TMP=$(mktemp -d /tmp/cbtP-lvhosts.XXXXXX)
 RES=$TMP/results
 mkdir -p "$RES"
 POOL_DIR=/var/lib/cadeia-bench/images
+# The image pool is the project's cache of uploads; one this test made goes with it.
+HAD_POOL=$(virsh -q pool-list --all --name 2>/dev/null | grep -cx cadeia-bench)
 teardown() {
 	stop_pids
 	down_runs
 	ssh_stop
+	if [ "$HAD_POOL" = 0 ]; then
+		for v in $(virsh -q vol-list cadeia-bench 2>/dev/null | awk '{print $1}'); do
+			virsh -q vol-delete --pool cadeia-bench "$v" >/dev/null 2>&1
+		done
+		virsh -q pool-destroy cadeia-bench >/dev/null 2>&1
+		virsh -q pool-delete cadeia-bench >/dev/null 2>&1
+		virsh -q pool-undefine cadeia-bench >/dev/null 2>&1
+		rmdir /var/lib/cadeia-bench 2>/dev/null
+	fi
 	rm_tmp
 }
 trap teardown EXIT
