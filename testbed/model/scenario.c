@@ -1136,6 +1136,13 @@ static int parse_throughput(struct ctx *c, json_t *root, struct scenario *sc)
 	if ((ret = get_int(c, o, "throughput", "streams", 1, 16, &v, false)))
 		return ret;
 	sc->throughput.streams = v;
+	/* iperf3's control and data connections are separate flows: an lb may
+	 * send them to different backends, and the test cannot run. */
+	for (int k = 0; k < sc->n_chains; k++)
+		for (int j = 0; j < sc->chains[k].n_sfs; j++)
+			if (sc->nodes[sc->chains[k].sfs[j]].fn == SC_FN_LB)
+				return fail(c, "throughput", "chain %s goes through lb node %s: iperf3's control and data connections may reach different backends; measure throughput without the lb",
+					    sc->chains[k].name, sc->nodes[sc->chains[k].sfs[j]].name);
 	/* iperf3 is TCP: some chain must carry it, or the goodput is unchained. */
 	for (int k = 0; k < sc->n_chains; k++)
 		if (sc->chains[k].proto == 0 || sc->chains[k].proto == IPPROTO_TCP)

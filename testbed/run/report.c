@@ -12,6 +12,7 @@
 #include "run/schedule.h"
 #include "run/slope_ci.h"
 #include "run/crossings.h"
+#include "run/fnreport.h"
 #include "run/throughput.h"
 
 static double nan_or(double v) { return isfinite(v) ? v : NAN; }
@@ -343,6 +344,15 @@ static json_t *summary_json(struct run *r, const char *status, json_t *chains, j
 	json_object_set_new(summary, "per_architecture", per_arch_summary(r, chains));
 	if (r->throughput)
 		json_object_set(summary, "throughput", r->throughput);
+	{
+		/* The monitor's and load balancers' files (run/fnreport.h). */
+		char dir[1300];
+		json_t *fn;
+
+		res_path(&r->res, ".", dir, sizeof(dir));
+		if ((fn = fnr_collect(dir)))
+			json_object_set_new(summary, "functions", fn);
+	}
 	json_object_set_new(summary, "slope_interval", slope_ci_method());
 	/* Several chains: each one's slope over the first's, rounds paired (calibration). */
 	if (sc->n_chains > 1) {
@@ -613,4 +623,5 @@ void report_print(const struct run *r, json_t *summary)
 		print_comparison(summary);
 	slope_ci_print_chain_differences(summary);
 	crossings_print(summary);
+	fnr_print(summary);
 }
