@@ -21,9 +21,7 @@
 
 #define LIBVIRT_LOG_DIR "/var/log/libvirt/qemu"
 
-static void say(owner_log_fn log, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(owner_log_fn log, void *arg, const char *fmt, ...)
+void owner_say(owner_log_fn log, void *arg, const char *fmt, ...)
 {
 	char buf[768];
 	va_list ap;
@@ -181,7 +179,7 @@ static void remove_domain_log(const char *name, owner_log_fn log, void *arg)
 
 	snprintf(path, sizeof(path), LIBVIRT_LOG_DIR "/%s.log", name);
 	if (unlink(path) == 0)
-		say(log, arg, "removed %s", path);
+		owner_say(log, arg, "removed %s", path);
 }
 
 /* One domain named with our prefix: destroyed if it is ours. */
@@ -192,22 +190,22 @@ static int domain_teardown(virDomainPtr dom, const struct owner *o, owner_log_fn
 	int r;
 
 	if (virDomainIsPersistent(dom) != 0) {
-		say(log, arg, "left domain %s alone: it is persistent (runs only start transient ones)",
-		    name);
+		owner_say(log, arg, "left domain %s alone: it is persistent (runs only start transient ones)",
+			  name);
 		return 0;
 	}
 	if (!domain_ours(dom, o)) {
-		say(log, arg, "left domain %s alone: it does not carry run %s's mark", name, o->id);
+		owner_say(log, arg, "left domain %s alone: it does not carry run %s's mark", name, o->id);
 		return 0;
 	}
 	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1) {
 		r = virt_domain_destroy(virDomainGetConnect(dom), name, msg, sizeof(msg));
 		if (r < 0 && r != -ENOENT) {
-			say(log, arg, "%s", msg);
+			owner_say(log, arg, "%s", msg);
 			return 1;
 		}
 	}
-	say(log, arg, "destroyed domain %s", name);
+	owner_say(log, arg, "destroyed domain %s", name);
 	remove_domain_log(name, log, arg);
 	return 0;
 }
@@ -246,12 +244,12 @@ static int domains_teardown(const struct owner *o, bool dir_is_ours, owner_log_f
 
 	if (virt_daemon_answers()) {
 		if (virt_connect(&conn, msg, sizeof(msg)) < 0) {
-			say(log, arg, "run %s: %s", o->id, msg);
+			owner_say(log, arg, "run %s: %s", o->id, msg);
 			return 1;
 		}
 		n = virConnectListAllDomains(conn, &doms, 0);
 		if (n < 0) {
-			say(log, arg, "run %s: listing libvirt domains failed", o->id);
+			owner_say(log, arg, "run %s: listing libvirt domains failed", o->id);
 			failures++;
 		}
 	}
@@ -282,10 +280,10 @@ static int pins_teardown(char *const *pins, size_t npins, owner_log_fn log, void
 		if (!cs_node_exists(pins[i]))
 			continue;
 		if (cs_detach(pins[i], &cerr) < 0) {
-			say(log, arg, "detaching stages of %s: %s", pins[i], cerr.msg);
+			owner_say(log, arg, "detaching stages of %s: %s", pins[i], cerr.msg);
 			failures++;
 		} else {
-			say(log, arg, "detached stages and removed pins of %s", pins[i]);
+			owner_say(log, arg, "detached stages and removed pins of %s", pins[i]);
 		}
 	}
 	return failures;
@@ -311,25 +309,38 @@ static int netns_teardown(const struct owner *o, owner_log_fn log, void *arg)
 	size_t n = 0;
 
 	if (netns_list(o->prefix, &names, &n, err, sizeof(err)) < 0) {
-		say(log, arg, "%s", err);
+		owner_say(log, arg, "%s", err);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!netns_ours(o, names[i])) {
-			say(log, arg, "left netns %s alone: run %s did not create it", names[i], o->id);
+			owner_say(log, arg, "left netns %s alone: run %s did not create it", names[i], o->id);
 			continue;
 		}
 		if (netns_del(names[i], err, sizeof(err)) < 0) {
-			say(log, arg, "%s", err);
+			owner_say(log, arg, "%s", err);
 			failures++;
 			continue;
 		}
-		say(log, arg, "deleted netns %s", names[i]);
+		owner_say(log, arg, "deleted netns %s", names[i]);
 		snprintf(path, sizeof(path), "%s/netns-%s", o->dir, names[i]);
 		unlink(path);
 	}
 	netns_names_free(names, n);
 	return failures;
+}
+
+int owner_link_del(const char *name, const char *what, owner_log_fn log, void *arg)
+{
+	char err[512];
+
+	if (nl_link_del(NULL, name, err, sizeof(err)) < 0 &&
+	    nl_link_get(NULL, name, &(struct nl_link){ 0 }, NULL, 0) == 0) {
+		owner_say(log, arg, "%s", err);
+		return 1;
+	}
+	owner_say(log, arg, "deleted %s %s", what, name);
+	return 0;
 }
 
 /* Host links: bridges, host ends of veths (their peers went with their
@@ -342,22 +353,16 @@ static int links_teardown(const struct owner *o, owner_log_fn log, void *arg)
 	size_t n = 0;
 
 	if (nl_link_list(NULL, o->prefix, &links, &n, err, sizeof(err)) < 0) {
-		say(log, arg, "%s", err);
+		owner_say(log, arg, "%s", err);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(links[i].alias, o->mark) != 0) {
-			say(log, arg, "left link %s alone: it does not carry run %s's mark",
-			    links[i].name, o->id);
+			owner_say(log, arg, "left link %s alone: it does not carry run %s's mark",
+				  links[i].name, o->id);
 			continue;
 		}
-		if (nl_link_del(NULL, links[i].name, err, sizeof(err)) < 0 &&
-		    nl_link_get(NULL, links[i].name, &(struct nl_link){ 0 }, NULL, 0) == 0) {
-			say(log, arg, "%s", err);
-			failures++;
-		} else {
-			say(log, arg, "deleted link %s", links[i].name);
-		}
+		failures += owner_link_del(links[i].name, "link", log, arg);
 	}
 	free(links);
 	return failures;
@@ -378,7 +383,7 @@ int owner_teardown(const struct owner *o, char *const *pins, size_t npins, bool 
 	int failures = 0;
 
 	if (!owner_id_valid(o->id) || !*o->mark) {
-		say(log, arg, "teardown: refusing run id \"%s\"", o->id);
+		owner_say(log, arg, "teardown: refusing run id \"%s\"", o->id);
 		return 1;
 	}
 	/* VMs before the links they use; OVS daemons before their namespaces. */
@@ -393,7 +398,7 @@ int owner_teardown(const struct owner *o, char *const *pins, size_t npins, bool 
 		return failures;
 	/* The run's own directory: logs of `up`'s functions, OVS state, marks. */
 	if (nftw(o->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-		say(log, arg, "removing %s: %s", o->dir, strerror(errno));
+		owner_say(log, arg, "removing %s: %s", o->dir, strerror(errno));
 		failures++;
 	}
 	return failures;

@@ -43,6 +43,13 @@ struct owner {
 };
 
 typedef void (*owner_log_fn)(const char *what, void *arg);
+/* Formats a line for log (nothing when log is NULL): the teardowns' and the run
+ * state's way to say what they removed or left alone. */
+void owner_say(owner_log_fn log, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Deletes the host link name and says so ("deleted <what> <name>"); 0 also when
+ * it is gone already (a veth's peer took it along), 1 when it is still there. */
+int owner_link_del(const char *name, const char *what, owner_log_fn log, void *arg);
 
 /* "cb" followed by exactly 4 lowercase hex digits. */
 bool owner_id_valid(const char *id);

@@ -11,21 +11,6 @@
 #include "backend/owner_remote.h"
 #include "backend/remote.h"
 
-static void say(owner_log_fn log, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(owner_log_fn log, void *arg, const char *fmt, ...)
-{
-	char buf[768];
-	va_list ap;
-
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log(buf, arg);
-}
-
 static bool marked(virDomainPtr dom, const struct owner *o)
 {
 	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, OWNMARK_URI, 0);
@@ -47,7 +32,7 @@ static int domains(const struct owner *o, const char *uri, owner_log_fn log, voi
 	if (!conn) {
 		const char *m = virGetLastErrorMessage();
 
-		say(log, arg, "host %s: %s", uri, m ? m : "cannot connect");
+		owner_say(log, arg, "host %s: %s", uri, m ? m : "cannot connect");
 		return 1;
 	}
 	n = virConnectListAllDomains(conn, &doms, 0);
@@ -56,12 +41,12 @@ static int domains(const struct owner *o, const char *uri, owner_log_fn log, voi
 
 		if (strncmp(name, o->prefix, strlen(o->prefix)) == 0) {
 			if (virDomainIsPersistent(doms[i]) != 0 || !marked(doms[i], o))
-				say(log, arg, "left domain %s on %s alone: not run %s's", name, uri, o->id);
+				owner_say(log, arg, "left domain %s on %s alone: not run %s's", name, uri, o->id);
 			else if (virDomainDestroy(doms[i]) < 0 && virDomainIsActive(doms[i]) == 1)
-				failures++, say(log, arg, "domain %s on %s: %s", name, uri,
-						virGetLastErrorMessage());
+				failures++, owner_say(log, arg, "domain %s on %s: %s", name, uri,
+						      virGetLastErrorMessage());
 			else
-				say(log, arg, "destroyed domain %s on %s", name, uri);
+				owner_say(log, arg, "destroyed domain %s on %s", name, uri);
 		}
 		virDomainFree(doms[i]);
 	}
@@ -88,11 +73,11 @@ int owner_remote_teardown(const struct owner *o, json_t *uris, owner_log_fn log,
 		failures += domains(o, uri, log, arg);
 		if (remote_target_parse(uri, &t, err, sizeof(err)) < 0 ||
 		    remote_bench(&t, args, NULL, 0, err, sizeof(err)) < 0) {
-			say(log, arg, "%s", err);
+			owner_say(log, arg, "%s", err);
 			failures++;
 			continue;
 		}
-		say(log, arg, "removed run %s's links on %s (hostnet down)", o->id, t.host);
+		owner_say(log, arg, "removed run %s's links on %s (hostnet down)", o->id, t.host);
 	}
 	return failures;
 }

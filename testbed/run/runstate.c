@@ -279,21 +279,6 @@ bool rs_down_allowed(const struct runstate *rs, bool named, bool force, char *wh
 	return false;
 }
 
-static void logf_(void (*log)(const char *, void *), void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void logf_(void (*log)(const char *, void *), void *arg, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log(buf, arg);
-}
-
 /* Only a process that is still the one we started: same pid and start time. */
 static void kill_function(json_t *fn, void (*log)(const char *, void *), void *arg)
 {
@@ -310,8 +295,8 @@ static void kill_function(json_t *fn, void (*log)(const char *, void *), void *a
 	if (rs_pid_alive(pid) && proc_start_time(pid) == st)
 		kill(pid, SIGKILL);
 	waitpid(pid, NULL, WNOHANG);
-	logf_(log, arg, "stopped function %s (pid %d)",
-	      json_string_value(json_object_get(fn, "node")), (int)pid);
+	owner_say(log, arg, "stopped function %s (pid %d)",
+		  json_string_value(json_object_get(fn, "node")), (int)pid);
 }
 
 /* The pin directories the state names: a node's, and a proxy's way back
@@ -356,8 +341,8 @@ static int teardown(struct runstate *rs, bool keep_state, void (*log)(const char
 		failures += owner_remote_teardown(&rs->owner, json_object_get(rs->doc, "remote_hosts"),
 						  log, arg);
 	} else {
-		logf_(log, arg, "run %s: its state has no ownership mark (an older version); only its functions were stopped",
-		      rs->id);
+		owner_say(log, arg, "run %s: its state has no ownership mark (an older version); only its functions were stopped",
+			  rs->id);
 	}
 	if (keep_state) {
 		json_object_set_new(rs->doc, "functions", json_array());

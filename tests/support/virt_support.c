@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "support.h"
+#include "backend/owner.h"
 #include "sys/nl.h"
 #include "virt/virt_priv.h"
 
@@ -41,22 +42,6 @@ int virt_wait_ready(virDomainPtr dom, const char *console_log, int timeout_ms,
 	return -ETIMEDOUT;
 }
 
-static void tlog(void (*log)(const char *, void *), void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void tlog(void (*log)(const char *, void *), void *arg, const char *fmt, ...)
-{
-	char buf[768];
-	va_list ap;
-
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log(buf, arg);
-}
-
 int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void *arg),
 			 void *arg)
 {
@@ -69,30 +54,30 @@ int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void 
 
 	/* An empty prefix would name every domain on the host. */
 	if (!prefix || strlen(prefix) < 2) {
-		tlog(log, arg, "virt teardown: refusing prefix \"%s\"", prefix ? prefix : "");
+		owner_say(log, arg, "virt teardown: refusing prefix \"%s\"", prefix ? prefix : "");
 		return 1;
 	}
 	virt_init();
 	if (virt_sock_answers(VIRT_SOCK)) {
 		if (virt_connect(&conn, msg, sizeof(msg)) < 0) {
-			tlog(log, arg, "virt teardown %s: %s", prefix, msg);
+			owner_say(log, arg, "virt teardown %s: %s", prefix, msg);
 			failures++;
 		}
 	}
 	if (conn) {
 		n = virt_domain_list(conn, prefix, &names, msg, sizeof(msg));
 		if (n < 0) {
-			tlog(log, arg, "virt teardown %s: %s", prefix, msg);
+			owner_say(log, arg, "virt teardown %s: %s", prefix, msg);
 			failures++;
 		}
 		for (int i = 0; i < n; i++) {
 			int r = virt_domain_destroy(conn, names[i], msg, sizeof(msg));
 
 			if (r < 0 && r != -ENOENT) {
-				tlog(log, arg, "%s", msg);
+				owner_say(log, arg, "%s", msg);
 				failures++;
 			} else {
-				tlog(log, arg, "destroyed domain %s", names[i]);
+				owner_say(log, arg, "destroyed domain %s", names[i]);
 			}
 		}
 		virt_names_free(names, n > 0 ? n : 0);
@@ -101,19 +86,13 @@ int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void 
 	/* libvirt deletes its taps with the domain; these are leftovers of a
 	 * daemon that died. Only tuntap links: veths are the netns backend's. */
 	if (nl_link_list(NULL, prefix, &links, &nl, msg, sizeof(msg)) < 0) {
-		tlog(log, arg, "virt teardown %s: %s", prefix, msg);
+		owner_say(log, arg, "virt teardown %s: %s", prefix, msg);
 		return failures + 1;
 	}
 	for (size_t i = 0; i < nl; i++) {
 		if (strcmp(links[i].kind, "tun"))
 			continue;
-		if (nl_link_del(NULL, links[i].name, msg, sizeof(msg)) < 0 &&
-		    nl_link_get(NULL, links[i].name, &(struct nl_link){ 0 }, NULL, 0) == 0) {
-			tlog(log, arg, "%s", msg);
-			failures++;
-		} else {
-			tlog(log, arg, "deleted tap %s", links[i].name);
-		}
+		failures += owner_link_del(links[i].name, "tap", log, arg);
 	}
 	free(links);
 	/* libvirt's own per-domain logs carry the prefix too: ours to remove. */
@@ -128,7 +107,7 @@ int virt_teardown_prefix(const char *prefix, void (*log)(const char *what, void 
 				continue;
 			snprintf(path, sizeof(path), "/var/log/libvirt/qemu/%s", de->d_name);
 			if (unlink(path) == 0)
-				tlog(log, arg, "removed %s", path);
+				owner_say(log, arg, "removed %s", path);
 		}
 		if (d)
 			closedir(d);
