@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,55 +452,95 @@ static int write_load_script(const char *path, const struct plot_opts *o, const 
 	return 0;
 }
 
-int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t n, char *err,
-	      size_t errlen)
-{
-	const char *name = o->name ? o->name : "load";
+/*
+ * The series figures (load, throughput): points carry their series' name
+ * first; <outdir>/<name>.dat gets a block per series, its rows written by row.
+ */
+struct series_dat {
+	const char *name, *header;
+	const void *pts; /* n points of size stride, each starting with char series[] */
+	size_t n, stride;
+	void (*row)(FILE *f, const void *pt);
 	const char *series[16];
+	size_t ns;
+};
+
+_Static_assert(offsetof(struct plot_load_point, series) == 0, "series first");
+_Static_assert(offsetof(struct plot_tput_point, series) == 0, "series first");
+
+static const char *pt_series(const struct series_dat *d, size_t i)
+{
+	return (const char *)d->pts + i * d->stride;
+}
+
+static int write_series_dat(const struct plot_opts *o, struct series_dat *d, char *err,
+			    size_t errlen)
+{
 	char path[PATH_MAX];
-	size_t ns = 0;
 	FILE *f;
 	int r;
 
-	if (!n || !o->outdir || bad_name(name)) {
+	if (!d->n || !o->outdir || bad_name(d->name)) {
 		set_err(err, errlen, "plot %s: need an output directory, a plain file name and points",
-			name);
+			d->name);
 		return -EINVAL;
 	}
 	if ((r = mkdir_p(o->outdir, err, errlen)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
+	d->ns = 0;
+	for (size_t i = 0; i < d->n; i++) {
 		size_t k;
 
-		for (k = 0; k < ns && strcmp(series[k], p[i].series); k++)
+		for (k = 0; k < d->ns && strcmp(d->series[k], pt_series(d, i)); k++)
 			;
-		if (k == ns && ns < 16)
-			series[ns++] = p[i].series;
+		if (k == d->ns && d->ns < 16)
+			d->series[d->ns++] = pt_series(d, i);
 	}
-	snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, name);
+	snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, d->name);
 	if (!(f = fopen(path, "w"))) {
 		r = -errno;
 		set_err(err, errlen, "plot data %s: %s", path, strerror(-r));
 		return r;
 	}
-	fprintf(f, "# level_pct p50_us p99_us, one block per series\n");
-	for (size_t k = 0; k < ns; k++) {
+	fprintf(f, "%s\n", d->header);
+	for (size_t k = 0; k < d->ns; k++) {
 		fputs("# ", f);
-		put_clean(f, series[k]);
+		put_clean(f, d->series[k]);
 		fputs("\n", f);
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(p[i].series, series[k]))
-				fprintf(f, "%g %.3f %.3f\n", p[i].level_pct, p[i].p50_us, p[i].p99_us);
+		for (size_t i = 0; i < d->n; i++)
+			if (!strcmp(pt_series(d, i), d->series[k]))
+				d->row(f, (const char *)d->pts + i * d->stride);
 		fprintf(f, "\n\n");
 	}
 	if (ferror(f) | fclose(f)) {
 		set_err(err, errlen, "plot data %s: write failed", path);
 		return -EIO;
 	}
-	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, name);
-	if ((r = write_load_script(path, o, name, series, ns, err, errlen)) < 0)
+	return 0;
+}
+
+static void load_row(FILE *f, const void *pt)
+{
+	const struct plot_load_point *p = pt;
+
+	fprintf(f, "%g %.3f %.3f\n", p->level_pct, p->p50_us, p->p99_us);
+}
+
+int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t n, char *err,
+	      size_t errlen)
+{
+	struct series_dat d = { .name = o->name ? o->name : "load",
+				.header = "# level_pct p50_us p99_us, one block per series",
+				.pts = p, .n = n, .stride = sizeof(*p), .row = load_row };
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = write_series_dat(o, &d, err, errlen)) < 0)
 		return r;
-	return render(o->outdir, name, err, errlen);
+	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, d.name);
+	if ((r = write_load_script(path, o, d.name, d.series, d.ns, err, errlen)) < 0)
+		return r;
+	return render(o->outdir, d.name, err, errlen);
 }
 
 /* ---- TCP goodput against chain length -------------------------------------- */
@@ -543,55 +584,28 @@ static int write_tput_script(const char *path, const struct plot_opts *o, const 
 	return 0;
 }
 
+static void tput_row(FILE *f, const void *pt)
+{
+	const struct plot_tput_point *p = pt;
+
+	fprintf(f, "%g %.3f\n", p->length, p->goodput_mbps);
+}
+
 int plot_throughput(const struct plot_opts *o, const struct plot_tput_point *p, size_t n,
 		    char *err, size_t errlen)
 {
-	const char *name = o->name ? o->name : "throughput";
-	const char *series[16];
+	struct series_dat d = { .name = o->name ? o->name : "throughput",
+				.header = "# chain_length goodput_mbps, one block per series",
+				.pts = p, .n = n, .stride = sizeof(*p), .row = tput_row };
 	char path[PATH_MAX];
-	size_t ns = 0;
-	FILE *f;
 	int r;
 
-	if (!n || !o->outdir || bad_name(name)) {
-		set_err(err, errlen, "plot %s: need an output directory, a plain file name and points",
-			name);
-		return -EINVAL;
-	}
-	if ((r = mkdir_p(o->outdir, err, errlen)) < 0)
+	if ((r = write_series_dat(o, &d, err, errlen)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		size_t k;
-
-		for (k = 0; k < ns && strcmp(series[k], p[i].series); k++)
-			;
-		if (k == ns && ns < 16)
-			series[ns++] = p[i].series;
-	}
-	snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, name);
-	if (!(f = fopen(path, "w"))) {
-		r = -errno;
-		set_err(err, errlen, "plot data %s: %s", path, strerror(-r));
+	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, d.name);
+	if ((r = write_tput_script(path, o, d.name, d.series, d.ns, err, errlen)) < 0)
 		return r;
-	}
-	fprintf(f, "# chain_length goodput_mbps, one block per series\n");
-	for (size_t k = 0; k < ns; k++) {
-		fputs("# ", f);
-		put_clean(f, series[k]);
-		fputs("\n", f);
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(p[i].series, series[k]))
-				fprintf(f, "%g %.3f\n", p[i].length, p[i].goodput_mbps);
-		fprintf(f, "\n\n");
-	}
-	if (ferror(f) | fclose(f)) {
-		set_err(err, errlen, "plot data %s: write failed", path);
-		return -EIO;
-	}
-	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, name);
-	if ((r = write_tput_script(path, o, name, series, ns, err, errlen)) < 0)
-		return r;
-	return render(o->outdir, name, err, errlen);
+	return render(o->outdir, d.name, err, errlen);
 }
 
 /* ---- reading a saved run -------------------------------------------------- */

@@ -502,23 +502,57 @@ static int mark_new_link(const char *netns, const char *name, const char *peer_n
 	return ret;
 }
 
-int nl_veth_add(const char *netns, const char *name, const char *peer,
-		const char *peer_netns, char *err, size_t errlen)
+/* RTM_NEWLINK for a link that must not exist yet. */
+struct newlink_req {
+	struct nlmsghdr n;
+	struct ifinfomsg i;
+	char buf[512];
+};
+
+/* The request's IFLA_IFNAME, then IFLA_LINKINFO with the kind and an open
+ * IFLA_INFO_DATA nest for the kind's attributes. */
+static void newlink_begin(struct newlink_req *req, const char *name, const char *kind,
+			  struct rtattr **linkinfo, struct rtattr **data)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[512];
-	} req = {
+	*req = (struct newlink_req){
 		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
 		.n.nlmsg_type = RTM_NEWLINK,
 		.n.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
 		.i.ifi_family = AF_UNSPEC,
 	};
+	addattr_str(NLH(*req), sizeof(*req), IFLA_IFNAME, name);
+	*linkinfo = addattr_nest(NLH(*req), sizeof(*req), IFLA_LINKINFO);
+	addattr_str(NLH(*req), sizeof(*req), IFLA_INFO_KIND, kind);
+	*data = addattr_nest(NLH(*req), sizeof(*req), IFLA_INFO_DATA);
+}
+
+/* Closes the nests, sends the request and marks the new link (and its peer). */
+static int newlink_send(const char *netns, struct newlink_req *req, struct rtattr *linkinfo,
+			struct rtattr *data, const char *name, const char *peer_netns,
+			const char *peer, const char *what, char *err, size_t errlen)
+{
+	struct nl_sock s;
+	int ret;
+
+	addattr_nest_end(NLH(*req), data);
+	addattr_nest_end(NLH(*req), linkinfo);
+	ret = nl_open(netns, &s, what, err, errlen);
+	if (ret)
+		return ret;
+	ret = nl_talk(&s, NLH(*req), NULL, NULL, what, err, errlen);
+	nl_close(&s);
+	if (ret == 0)
+		ret = mark_new_link(netns, name, peer_netns, peer, what, err, errlen);
+	return ret;
+}
+
+int nl_veth_add(const char *netns, const char *name, const char *peer,
+		const char *peer_netns, char *err, size_t errlen)
+{
 	struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
 	struct rtattr *linkinfo, *data, *peer_nest;
 	char what[NL_WHAT_LEN], nsb[96], pnsb[96];
-	struct nl_sock s = { .fd = -1 };
+	struct newlink_req req;
 	int peer_fd = -1;
 	int ret = -1;
 
@@ -540,10 +574,7 @@ int nl_veth_add(const char *netns, const char *name, const char *peer,
 		}
 	}
 
-	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, name);
-	linkinfo = addattr_nest(NLH(req), sizeof(req), IFLA_LINKINFO);
-	addattr_str(NLH(req), sizeof(req), IFLA_INFO_KIND, "veth");
-	data = addattr_nest(NLH(req), sizeof(req), IFLA_INFO_DATA);
+	newlink_begin(&req, name, "veth", &linkinfo, &data);
 	/* VETH_INFO_PEER holds a whole ifinfomsg, then the peer's attributes. */
 	peer_nest = addattr_nest(NLH(req), sizeof(req), VETH_INFO_PEER);
 	req.n.nlmsg_len += sizeof(peer_ifi);
@@ -552,19 +583,10 @@ int nl_veth_add(const char *netns, const char *name, const char *peer,
 	if (peer_fd >= 0)
 		addattr32(NLH(req), sizeof(req), IFLA_NET_NS_FD, peer_fd);
 	addattr_nest_end(NLH(req), peer_nest);
-	addattr_nest_end(NLH(req), data);
-	addattr_nest_end(NLH(req), linkinfo);
-
-	ret = nl_open(netns, &s, what, err, errlen);
-	if (ret)
-		goto cleanup;
-	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
-	if (ret == 0)
-		ret = mark_new_link(netns, name, peer_netns ? peer_netns : netns, peer, what, err,
-				    errlen);
+	ret = newlink_send(netns, &req, linkinfo, data, name, peer_netns ? peer_netns : netns,
+			   peer, what, err, errlen);
 
 cleanup:
-	nl_close(&s);
 	if (peer_fd >= 0)
 		close(peer_fd);
 	return ret;
@@ -576,19 +598,9 @@ int nl_bridge_add(const char *netns, const char *name,
 	static const struct nl_bridge_opts defaults = {
 		.ageing_time_cs = 30000,
 	};
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[256];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.n.nlmsg_type = RTM_NEWLINK,
-		.n.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
-		.i.ifi_family = AF_UNSPEC,
-	};
 	struct rtattr *linkinfo, *data;
 	char what[NL_WHAT_LEN], nsb[96];
-	struct nl_sock s;
+	struct newlink_req req;
 	int ret;
 
 	if (!opts)
@@ -599,10 +611,7 @@ int nl_bridge_add(const char *netns, const char *name,
 	if (ret)
 		return ret;
 
-	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, name);
-	linkinfo = addattr_nest(NLH(req), sizeof(req), IFLA_LINKINFO);
-	addattr_str(NLH(req), sizeof(req), IFLA_INFO_KIND, "bridge");
-	data = addattr_nest(NLH(req), sizeof(req), IFLA_INFO_DATA);
+	newlink_begin(&req, name, "bridge", &linkinfo, &data);
 	/* The kernel applies forward delay before STP state; with STP off it
 	 * accepts any delay, including 0. */
 	addattr32(NLH(req), sizeof(req), IFLA_BR_FORWARD_DELAY, opts->forward_delay_cs);
@@ -612,17 +621,7 @@ int nl_bridge_add(const char *netns, const char *name,
 	 * kernels built without CONFIG_BRIDGE_VLAN_FILTERING (this host). */
 	if (opts->vlan_filtering)
 		addattr8(NLH(req), sizeof(req), IFLA_BR_VLAN_FILTERING, 1);
-	addattr_nest_end(NLH(req), data);
-	addattr_nest_end(NLH(req), linkinfo);
-
-	ret = nl_open(netns, &s, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
-	nl_close(&s);
-	if (ret == 0)
-		ret = mark_new_link(netns, name, NULL, NULL, what, err, errlen);
-	return ret;
+	return newlink_send(netns, &req, linkinfo, data, name, NULL, NULL, what, err, errlen);
 }
 
 /*
@@ -1005,19 +1004,9 @@ int nl_link_set_tx_csum(const char *netns, const char *ifname, bool on,
 int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts *o,
 		 char *err, size_t errlen)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[256];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.n.nlmsg_type = RTM_NEWLINK,
-		.n.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
-		.i.ifi_family = AF_UNSPEC,
-	};
 	struct rtattr *linkinfo, *data;
 	char what[NL_WHAT_LEN], nsb[96], local[INET_ADDRSTRLEN];
-	struct nl_sock s;
+	struct newlink_req req;
 	int ret;
 
 	inet_ntop(AF_INET, &o->local, local, sizeof(local));
@@ -1026,10 +1015,7 @@ int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts
 	ret = nl_check_ifname(what, name, err, errlen);
 	if (ret)
 		return ret;
-	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, name);
-	linkinfo = addattr_nest(NLH(req), sizeof(req), IFLA_LINKINFO);
-	addattr_str(NLH(req), sizeof(req), IFLA_INFO_KIND, "vxlan");
-	data = addattr_nest(NLH(req), sizeof(req), IFLA_INFO_DATA);
+	newlink_begin(&req, name, "vxlan", &linkinfo, &data);
 	addattr32(NLH(req), sizeof(req), IFLA_VXLAN_ID, o->vni);
 	addattr_l(NLH(req), sizeof(req), IFLA_VXLAN_LOCAL, &o->local, 4);
 	{
@@ -1044,17 +1030,7 @@ int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts
 	addattr8(NLH(req), sizeof(req), IFLA_VXLAN_UDP_CSUM, o->udp_csum ? 1 : 0);
 	if (o->ttl)
 		addattr8(NLH(req), sizeof(req), IFLA_VXLAN_TTL, o->ttl);
-	addattr_nest_end(NLH(req), data);
-	addattr_nest_end(NLH(req), linkinfo);
-
-	ret = nl_open(netns, &s, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
-	nl_close(&s);
-	if (ret == 0)
-		ret = mark_new_link(netns, name, NULL, NULL, what, err, errlen);
-	return ret;
+	return newlink_send(netns, &req, linkinfo, data, name, NULL, NULL, what, err, errlen);
 }
 
 /* What "bridge fdb replace MAC dev VXLAN dst IP self permanent" sends. */
