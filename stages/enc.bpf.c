@@ -216,12 +216,38 @@ int enc_egress(struct __sk_buff *skb)
 	 * function) is fwd's business. */
 	if (proto < 0 || proto == bpf_htons(ETH_P_NSH_))
 		goto out;
-	own = mac_equal(eth->h_source, node_mac);
-	/* Non-IP frames share one key: the node's own ARP must not meet
+	/* Whose frame it is matters only without state, and for non-IP
+	 * frames: they share one key, and the node's own ARP must not meet
 	 * the state of some decapsulated non-IP frame there. */
-	if (!flow_key_build(&nh, data_end, proto, &key) && !(own && !key.family))
-		v = bpf_map_lookup_elem(&nsh_state, &key);
-	verdict = v ? enc_push(skb, v, &key, &fv, &action) : ENC__MAX;
+	own = -1;
+	if (!flow_key_build(&nh, data_end, proto, &key)) {
+		if (!key.family)
+			own = mac_equal(eth->h_source, node_mac);
+		if (own != 1)
+			v = bpf_map_lookup_elem(&nsh_state, &key);
+	}
+	if (v) {
+		verdict = enc_push(skb, v, &key, &fv, &action);
+		/* The common case, with constant counter slots. */
+		if (verdict == ENC_encap && fv == FWD_forwarded) {
+			STATS_COUNT(enc_stats, ENC_encap, struct enc_stats);
+			STATS_COUNT(fwd_stats, FWD_forwarded, struct fwd_stats);
+			return action;
+		}
+		if (verdict == ENC__MAX) {
+			/* Nothing pushed, but the helper calls on the
+			 * way lost the verifier's packet bounds. */
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
+			eth = data;
+			own = (void *)(eth + 1) <= data_end &&
+			      mac_equal(eth->h_source, node_mac);
+		}
+	} else {
+		verdict = ENC__MAX;
+		if (own < 0)
+			own = mac_equal(eth->h_source, node_mac);
+	}
 	if (verdict == ENC__MAX)
 		verdict = own ? ENC_passed : ENC_drop_no_state;
 out:
