@@ -725,16 +725,25 @@ static void fn_usage(FILE *f)
 		   "       cadeia-bench fn firewall|nat|lb|monitor ... --config FILE   (traffic/fn_sf.h)\n");
 }
 
+int fn_opt_kind(const char *arg, const char **kind)
+{
+	if (!*kind && strcmp(arg, "fn") == 0)
+		return 0;
+	if (*kind) {
+		fprintf(stderr, "cadeia-bench fn: unexpected argument '%s'\n", arg);
+		return -1;
+	}
+	*kind = arg;
+	return 0;
+}
+
+static int fn_check_run(struct fn_opts *o, const char *kind, int delay);
+
 int fn_main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "netns", required_argument, NULL, 'n' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "node", required_argument, NULL, 'N' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "busy-poll", required_argument, NULL, 'b' },
+		FN_COMMON_OPTS,
 		{ "rt", no_argument, NULL, 'r' },
-		{ "ready-fd", required_argument, NULL, 'f' },
 		{ "delay-us", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -752,14 +761,10 @@ int fn_main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "-h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 1:
-			if (!kind && strcmp(optarg, "fn") == 0)
-				break;
-			if (kind) {
-				fprintf(stderr, "cadeia-bench fn: unexpected argument '%s'\n", optarg);
+			if (fn_opt_kind(optarg, &kind) < 0) {
 				fn_usage(stderr);
 				return 1;
 			}
-			kind = optarg;
 			break;
 		case 'n':
 			o.netns = optarg;
@@ -810,24 +815,30 @@ int fn_main(int argc, char **argv)
 		fn_usage(stderr);
 		return 2;
 	}
-	if (fn_kind_parse(kind, &o.kind) < 0) {
+	return fn_check_run(&o, kind, delay);
+}
+
+/* fn_main's checks of what the options say together, then the run. */
+static int fn_check_run(struct fn_opts *o, const char *kind, int delay)
+{
+	if (fn_kind_parse(kind, &o->kind) < 0) {
 		fprintf(stderr, "cadeia-bench fn: unknown kind '%s' (wire, nsh-aware, delay)\n", kind);
 		return 1;
 	}
-	if (o.kind == FN_KWIRE) {
+	if (o->kind == FN_KWIRE) {
 		fprintf(stderr, "cadeia-bench fn: kind 'kwire' is the in-kernel eBPF wire, "
 			"attached by the loader; there is no process to run\n");
 		return 1;
 	}
-	if (delay > 0 && o.kind != FN_DELAY) {
+	if (delay > 0 && o->kind != FN_DELAY) {
 		fprintf(stderr, "cadeia-bench fn %s: --delay-us is for kind delay\n", kind);
 		return 1;
 	}
-	if (o.kind == FN_DELAY)
-		o.delay_us = delay > 0 ? (unsigned)delay : FN_DELAY_DEFAULT_US;
-	if (!o.dev) {
+	if (o->kind == FN_DELAY)
+		o->delay_us = delay > 0 ? (unsigned)delay : FN_DELAY_DEFAULT_US;
+	if (!o->dev) {
 		fprintf(stderr, "cadeia-bench fn %s: --dev is required\n", kind);
 		return 1;
 	}
-	return fn_run(&o);
+	return fn_run(o);
 }

@@ -93,6 +93,22 @@ int fn_run(const struct fn_opts *o);
  */
 int fn_main(int argc, char **argv);
 
+/* The options every kind of function takes (fn_main, fnx_main in fn_sf.c). */
+#define FN_COMMON_OPTS                                          \
+	{ "netns", required_argument, NULL, 'n' },              \
+	{ "dev", required_argument, NULL, 'd' },                \
+	{ "node", required_argument, NULL, 'N' },               \
+	{ "cpu", required_argument, NULL, 'c' },                \
+	{ "busy-poll", required_argument, NULL, 'b' },          \
+	{ "ready-fd", required_argument, NULL, 'f' }
+
+/*
+ * A positional argument of `fn` (getopt's option 1): a leading "fn" is
+ * skipped, the first other one is the KIND; a second is an error, said on
+ * stderr (-1).
+ */
+int fn_opt_kind(const char *arg, const char **kind);
+
 /* ---- frame handling, exposed for the tests ---------------------------- */
 
 enum fn_verdict {

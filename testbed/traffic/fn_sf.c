@@ -939,12 +939,7 @@ static void fnx_usage(FILE *f)
 int fnx_main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "netns", required_argument, NULL, 'n' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "node", required_argument, NULL, 'N' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "busy-poll", required_argument, NULL, 'b' },
-		{ "ready-fd", required_argument, NULL, 'f' },
+		FN_COMMON_OPTS,
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -957,14 +952,10 @@ int fnx_main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "-h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 1:
-			if (!kind && strcmp(optarg, "fn") == 0)
-				break;
-			if (kind) {
-				fprintf(stderr, "cadeia-bench fn: unexpected argument '%s'\n", optarg);
+			if (fn_opt_kind(optarg, &kind) < 0) {
 				fnx_usage(stderr);
 				return 2;
 			}
-			kind = optarg;
 			break;
 		case 'n':
 			x.netns = optarg;
