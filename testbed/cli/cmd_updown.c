@@ -109,6 +109,16 @@ static int down_one(const char *id, bool force, bool named, struct down_out *o)
 	return 0;
 }
 
+/* The ids of the runs in RS_DIR; -1 (said on stderr) when it cannot be read. */
+static int list_runs(char ***ids, size_t *n)
+{
+	if (rs_list(ids, n) < 0) {
+		fprintf(stderr, "cadeia-bench: reading %s: %s\n", RS_DIR, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Without ids: every run whose owner is gone. */
 static int down_orphans(struct down_out *o)
 {
@@ -116,10 +126,8 @@ static int down_orphans(struct down_out *o)
 	size_t n;
 	int rc = 0;
 
-	if (rs_list(&ids, &n) < 0) {
-		fprintf(stderr, "cadeia-bench: reading %s: %s\n", RS_DIR, strerror(errno));
+	if (list_runs(&ids, &n) < 0)
 		return 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct runstate rs;
 		char err[512];
@@ -189,10 +197,8 @@ int cmd_status(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error(usage_status, "unexpected argument '%s'", argv[optind]);
-	if (rs_list(&ids, &n) < 0) {
-		fprintf(stderr, "cadeia-bench: reading %s: %s\n", RS_DIR, strerror(errno));
+	if (list_runs(&ids, &n) < 0)
 		return 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct runstate rs;
 		char err[512];
