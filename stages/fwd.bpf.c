@@ -199,14 +199,24 @@ int fwd_egress(struct __sk_buff *skb)
 	ifindex = e->ifindex;
 
 	if (e->action == FWD_NEXT_HOP) {
-		nsh->ver_flags_ttl_len = bpf_htons(nsh_w0_set_ttl(w0, ttl));
-		__builtin_memcpy(eth->h_dest, e->mac, ETH_ALEN);
+		/* One 2-byte store: nsh_hdr is packed. */
+		*(__be16 *)nsh = bpf_htons(nsh_w0_set_ttl(w0, ttl));
+		mac_copy_pkt(eth->h_dest, e->mac);
 		mac_copy_pkt(eth->h_source, node_mac);
+		if (!ifindex) {
+			/* The common exits, with constant counter slots. */
+			STATS_COUNT(fwd_stats, FWD_forwarded, struct fwd_stats);
+			return TC_ACT_OK;
+		}
 		verdict = FWD_forwarded;
 	} else {
 		verdict = fwd_deliver(skb, nsh->np, nshlen, e);
 		if (verdict != FWD_end_of_chain)
 			goto out;
+		if (!ifindex) {
+			STATS_COUNT(fwd_stats, FWD_end_of_chain, struct fwd_stats);
+			return TC_ACT_OK;
+		}
 	}
 
 	if (ifindex) {
