@@ -114,6 +114,9 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 			return ret;
 		if (rep.interrupted)
 			return -EINTR;
+		/* A function that died fails the probes: say that, not "rules". */
+		if (rep.received != probes && r->tb.ops->check(&r->tb, err, errlen) < 0)
+			return -ESRCH;
 		if (rep.received != probes) {
 			snprintf(err, errlen,
 				 "%s, length %d, chain %s: only %u of %u check probes from %s reached %s and came back",
@@ -125,6 +128,9 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 	if ((ret = tb_sf_counts(&r->tb, after, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
+		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes &&
+		    r->tb.ops->check(&r->tb, err, errlen) < 0)
+			return -ESRCH;
 		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes) {
 			snprintf(err, errlen,
 				 "%s, length %d: node %s forwarded %llu check frames, expected %u: the installed rules are not in effect",

@@ -280,6 +280,11 @@ int tput_run(struct tput_ctx *x, json_t *rows, char *err, size_t errlen)
 					"chain", ch->name, "chain_length", sfs);
 			ret = x->tb->ops->node->exec ? one_test_exec(x, c, row, err, errlen)
 						     : one_test(x, c, row, err, errlen);
+			/* A function that died explains a failed test best. */
+			if (ret < 0 && x->tb->ops->check && x->tb->ops->check(x->tb, err, errlen) < 0) {
+				json_decref(row);
+				return -ESRCH;
+			}
 			if (ret < 0) {
 				char m[512];
 
