@@ -277,7 +277,7 @@ int dec_xdp(struct xdp_md *ctx)
 		*(__u16 *)&eth->h_dest[4] = ph2;
 		*(__u32 *)eth->h_source = ph4;
 		*(__u16 *)&eth->h_source[4] = ph2;
-		eth->h_proto = proto;
+		*(__be16 *)((void *)eth + 12) = proto;
 	}
 	verdict = DEC_decap;
 	action = XDP_PASS;

@@ -179,13 +179,13 @@ static __always_inline __u32 enc_push(struct __sk_buff *skb,
 		return ENC_drop_store;
 	mac_copy_pkt(eth->h_dest, e ? e->mac : v->prev_hop);
 	mac_copy_pkt(eth->h_source, node_mac);
-	eth->h_proto = bpf_htons(ETH_P_NSH_);
+	/* Single stores: ethhdr and nsh_hdr are packed. */
+	*(__be16 *)(data + 12) = bpf_htons(ETH_P_NSH_);
 	if (nsh_put(data + ETH_HLEN, v->hdr, len, data_end))
 		return ENC_drop_store;
-	((struct nsh_hdr *)(data + ETH_HLEN))->path = bpf_htonl(path);
+	*(__be32 *)(data + ETH_HLEN + 4) = bpf_htonl(path);
 	if (e) {
-		((struct nsh_hdr *)(data + ETH_HLEN))->ver_flags_ttl_len =
-			bpf_htons(nsh_w0_set_ttl(w0, ttl));
+		*(__be16 *)(data + ETH_HLEN) = bpf_htons(nsh_w0_set_ttl(w0, ttl));
 		fwd = FWD_forwarded;
 	}
 done:
