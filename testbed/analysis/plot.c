@@ -407,6 +407,38 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	return 0;
 }
 
+/* The load and throughput figures' PNG terminal: cairo's when gnuplot has it. */
+#define GP_PNG_TERMINAL                                                       \
+	"if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"                   \
+	"  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"    \
+	"} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
+
+static int gp_open(const char *path, FILE **f, char *err, size_t errlen)
+{
+	int r;
+
+	if (!(*f = fopen(path, "w"))) {
+		r = -errno;
+		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* The same plot again as <name>.svg, and the script closed; -EIO if it was not written. */
+static int gp_svg_close(FILE *f, const char *name, const char *path, char *err, size_t errlen)
+{
+	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
+	      "set output ", f);
+	gp_fmt(f, "%s.svg", name);
+	fputs("\nreplot\nunset output\n", f);
+	if (ferror(f) | fclose(f)) {
+		set_err(err, errlen, "plot script %s: write failed", path);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* The script of the load figure: p50 and p99 lines per series. */
 static int write_load_script(const char *path, const struct plot_opts *o, const char *name,
 			     const char *const *series, size_t ns, char *err, size_t errlen)
@@ -414,21 +446,15 @@ static int write_load_script(const char *path, const struct plot_opts *o, const 
 	FILE *f;
 	int r;
 
-	if (!(f = fopen(path, "w"))) {
-		r = -errno;
-		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+	if ((r = gp_open(path, &f, err, errlen)) < 0)
 		return r;
-	}
 	fprintf(f, "# RTT under background load (p50 solid, p99 dashed), written by cadeia-bench.\n"
 		   "set encoding utf8\nset title ");
 	gp_str(f, o->title ? o->title : "RTT under background load");
 	fprintf(f, "\nset xlabel 'Background load (%% of the 64-byte no-drop rate)'\n"
 		   "set ylabel 'RTT (µs)'\nset xrange [-5:105]\nset yrange [0:*]\nset grid\n"
 		   "set key top left box opaque\n"
-		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
-		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
-		   "set output ");
+		   GP_PNG_TERMINAL "set output ");
 	gp_fmt(f, "%s.png", name);
 	fputs("\nplot ", f);
 	for (size_t k = 0; k < ns; k++) {
@@ -441,15 +467,7 @@ static int write_load_script(const char *path, const struct plot_opts *o, const 
 		fprintf(f, " index %zu using 1:3 with linespoints lc %zu dt 2 title ", k, k + 1);
 		gp_fmt(f, "%s p99", series[k]);
 	}
-	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
-	      "set output ", f);
-	gp_fmt(f, "%s.svg", name);
-	fputs("\nreplot\nunset output\n", f);
-	if (ferror(f) | fclose(f)) {
-		set_err(err, errlen, "plot script %s: write failed", path);
-		return -EIO;
-	}
-	return 0;
+	return gp_svg_close(f, name, path, err, errlen);
 }
 
 /*
@@ -551,20 +569,14 @@ static int write_tput_script(const char *path, const struct plot_opts *o, const 
 	FILE *f;
 	int r;
 
-	if (!(f = fopen(path, "w"))) {
-		r = -errno;
-		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
+	if ((r = gp_open(path, &f, err, errlen)) < 0)
 		return r;
-	}
 	fprintf(f, "# TCP goodput against chain length, written by cadeia-bench.\n"
 		   "set encoding utf8\nset title ");
 	gp_str(f, o->title ? o->title : "TCP goodput against chain length");
 	fprintf(f, "\nset xlabel 'Chain length (SFs)'\nset ylabel 'Goodput (Mbit/s)'\n"
 		   "set xtics 1\nset yrange [0:*]\nset grid\nset key top right box opaque\n"
-		   "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-		   "  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"
-		   "} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
-		   "set output ");
+		   GP_PNG_TERMINAL "set output ");
 	gp_fmt(f, "%s.png", name);
 	fputs("\nplot ", f);
 	for (size_t k = 0; k < ns; k++) {
@@ -573,15 +585,7 @@ static int write_tput_script(const char *path, const struct plot_opts *o, const 
 		fprintf(f, " index %zu using 1:2 with linespoints lc %zu lw 2 pt 7 title ", k, k + 1);
 		gp_str(f, series[k]);
 	}
-	fputs("\nunset output\nset terminal svg size 1024,720 dynamic noenhanced font 'Sans,11'\n"
-	      "set output ", f);
-	gp_fmt(f, "%s.svg", name);
-	fputs("\nreplot\nunset output\n", f);
-	if (ferror(f) | fclose(f)) {
-		set_err(err, errlen, "plot script %s: write failed", path);
-		return -EIO;
-	}
-	return 0;
+	return gp_svg_close(f, name, path, err, errlen);
 }
 
 static void tput_row(FILE *f, const void *pt)

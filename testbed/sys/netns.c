@@ -104,6 +104,17 @@ static int mark_netns(const char *name, const char *path, char *err, size_t errl
 	return ret;
 }
 
+/* Back to the netns this thread came from; carrying on in the wrong one
+ * could touch foreign links, so failing to is fatal. */
+static void netns_return(int self, const char *name)
+{
+	if (setns(self, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "netns %s: returning to the original netns: %s\n",
+			name, strerror(errno));
+		abort();
+	}
+}
+
 int netns_add(const char *name, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -148,12 +159,7 @@ int netns_add(const char *name, char *err, size_t errlen)
 		set_err(err, errlen, "creating netns %s: bind mount on %s: %s",
 			name, path, strerror(-ret));
 	}
-	if (setns(self, CLONE_NEWNET) < 0) {
-		/* Carrying on in the wrong netns could touch foreign links. */
-		fprintf(stderr, "netns %s: returning to the original netns: %s\n",
-			name, strerror(errno));
-		abort();
-	}
+	netns_return(self, name);
 
 cleanup:
 	if (self >= 0)
@@ -249,11 +255,7 @@ int netns_run(const char *name, int (*fn)(void *arg), void *arg,
 
 	ret = fn(arg);
 
-	if (setns(self, CLONE_NEWNET) < 0) {
-		fprintf(stderr, "netns %s: returning to the original netns: %s\n",
-			name, strerror(errno));
-		abort();
-	}
+	netns_return(self, name);
 
 cleanup:
 	if (self >= 0)
