@@ -573,12 +573,9 @@ int cs_detach(const char *node, struct cs_err *err)
 	struct cs_meta m;
 	int ret;
 
-	ret = cs_node_check(node, err);
+	ret = cs_node_attached(node, err);
 	if (ret < 0)
 		return ret;
-	if (!cs_node_exists(node))
-		return cs_errf(err, -ENOENT, "node %s: not attached (no %s/%s)",
-			       node, CADEIA_PIN_ROOT, node);
 	ret = cs_meta_read(node, &m, err);
 	if (ret == 0) {
 		ret = run_detach_hooks(&m, err);

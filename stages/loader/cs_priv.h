@@ -55,6 +55,8 @@ struct cs_meta {
 int cs_errf(struct cs_err *err, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int cs_node_check(const char *node, struct cs_err *err);
+/* A valid name whose pin directory exists; -ENOENT "not attached" otherwise. */
+int cs_node_attached(const char *node, struct cs_err *err);
 int cs_node_path(char *buf, size_t sz, const char *node, const char *file);
 int cs_stage_index(unsigned bit);
 /* Opens a pinned object of node; -errno and a message on failure. */

@@ -70,12 +70,9 @@ int cs_stats_read(const char *node, unsigned stage_bit, struct cs_counter *c,
 
 	if (idx < 0)
 		return cs_errf(err, -EINVAL, "stage bit 0x%x: unknown", stage_bit);
-	ret = cs_node_check(node, err);
+	ret = cs_node_attached(node, err);
 	if (ret < 0)
 		return ret;
-	if (!cs_node_exists(node))
-		return cs_errf(err, -ENOENT, "node %s: not attached (no %s/%s)",
-			       node, CADEIA_PIN_ROOT, node);
 	if (cs_node_path(path, sizeof(path), node, stats_maps[idx]) < 0)
 		return cs_errf(err, -ENAMETOOLONG, "node %s: path too long", node);
 	if (access(path, F_OK) < 0)

@@ -153,6 +153,18 @@ bool cs_node_exists(const char *node)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int cs_node_attached(const char *node, struct cs_err *err)
+{
+	int ret = cs_node_check(node, err);
+
+	if (ret < 0)
+		return ret;
+	if (!cs_node_exists(node))
+		return cs_errf(err, -ENOENT, "node %s: not attached (no %s/%s)",
+			       node, CADEIA_PIN_ROOT, node);
+	return 0;
+}
+
 int cs_pin_open(const char *node, const char *file, struct cs_err *err)
 {
 	char path[PATH_MAX];

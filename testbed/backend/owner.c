@@ -161,7 +161,7 @@ static bool dir_ours(const struct owner *o)
 
 /* ---- libvirt domains ------------------------------------------------------- */
 
-static bool domain_ours(virDomainPtr dom, const struct owner *o)
+bool owner_domain_ours(virDomainPtr dom, const struct owner *o)
 {
 	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, OWNMARK_URI, 0);
 	char want[OWNMARK_MAX + 4];
@@ -194,7 +194,7 @@ static int domain_teardown(virDomainPtr dom, const struct owner *o, owner_log_fn
 			  name);
 		return 0;
 	}
-	if (!domain_ours(dom, o)) {
+	if (!owner_domain_ours(dom, o)) {
 		owner_say(log, arg, "left domain %s alone: it does not carry run %s's mark", name, o->id);
 		return 0;
 	}

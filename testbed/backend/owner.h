@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libvirt/libvirt.h>
+
 #include "sys/ownmark.h"
 
 #define OWNER_RUN_DIR "/run/cadeia-bench"
@@ -50,6 +52,8 @@ void owner_say(owner_log_fn log, void *arg, const char *fmt, ...)
 /* Deletes the host link name and says so ("deleted <what> <name>"); 0 also when
  * it is gone already (a veth's peer took it along), 1 when it is still there. */
 int owner_link_del(const char *name, const char *what, owner_log_fn log, void *arg);
+/* The domain's <metadata> holds the run's mark (o->mark). */
+bool owner_domain_ours(virDomainPtr dom, const struct owner *o);
 
 /* "cb" followed by exactly 4 lowercase hex digits. */
 bool owner_id_valid(const char *id);

@@ -11,18 +11,6 @@
 #include "backend/owner_remote.h"
 #include "backend/remote.h"
 
-static bool marked(virDomainPtr dom, const struct owner *o)
-{
-	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, OWNMARK_URI, 0);
-	char want[OWNMARK_MAX + 4];
-	bool ours;
-
-	snprintf(want, sizeof(want), ">%s<", o->mark);
-	ours = md && strstr(md, want);
-	free(md);
-	return ours;
-}
-
 static int domains(const struct owner *o, const char *uri, owner_log_fn log, void *arg)
 {
 	virConnectPtr conn = virConnectOpen(uri);
@@ -40,7 +28,7 @@ static int domains(const struct owner *o, const char *uri, owner_log_fn log, voi
 		const char *name = virDomainGetName(doms[i]);
 
 		if (strncmp(name, o->prefix, strlen(o->prefix)) == 0) {
-			if (virDomainIsPersistent(doms[i]) != 0 || !marked(doms[i], o))
+			if (virDomainIsPersistent(doms[i]) != 0 || !owner_domain_ours(doms[i], o))
 				owner_say(log, arg, "left domain %s on %s alone: not run %s's", name, uri, o->id);
 			else if (virDomainDestroy(doms[i]) < 0 && virDomainIsActive(doms[i]) == 1)
 				failures++, owner_say(log, arg, "domain %s on %s: %s", name, uri,

@@ -313,6 +313,21 @@ done:
 
 /* ---- links ------------------------------------------------------------------ */
 
+/* Sends one request in netns and waits for its ack: a socket for just that. */
+static int nl_send(const char *netns, struct nlmsghdr *req, const char *what, char *err,
+		   size_t errlen)
+{
+	struct nl_sock s;
+	int ret;
+
+	ret = nl_open(netns, &s, what, err, errlen);
+	if (ret)
+		return ret;
+	ret = nl_talk(&s, req, NULL, NULL, what, err, errlen);
+	nl_close(&s);
+	return ret;
+}
+
 static void link_from_msg(struct nlmsghdr *h, struct nl_link *l)
 {
 	struct ifinfomsg *ifi = NLMSG_DATA(h);
@@ -531,16 +546,11 @@ static int newlink_send(const char *netns, struct newlink_req *req, struct rtatt
 			struct rtattr *data, const char *name, const char *peer_netns,
 			const char *peer, const char *what, char *err, size_t errlen)
 {
-	struct nl_sock s;
 	int ret;
 
 	addattr_nest_end(NLH(*req), data);
 	addattr_nest_end(NLH(*req), linkinfo);
-	ret = nl_open(netns, &s, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(*req), NULL, NULL, what, err, errlen);
-	nl_close(&s);
+	ret = nl_send(netns, NLH(*req), what, err, errlen);
 	if (ret == 0)
 		ret = mark_new_link(netns, name, peer_netns, peer, what, err, errlen);
 	return ret;
@@ -643,7 +653,6 @@ static int link_set(const char *netns, const char *ifname, const char *what,
 		.i.ifi_flags = flags,
 		.i.ifi_change = change,
 	};
-	struct nl_sock s;
 	int ret;
 
 	ret = nl_check_ifname(what, ifname, err, errlen);
@@ -652,11 +661,7 @@ static int link_set(const char *netns, const char *ifname, const char *what,
 	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, ifname);
 	if (type)
 		addattr_l(NLH(req), sizeof(req), type, data, len);
-	ret = nl_open(netns, &s, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
-	nl_close(&s);
+	ret = nl_send(netns, NLH(req), what, err, errlen);
 	return ret;
 }
 
@@ -748,7 +753,6 @@ int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen)
 		.i.ifi_family = AF_UNSPEC,
 	};
 	char what[NL_WHAT_LEN], nsb[96];
-	struct nl_sock s;
 	int ret;
 
 	snprintf(what, sizeof(what), "deleting link %s%s", ifname ? ifname : "(null)",
@@ -757,11 +761,7 @@ int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	addattr_str(NLH(req), sizeof(req), IFLA_IFNAME, ifname);
-	ret = nl_open(netns, &s, what, err, errlen);
-	if (ret)
-		return ret;
-	ret = nl_talk(&s, NLH(req), NULL, NULL, what, err, errlen);
-	nl_close(&s);
+	ret = nl_send(netns, NLH(req), what, err, errlen);
 	return ret;
 }
 
