@@ -15,6 +15,7 @@
 #include "cadeia_stage.h"
 #include "sys/nl.h"
 #include "sys/ownmark.h"
+#include "sys/supervise.h"
 
 #define REMOTE_TIMEOUT_MS 30000
 
@@ -107,21 +108,14 @@ static bool collect(int out_fd, char *out, size_t outlen, size_t *no, int err_fd
 	return true;
 }
 
-int remote_bench(const struct remote_target *t, const char *const args[], char *out, size_t outlen,
-		 char *err, size_t errlen)
+/* ssh's argument vector for `bench args...` on t, checked for what ssh must not see. */
+static int ssh_argv(const struct remote_target *t, const char *bench, const char *const args[],
+		    const char **argv, char *dest, size_t destlen, char *err, size_t errlen)
 {
-	const char *bench = getenv(REMOTE_BENCH_ENV) ? getenv(REMOTE_BENCH_ENV) : REMOTE_BENCH_DEFAULT;
 	const char *key = getenv(REMOTE_KEY_ENV), *conf = getenv(REMOTE_CONFIG_ENV);
-	const char *argv[64];
-	char dest[330], ebuf[1024] = "", obuf[4096] = "";
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st = 0, n = 0, ret = -EIO;
-	size_t no = 0, ne = 0;
-	pid_t pid;
+	int n = 0;
 
-	if (errlen)
-		*err = '\0';
-
-	snprintf(dest, sizeof(dest), "%s@%s", t->user, t->host);
+	snprintf(dest, destlen, "%s@%s", t->user, t->host);
 	argv[n++] = "ssh";
 	argv[n++] = "-o";
 	argv[n++] = "BatchMode=yes";
@@ -158,6 +152,24 @@ int remote_bench(const struct remote_target *t, const char *const args[], char *
 			 bench);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int remote_bench(const struct remote_target *t, const char *const args[], char *out, size_t outlen,
+		 char *err, size_t errlen)
+{
+	const char *bench = getenv(REMOTE_BENCH_ENV) ? getenv(REMOTE_BENCH_ENV) : REMOTE_BENCH_DEFAULT;
+	const char *argv[64];
+	char dest[330], ebuf[1024] = "", obuf[4096] = "";
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st = 0, ret = -EIO;
+	size_t no = 0, ne = 0;
+	pid_t pid;
+
+	if (errlen)
+		*err = '\0';
+	if ((ret = ssh_argv(t, bench, args, argv, dest, sizeof(dest), err, errlen)) < 0)
+		return ret;
+	ret = -EIO;
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "%s: pipe: %s", t->host, strerror(errno));
 		goto cleanup;
@@ -207,12 +219,7 @@ int remote_bench(const struct remote_target *t, const char *const args[], char *
 			 nl ? nl + 1 : ebuf);
 	}
 cleanup:
-	for (int i = 0; i < 2; i++) {
-		if (po[i] >= 0)
-			close(po[i]);
-		if (pe[i] >= 0)
-			close(pe[i]);
-	}
+	sv_close_pipes(po, pe);
 	return ret;
 }
 

@@ -21,6 +21,7 @@
 #include "sys/netns.h"
 #include "sys/nl.h"
 #include "run/runstate.h"
+#include "sys/supervise.h"
 #include "backend/sff_ovs.h"
 
 extern char **environ;
@@ -256,12 +257,7 @@ static int run_cmd(const char *netns, const char *dir, char *out, size_t outlen,
 	}
 	ret = cmd_status(status, argv[0], ebuf, err, errlen);
 cleanup:
-	for (int i = 0; i < 2; i++) {
-		if (po[i] >= 0)
-			close(po[i]);
-		if (pe[i] >= 0)
-			close(pe[i]);
-	}
+	sv_close_pipes(po, pe);
 	return ret;
 }
 

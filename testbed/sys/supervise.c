@@ -446,3 +446,14 @@ int sv_stop(struct sv_child *c, int grace_ms, struct cs_err *err)
 {
 	return sv_stop_all(c, 1, grace_ms, err);
 }
+
+void sv_close_pipes(int a[2], int b[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (a[i] >= 0)
+			close(a[i]);
+		if (b[i] >= 0)
+			close(b[i]);
+		a[i] = b[i] = -1;
+	}
+}

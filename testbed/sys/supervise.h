@@ -81,6 +81,9 @@ int sv_stop(struct sv_child *c, int grace_ms, struct cs_err *err);
  * SIGKILL and reap. Returns the first error (in err), 0 if all were clean. */
 int sv_stop_all(struct sv_child *v, size_t n, int grace_ms, struct cs_err *err);
 
+/* Closes the ends of two pipe(2) pairs that are open (>= 0) and marks them -1. */
+void sv_close_pipes(int a[2], int b[2]);
+
 /* "exited with status 1", "killed by signal 9 (Killed)". */
 void sv_status_describe(int status, char *buf, size_t len);
 
