@@ -6,7 +6,10 @@
  *
  * The saved NSH is keyed by the inner 5-tuple and written only when it
  * differs from what is saved (first frame of a flow, new metadata, another
- * previous hop): a steady flow costs one lookup, no write. A function that
+ * previous hop, fwd_table changed since): a steady flow costs one lookup,
+ * no write. A save also keeps fwd_table's entry for the (SPI, SI-1) enc
+ * will send with, stamped with fwd_gen, so that enc needs no lookup of its
+ * own while the table stays as it was. A function that
  * rewrites the 5-tuple (NAT, proxy) makes enc miss; enc then drops the frame
  * (drop_no_state) rather than let it skip the rest of the chain. Such
  * functions must run NSH-aware (handle the NSH themselves, only fwd on

@@ -2,7 +2,9 @@
 /*
  * enc: TC egress on an SF, before fwd. A frame of a flow whose NSH dec
  * saved gets that NSH again, SI-1, and the fwd stage's decision on it in
- * the same program (bpf/fwd_stage.bpf.h, counted in fwd_stats): on to the
+ * the same program (bpf/fwd_stage.bpf.h, counted in fwd_stats; the entry
+ * dec cached with the save while fwd_gen says it is current, else a
+ * fwd_table lookup): on to the
  * next hop (TTL-1), or, at the end of the chain, delivered as the inner
  * frame it already is. A path fwd_table does not know is left, addressed
  * to the previous hop, to the separate fwd program. The state stays, since
