@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model/arch.h"
 #include "model/control.h"
 #include "model/scenario.h"
 #include "tap.h"
@@ -298,13 +299,25 @@ int main(void)
 			int max = sc_max_length(&sc);
 
 			accepted++;
-			for (int len = 0; len <= max; len++) {
-				static struct cp_tables tables;
+			/* As the run loop does: each architecture on its own expanded copy. */
+			for (int a = 0; a < sc.n_archs; a++) {
+				static struct scenario scx;
 				char e[256];
 
-				if (cp_compute(&sc, len, &tables, e, sizeof(e)) != 0) {
+				scx = sc;
+				if (arch_expand(&scx, sc.archs[a], e, sizeof(e)) < 0) {
 					if (!cp_bad++)
-						DIAG("accepted mutant %ld: control tables at length %d: %s", i, len, e);
+						DIAG("accepted mutant %ld: %s: %s", i, sc_arch_name(sc.archs[a]), e);
+					continue;
+				}
+				for (int len = 0; len <= max; len++) {
+					static struct cp_tables tables;
+
+					if (cp_compute(&scx, len, &tables, e, sizeof(e)) != 0) {
+						if (!cp_bad++)
+							DIAG("accepted mutant %ld: %s, control tables at length %d: %s",
+							     i, sc_arch_name(sc.archs[a]), len, e);
+					}
 				}
 			}
 			scenario_free(&sc);
