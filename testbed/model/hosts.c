@@ -7,66 +7,9 @@
 #include <string.h>
 
 #include "model/jsonpos.h"
+#include "model/sc_parse.h"
 #include "model/scenario.h"
 #include "nsh.h"
-
-struct hctx {
-	const char *file;
-	const struct jpos *pos;
-	struct sc_err *err;
-};
-
-static int __attribute__((format(printf, 3, 4)))
-hfail(struct hctx *c, const char *path, const char *fmt, ...)
-{
-	char what[768];
-	int line, col, n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	jpos_lookup(c->pos, path, &line, &col);
-	if (line)
-		n = snprintf(c->err->msg, sizeof(c->err->msg), "%s:%d:%d: ", c->file, line, col);
-	else
-		n = snprintf(c->err->msg, sizeof(c->err->msg), "%s: ", c->file);
-	snprintf(c->err->msg + n, sizeof(c->err->msg) - n, "%s%s%s", path, *path ? ": " : "", what);
-	return -EINVAL;
-}
-
-static int line_of(struct hctx *c, const char *path)
-{
-	int line, col;
-
-	jpos_lookup(c->pos, path, &line, &col);
-	return line;
-}
-
-/* Unknown keys are errors here too: a typo must not fall back to a default. */
-static int only_keys(struct hctx *c, json_t *o, const char *path, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v) {
-		const char *const *a;
-		char sub[SC_MAX_STRING + 128];
-
-		for (a = allowed; *a && strcmp(*a, key); a++)
-			;
-		if (*a)
-			continue;
-		char list[128] = "";
-
-		for (a = allowed; *a; a++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				 a == allowed ? "" : ", ", *a);
-		snprintf(sub, sizeof(sub), "%s.%s", path, key);
-		return hfail(c, sub, "unknown key (expected one of: %s)", list);
-	}
-	return 0;
-}
 
 static bool host_name_ok(const char *s)
 {
@@ -90,7 +33,7 @@ static bool uri_ok(const char *s)
 	return true;
 }
 
-static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
+static int parse_host(struct sc_where *c, json_t *o, size_t i, struct sc_hosts *h)
 {
 	static const char *const keys[] = { "name", "uri", "address", "delay_us", NULL };
 	struct sc_host *x = &h->host[i];
@@ -101,68 +44,68 @@ static int parse_host(struct hctx *c, json_t *o, size_t i, struct sc_hosts *h)
 
 	snprintf(path, sizeof(path), "hosts[%zu]", i);
 	if (!json_is_object(o))
-		return hfail(c, path, "must be an object with name, uri and address");
-	if (only_keys(c, o, path, keys))
+		return sc_fail(c, path, "must be an object with name, uri and address");
+	if (sc_check_keys(c, o, path, keys))
 		return -EINVAL;
 	for (const char *const *k = keys; *k && strcmp(*k, "delay_us"); k++) {
 		snprintf(sub, sizeof(sub), "%s.%s", path, *k);
 		v = json_object_get(o, *k);
 		if (!v)
-			return hfail(c, path, "missing required key '%s'", *k);
+			return sc_fail(c, path, "missing required key '%s'", *k);
 		if (!json_is_string(v))
-			return hfail(c, sub, "must be a string");
+			return sc_fail(c, sub, "must be a string");
 	}
 	v = json_object_get(o, "name");
 	snprintf(sub, sizeof(sub), "%s.name", path);
 	if (!host_name_ok(json_string_value(v)) || strlen(json_string_value(v)) > 8)
-		return hfail(c, sub, "'%s' must be 1..8 letters, digits and '_', not starting with '_'",
-			     json_string_value(v));
+		return sc_fail(c, sub, "'%s' must be 1..8 letters, digits and '_', not starting with '_'",
+			       json_string_value(v));
 	snprintf(x->name, sizeof(x->name), "%s", json_string_value(v));
 	for (size_t j = 0; j < i; j++) {
 		char first[32];
 
 		snprintf(first, sizeof(first), "hosts[%zu].name", j);
 		if (strcmp(h->host[j].name, x->name) == 0)
-			return hfail(c, sub, "duplicate host name '%s' (first defined at line %d)",
-				     x->name, line_of(c, first));
+			return sc_fail(c, sub, "duplicate host name '%s' (first defined at line %d)",
+				       x->name, sc_line_of(c, first));
 	}
 	v = json_object_get(o, "uri");
 	snprintf(sub, sizeof(sub), "%s.uri", path);
 	if (!uri_ok(json_string_value(v)))
-		return hfail(c, sub,
-			     "'%s' is not a libvirt URI (e.g. qemu:///system or qemu+ssh://root@h2/system; printable, no blanks, under %d bytes)",
-			     json_string_value(v), SC_URI_MAX);
+		return sc_fail(c, sub,
+			       "'%s' is not a libvirt URI (e.g. qemu:///system or qemu+ssh://root@h2/system; printable, no blanks, under %d bytes)",
+			       json_string_value(v), SC_URI_MAX);
 	snprintf(x->uri, sizeof(x->uri), "%s", json_string_value(v));
 	v = json_object_get(o, "address");
 	snprintf(sub, sizeof(sub), "%s.address", path);
 	if (inet_pton(AF_INET, json_string_value(v), &a) != 1)
-		return hfail(c, sub, "'%s' is not an IPv4 address a.b.c.d", json_string_value(v));
+		return sc_fail(c, sub, "'%s' is not an IPv4 address a.b.c.d", json_string_value(v));
 	ha = ntohl(a.s_addr);
 	/* A VTEP needs a unicast address another host can reach. */
 	if ((ha >> 24) == 0 || (ha >> 24) == 127 || (ha >> 28) >= 0xe)
-		return hfail(c, sub, "'%s' is not a unicast address another host can reach (0/8, 127/8, multicast and 240/4 are not)",
-			     json_string_value(v));
+		return sc_fail(c, sub, "'%s' is not a unicast address another host can reach (0/8, 127/8, multicast and 240/4 are not)",
+			       json_string_value(v));
 	x->addr = a.s_addr;
 	for (size_t j = 0; j < i; j++) {
 		char first[32];
 
 		snprintf(first, sizeof(first), "hosts[%zu].address", j);
 		if (h->host[j].addr == x->addr)
-			return hfail(c, sub, "duplicate underlay address %s (host '%s' has it, line %d)",
-				     json_string_value(v), h->host[j].name, line_of(c, first));
+			return sc_fail(c, sub, "duplicate underlay address %s (host '%s' has it, line %d)",
+				       json_string_value(v), h->host[j].name, sc_line_of(c, first));
 	}
 	if ((v = json_object_get(o, "delay_us"))) {
 		snprintf(sub, sizeof(sub), "%s.delay_us", path);
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 1000000)
-			return hfail(c, sub, "must be an integer 0..1000000 (microseconds)");
+			return sc_fail(c, sub, "must be an integer 0..1000000 (microseconds)");
 		x->delay_us = json_integer_value(v);
 		h->any_delay |= x->delay_us > 0;
 	}
 	return 0;
 }
 
-static int parse_underlay(struct hctx *c, json_t *root, struct sc_hosts *h)
+static int parse_underlay(struct sc_where *c, json_t *root, struct sc_hosts *h)
 {
 	static const char *const keys[] = { "mtu", NULL };
 	json_t *o = json_object_get(root, "underlay"), *v;
@@ -172,21 +115,21 @@ static int parse_underlay(struct hctx *c, json_t *root, struct sc_hosts *h)
 	if (!o)
 		return 0;
 	if (!h->n)
-		return hfail(c, "underlay", "there is no \"hosts\" list: an underlay joins hosts");
+		return sc_fail(c, "underlay", "there is no \"hosts\" list: an underlay joins hosts");
 	if (!json_is_object(o))
-		return hfail(c, "underlay", "must be an object");
-	if (only_keys(c, o, "underlay", keys))
+		return sc_fail(c, "underlay", "must be an object");
+	if (sc_check_keys(c, o, "underlay", keys))
 		return -EINVAL;
 	if ((v = json_object_get(o, "mtu"))) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1280 ||
 		    json_integer_value(v) > 65535)
-			return hfail(c, "underlay.mtu", "must be an integer 1280..65535");
+			return sc_fail(c, "underlay.mtu", "must be an integer 1280..65535");
 		h->underlay_mtu = json_integer_value(v);
 	}
 	return 0;
 }
 
-static int parse_node_hosts(struct hctx *c, json_t *root, struct scenario *sc)
+static int parse_node_hosts(struct sc_where *c, json_t *root, struct scenario *sc)
 {
 	struct sc_hosts *h = &sc->hosts;
 	json_t *nodes = json_object_get(root, "nodes"), *o;
@@ -205,16 +148,16 @@ static int parse_node_hosts(struct hctx *c, json_t *root, struct scenario *sc)
 			continue;
 		snprintf(sub, sizeof(sub), "nodes[%zu].host", i);
 		if (!json_is_string(v))
-			return hfail(c, sub, "must be a string (a name from \"hosts\")");
+			return sc_fail(c, sub, "must be a string (a name from \"hosts\")");
 		if (!h->n)
-			return hfail(c, sub, "unknown host '%s': the scenario has no \"hosts\" list",
-				     json_string_value(v));
+			return sc_fail(c, sub, "unknown host '%s': the scenario has no \"hosts\" list",
+				       json_string_value(v));
 		for (k = 0; k < h->n && strcmp(h->host[k].name, json_string_value(v)); k++)
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 				 k ? ", " : "", h->host[k].name);
 		if (k == h->n) {
-			return hfail(c, sub, "unknown host '%s' (expected one of: %s)",
-				     json_string_value(v), names);
+			return sc_fail(c, sub, "unknown host '%s' (expected one of: %s)",
+				       json_string_value(v), names);
 		}
 		h->node_host[i] = k;
 	}
@@ -222,7 +165,7 @@ static int parse_node_hosts(struct hctx *c, json_t *root, struct scenario *sc)
 }
 
 /* NSH inside VXLAN must fit, or frames vanish at the first MTU check. */
-static int check_mtu(struct hctx *c, json_t *root, const struct scenario *sc)
+static int check_mtu(struct sc_where *c, json_t *root, const struct scenario *sc)
 {
 	const struct sc_hosts *h = &sc->hosts;
 	unsigned overlay = HOSTS_INNER_IP + HOSTS_ETH + h->nsh_bytes;
@@ -232,21 +175,21 @@ static int check_mtu(struct hctx *c, json_t *root, const struct scenario *sc)
 		      json_object_get(json_object_get(root, "underlay"), "mtu");
 
 	if (sc->mtu < overlay)
-		return hfail(c, net_mtu ? "network.mtu" : "hosts",
-			     "MTU %u cannot carry NSH: %u-byte packets + %u inner Ethernet + %u NSH need %u",
-			     sc->mtu, HOSTS_INNER_IP, HOSTS_ETH, h->nsh_bytes, overlay);
+		return sc_fail(c, net_mtu ? "network.mtu" : "hosts",
+			       "MTU %u cannot carry NSH: %u-byte packets + %u inner Ethernet + %u NSH need %u",
+			       sc->mtu, HOSTS_INNER_IP, HOSTS_ETH, h->nsh_bytes, overlay);
 	if (h->underlay_mtu < sc->mtu + HOSTS_VXLAN_OVERHEAD)
-		return hfail(c, ul_mtu ? "underlay.mtu" : "hosts",
-			     "underlay MTU %u cannot carry NSH + VXLAN: network.mtu %u + %u (Ethernet %u, VXLAN 8, UDP 8, IPv4 20) needs %u; raise underlay.mtu or lower network.mtu (not below %u)",
-			     h->underlay_mtu, sc->mtu, HOSTS_VXLAN_OVERHEAD, HOSTS_ETH,
-			     sc->mtu + HOSTS_VXLAN_OVERHEAD, overlay);
+		return sc_fail(c, ul_mtu ? "underlay.mtu" : "hosts",
+			       "underlay MTU %u cannot carry NSH + VXLAN: network.mtu %u + %u (Ethernet %u, VXLAN 8, UDP 8, IPv4 20) needs %u; raise underlay.mtu or lower network.mtu (not below %u)",
+			       h->underlay_mtu, sc->mtu, HOSTS_VXLAN_OVERHEAD, HOSTS_ETH,
+			       sc->mtu + HOSTS_VXLAN_OVERHEAD, overlay);
 	return 0;
 }
 
 int sc_hosts_parse(const char *file, const struct jpos *pos, json_t *root, struct scenario *sc,
 		   struct sc_err *err)
 {
-	struct hctx c = { .file = file, .pos = pos, .err = err };
+	struct sc_where c = { .file = file, .pos = pos, .err = err };
 	struct sc_hosts *h = &sc->hosts;
 	json_t *arr = json_object_get(root, "hosts"), *o;
 	size_t i;
@@ -256,7 +199,7 @@ int sc_hosts_parse(const char *file, const struct jpos *pos, json_t *root, struc
 	if (arr) {
 		if (!json_is_array(arr) || json_array_size(arr) == 0 ||
 		    json_array_size(arr) > SC_MAX_HOSTS)
-			return hfail(&c, "hosts", "must be a list of 1..%d hosts", SC_MAX_HOSTS);
+			return sc_fail(&c, "hosts", "must be a list of 1..%d hosts", SC_MAX_HOSTS);
 		json_array_foreach(arr, i, o) {
 			if ((ret = parse_host(&c, o, i, h)))
 				return ret;

@@ -12,6 +12,7 @@
 
 #include "model/jsonpos.h"
 #include "model/num.h"
+#include "model/sc_parse.h"
 #include "nsh.h"
 #include "model/scenario.h"
 
@@ -24,46 +25,22 @@ struct ctx {
 static int __attribute__((format(printf, 3, 4)))
 fail(struct ctx *c, const char *path, const char *fmt, ...)
 {
-	char what[768];
-	int line, col, n;
+	const struct sc_where w = { .file = c->file, .pos = &c->pos, .err = c->err };
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	ret = sc_vfail(&w, path, fmt, ap);
 	va_end(ap);
-	jpos_lookup(&c->pos, path, &line, &col);
-	if (line)
-		n = snprintf(c->err->msg, sizeof(c->err->msg), "%s:%d:%d: ", c->file, line, col);
-	else
-		n = snprintf(c->err->msg, sizeof(c->err->msg), "%s: ", c->file);
-	snprintf(c->err->msg + n, sizeof(c->err->msg) - n, "%s%s%s", path, *path ? ": " : "", what);
-	return -EINVAL;
+	return ret;
 }
 
 /* Unknown keys are errors: typos must not silently fall back to defaults. */
 static int check_keys(struct ctx *c, json_t *obj, const char *path, const char *const *allowed)
 {
-	const char *key;
-	json_t *v;
+	const struct sc_where w = { .file = c->file, .pos = &c->pos, .err = c->err };
 
-	json_object_foreach(obj, key, v) {
-		const char *const *a;
-		char sub[SC_MAX_STRING + 512]; /* a key may be that long */
-
-		for (a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				break;
-		if (!*a) {
-			char list[256] = "";
-
-			for (a = allowed; *a; a++)
-				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-					 a == allowed ? "" : ", ", *a);
-			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-			return fail(c, sub, "unknown key (expected one of: %s)", list);
-		}
-	}
-	return 0;
+	return sc_check_keys(&w, obj, path, allowed);
 }
 
 static int want_object(struct ctx *c, json_t *v, const char *path)
