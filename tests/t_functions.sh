@@ -210,10 +210,11 @@ mkdir -p "$L"
 if bench_up "$L" 1 "$TMP/lb.json"; then
 	LID=$UP_ID
 	ok "up --length 1 fn-lb: run $LID"
-	capture_bg "$L/d1.err" ip netns exec "$LID-d1" tcpdump -i eth0 -Q in -n -U -w "$L/d1.pcap" udp
-	capture_bg "$L/d2.err" ip netns exec "$LID-d2" tcpdump -i eth0 -Q in -n -U -w "$L/d2.pcap" udp
+	capture_bg "$L/d1.err" ip netns exec "$LID-d1" tcpdump --immediate-mode -i eth0 -Q in -n -U -w "$L/d1.pcap" udp
+	capture_bg "$L/d2.err" ip netns exec "$LID-d2" tcpdump --immediate-mode -i eth0 -Q in -n -U -w "$L/d2.pcap" udp
 	capture_wait || diag "not every tcpdump reported listening"
-	sleep 0.5
+	# Under load a capture can still miss a burst right after it says listening.
+	sleep 1
 	for sp in $(seq 41001 41024); do udp_send "$LID-src" "$(ip_of 1)" 7001 5 50 "$sp"; done
 	check "lb: ping to the VIP answered (direct server return from either backend)" \
 		bash -c "ip netns exec $LID-src ping -n -c 3 -i 0.2 -W 2 $(ip_of 1) >/dev/null 2>&1"
