@@ -413,7 +413,10 @@ int plot_fig6(const struct plot_opts *o, const struct plot_series *s, size_t ns,
 	"  set terminal pngcairo size 1024,720 noenhanced font 'Sans,11'\n"    \
 	"} else {\n  set terminal png size 1024,720 noenhanced\n}\n"
 
-static int gp_open(const char *path, FILE **f, char *err, size_t errlen)
+/* Opens the script and writes it up to "plot ": what it draws, the title,
+ * the axes (gnuplot "set" lines) and the PNG output <name>.png. */
+static int gp_begin(const char *path, FILE **f, const char *what, const char *title,
+		    const char *axes, const char *name, char *err, size_t errlen)
 {
 	int r;
 
@@ -422,6 +425,11 @@ static int gp_open(const char *path, FILE **f, char *err, size_t errlen)
 		set_err(err, errlen, "plot script %s: %s", path, strerror(-r));
 		return r;
 	}
+	fprintf(*f, "# %s, written by cadeia-bench.\nset encoding utf8\nset title ", what);
+	gp_str(*f, title);
+	fprintf(*f, "\n%s" GP_PNG_TERMINAL "set output ", axes);
+	gp_fmt(*f, "%s.png", name);
+	fputs("\nplot ", *f);
 	return 0;
 }
 
@@ -446,17 +454,13 @@ static int write_load_script(const char *path, const struct plot_opts *o, const 
 	FILE *f;
 	int r;
 
-	if ((r = gp_open(path, &f, err, errlen)) < 0)
+	r = gp_begin(path, &f, "RTT under background load (p50 solid, p99 dashed)",
+		     o->title ? o->title : "RTT under background load",
+		     "set xlabel 'Background load (% of the 64-byte no-drop rate)'\n"
+		     "set ylabel 'RTT (µs)'\nset xrange [-5:105]\nset yrange [0:*]\nset grid\n"
+		     "set key top left box opaque\n", name, err, errlen);
+	if (r < 0)
 		return r;
-	fprintf(f, "# RTT under background load (p50 solid, p99 dashed), written by cadeia-bench.\n"
-		   "set encoding utf8\nset title ");
-	gp_str(f, o->title ? o->title : "RTT under background load");
-	fprintf(f, "\nset xlabel 'Background load (%% of the 64-byte no-drop rate)'\n"
-		   "set ylabel 'RTT (µs)'\nset xrange [-5:105]\nset yrange [0:*]\nset grid\n"
-		   "set key top left box opaque\n"
-		   GP_PNG_TERMINAL "set output ");
-	gp_fmt(f, "%s.png", name);
-	fputs("\nplot ", f);
 	for (size_t k = 0; k < ns; k++) {
 		fputs(k ? ", \\\n     " : "", f);
 		gp_fmt(f, "%s.dat", name);
@@ -569,16 +573,13 @@ static int write_tput_script(const char *path, const struct plot_opts *o, const 
 	FILE *f;
 	int r;
 
-	if ((r = gp_open(path, &f, err, errlen)) < 0)
+	r = gp_begin(path, &f, "TCP goodput against chain length",
+		     o->title ? o->title : "TCP goodput against chain length",
+		     "set xlabel 'Chain length (SFs)'\nset ylabel 'Goodput (Mbit/s)'\n"
+		     "set xtics 1\nset yrange [0:*]\nset grid\nset key top right box opaque\n",
+		     name, err, errlen);
+	if (r < 0)
 		return r;
-	fprintf(f, "# TCP goodput against chain length, written by cadeia-bench.\n"
-		   "set encoding utf8\nset title ");
-	gp_str(f, o->title ? o->title : "TCP goodput against chain length");
-	fprintf(f, "\nset xlabel 'Chain length (SFs)'\nset ylabel 'Goodput (Mbit/s)'\n"
-		   "set xtics 1\nset yrange [0:*]\nset grid\nset key top right box opaque\n"
-		   GP_PNG_TERMINAL "set output ");
-	gp_fmt(f, "%s.png", name);
-	fputs("\nplot ", f);
 	for (size_t k = 0; k < ns; k++) {
 		fputs(k ? ", \\\n     " : "", f);
 		gp_fmt(f, "%s.dat", name);
