@@ -368,16 +368,21 @@ static int link_get_cb(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
+/* A request about one link (RTM_*LINK): the header, the ifinfomsg, room for attributes. */
+struct link_req {
+	struct nlmsghdr n;
+	struct ifinfomsg i;
+	char buf[512];
+};
+/* The first field of every struct link_req initialiser: the message without attributes yet. */
+#define LINK_REQ_LEN .n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg))
+
 /* RTM_GETLINK by name on an open socket. */
 static int link_get(struct nl_sock *s, const char *ifname, struct nl_link *l,
 		    const char *what, char *err, size_t errlen)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[256];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+	struct link_req req = {
+		LINK_REQ_LEN,
 		.n.nlmsg_type = RTM_GETLINK,
 		.i.ifi_family = AF_UNSPEC,
 	};
@@ -454,12 +459,8 @@ static int cmp_ifindex(const void *a, const void *b)
 int nl_link_list(const char *netns, const char *prefix, struct nl_link **links,
 		 size_t *n, char *err, size_t errlen)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[64];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+	struct link_req req = {
+		LINK_REQ_LEN,
 		.n.nlmsg_type = RTM_GETLINK,
 		.n.nlmsg_flags = NLM_F_DUMP,
 		.i.ifi_family = AF_UNSPEC,
@@ -517,20 +518,13 @@ static int mark_new_link(const char *netns, const char *name, const char *peer_n
 	return ret;
 }
 
-/* RTM_NEWLINK for a link that must not exist yet. */
-struct newlink_req {
-	struct nlmsghdr n;
-	struct ifinfomsg i;
-	char buf[512];
-};
-
 /* The request's IFLA_IFNAME, then IFLA_LINKINFO with the kind and an open
  * IFLA_INFO_DATA nest for the kind's attributes. */
-static void newlink_begin(struct newlink_req *req, const char *name, const char *kind,
+static void newlink_begin(struct link_req *req, const char *name, const char *kind,
 			  struct rtattr **linkinfo, struct rtattr **data)
 {
-	*req = (struct newlink_req){
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+	*req = (struct link_req){
+		LINK_REQ_LEN,
 		.n.nlmsg_type = RTM_NEWLINK,
 		.n.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
 		.i.ifi_family = AF_UNSPEC,
@@ -542,7 +536,7 @@ static void newlink_begin(struct newlink_req *req, const char *name, const char 
 }
 
 /* Closes the nests, sends the request and marks the new link (and its peer). */
-static int newlink_send(const char *netns, struct newlink_req *req, struct rtattr *linkinfo,
+static int newlink_send(const char *netns, struct link_req *req, struct rtattr *linkinfo,
 			struct rtattr *data, const char *name, const char *peer_netns,
 			const char *peer, const char *what, char *err, size_t errlen)
 {
@@ -562,7 +556,7 @@ int nl_veth_add(const char *netns, const char *name, const char *peer,
 	struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
 	struct rtattr *linkinfo, *data, *peer_nest;
 	char what[NL_WHAT_LEN], nsb[96], pnsb[96];
-	struct newlink_req req;
+	struct link_req req;
 	int peer_fd = -1;
 	int ret = -1;
 
@@ -610,7 +604,7 @@ int nl_bridge_add(const char *netns, const char *name,
 	};
 	struct rtattr *linkinfo, *data;
 	char what[NL_WHAT_LEN], nsb[96];
-	struct newlink_req req;
+	struct link_req req;
 	int ret;
 
 	if (!opts)
@@ -642,12 +636,8 @@ static int link_set(const char *netns, const char *ifname, const char *what,
 		    unsigned int flags, unsigned int change, unsigned short type,
 		    const void *data, size_t len, char *err, size_t errlen)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[256];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+	struct link_req req = {
+		LINK_REQ_LEN,
 		.n.nlmsg_type = RTM_SETLINK,
 		.i.ifi_family = AF_UNSPEC,
 		.i.ifi_flags = flags,
@@ -743,12 +733,8 @@ int nl_link_set_alias(const char *netns, const char *ifname, const char *alias,
 
 int nl_link_del(const char *netns, const char *ifname, char *err, size_t errlen)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[64];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+	struct link_req req = {
+		LINK_REQ_LEN,
 		.n.nlmsg_type = RTM_DELLINK,
 		.i.ifi_family = AF_UNSPEC,
 	};
@@ -914,12 +900,8 @@ int nl_fdb_add(const char *netns, const char *port, const uint8_t mac[6],
 int nl_brport_set_flags(const char *netns, const char *ifname,
 			const struct nl_brport_flags *f, char *err, size_t errlen)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifinfomsg i;
-		char buf[128];
-	} req = {
-		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+	struct link_req req = {
+		LINK_REQ_LEN,
 		.n.nlmsg_type = RTM_SETLINK,
 		.i.ifi_family = AF_BRIDGE,
 	};
@@ -1006,7 +988,7 @@ int nl_vxlan_add(const char *netns, const char *name, const struct nl_vxlan_opts
 {
 	struct rtattr *linkinfo, *data;
 	char what[NL_WHAT_LEN], nsb[96], local[INET_ADDRSTRLEN];
-	struct newlink_req req;
+	struct link_req req;
 	int ret;
 
 	inet_ntop(AF_INET, &o->local, local, sizeof(local));
