@@ -541,6 +541,24 @@ static int write_series_dat(const struct plot_opts *o, struct series_dat *d, cha
 	return 0;
 }
 
+/* <name>.dat, the script <name>.gp that script writes, and the figures rendered from it. */
+static int series_figure(const struct plot_opts *o, struct series_dat *d,
+			 int (*script)(const char *path, const struct plot_opts *o, const char *name,
+				       const char *const *series, size_t ns, char *err,
+				       size_t errlen),
+			 char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = write_series_dat(o, d, err, errlen)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, d->name);
+	if ((r = script(path, o, d->name, d->series, d->ns, err, errlen)) < 0)
+		return r;
+	return render(o->outdir, d->name, err, errlen);
+}
+
 static void load_row(FILE *f, const void *pt)
 {
 	const struct plot_load_point *p = pt;
@@ -554,15 +572,8 @@ int plot_load(const struct plot_opts *o, const struct plot_load_point *p, size_t
 	struct series_dat d = { .name = o->name ? o->name : "load",
 				.header = "# level_pct p50_us p99_us, one block per series",
 				.pts = p, .n = n, .stride = sizeof(*p), .row = load_row };
-	char path[PATH_MAX];
-	int r;
 
-	if ((r = write_series_dat(o, &d, err, errlen)) < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, d.name);
-	if ((r = write_load_script(path, o, d.name, d.series, d.ns, err, errlen)) < 0)
-		return r;
-	return render(o->outdir, d.name, err, errlen);
+	return series_figure(o, &d, write_load_script, err, errlen);
 }
 
 /* ---- TCP goodput against chain length -------------------------------------- */
@@ -602,15 +613,8 @@ int plot_throughput(const struct plot_opts *o, const struct plot_tput_point *p, 
 	struct series_dat d = { .name = o->name ? o->name : "throughput",
 				.header = "# chain_length goodput_mbps, one block per series",
 				.pts = p, .n = n, .stride = sizeof(*p), .row = tput_row };
-	char path[PATH_MAX];
-	int r;
 
-	if ((r = write_series_dat(o, &d, err, errlen)) < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/%s.gp", o->outdir, d.name);
-	if ((r = write_tput_script(path, o, d.name, d.series, d.ns, err, errlen)) < 0)
-		return r;
-	return render(o->outdir, d.name, err, errlen);
+	return series_figure(o, &d, write_tput_script, err, errlen);
 }
 
 /* ---- reading a saved run -------------------------------------------------- */
