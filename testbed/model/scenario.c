@@ -243,7 +243,7 @@ static int check_node_name(struct ctx *c, const char *path, const struct scenari
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
-					    "busy_poll_us", "delay_us", "rules", "rules_file",
+					    "busy_poll_us", "delay_us", "host", "rules", "rules_file",
 					    "backends", "nat_address", NULL };
 	json_t *arr = json_object_get(root, "nodes"), *o;
 	size_t i;
