@@ -29,7 +29,7 @@ teardown() {
 }
 trap teardown EXIT
 
-plan 136
+plan 138
 need_built "$S"
 need_tools jq bpftool tc ip file
 
@@ -118,6 +118,10 @@ bad proto '{"classifier":[{"spi":1,"next_hop":"02:00:00:00:00:01","proto":"ospf"
 	'classifier[0].proto: unknown protocol "ospf"'
 bad prefix '{"classifier":[{"spi":1,"next_hop":"02:00:00:00:00:01","dst":"10.0.0.1/33"}]}' \
 	'classifier[0].dst: "10.0.0.1/33" is not an IPv4 address or prefix (a.b.c.d[/0..32])'
+bad prefix-plus '{"classifier":[{"spi":1,"next_hop":"02:00:00:00:00:01","dst":"10.0.0.0/+24"}]}' \
+	'classifier[0].dst: "10.0.0.0/+24" is not an IPv4 address or prefix (a.b.c.d[/0..32])'
+bad prefix-blank '{"classifier":[{"spi":1,"next_hop":"02:00:00:00:00:01","dst":"10.0.0.0/ 24"}]}' \
+	'classifier[0].dst: "10.0.0.0/ 24" is not an IPv4 address or prefix (a.b.c.d[/0..32])'
 bad no-spi '{"classifier":[{"next_hop":"02:00:00:00:00:01"}]}' 'classifier[0].spi: missing'
 bad si-type '{"forwarding":[{"spi":1,"si":"3","end":true}]}' 'forwarding[0].si: expected an integer'
 bad fwd-both '{"forwarding":[{"spi":1,"si":3,"end":true,"next_hop":"02:00:00:00:00:01"}]}' \

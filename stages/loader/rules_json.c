@@ -128,9 +128,12 @@ static int get_prefix(struct pctx *c, json_t *obj, const char *key,
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash++ = '\0';
+		/* Digits only: strtol alone takes " 24" and "+24". */
+		if (!*slash || strspn(slash, "0123456789") != strlen(slash) || strlen(slash) > 2)
+			goto bad;
 		errno = 0;
 		len = strtol(slash, &end, 10);
-		if (!*slash || *end || errno || len < 0 || len > 32)
+		if (*end || errno || len < 0 || len > 32)
 			goto bad;
 	}
 	if (inet_pton(AF_INET, buf, &a) != 1)
