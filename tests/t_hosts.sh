@@ -141,8 +141,10 @@ write_delay "$TMP/delay.json"
 
 # underlay_frames PCAP: a line per frame: vni, outer IP dst, inner dst MAC,
 # NSH SI (- without NSH), ICMP type, outer UDP port. Status 1 when tshark fails.
+# IGMP reports are the hosts' own multicast bookkeeping (sent on a timer after
+# an interface comes up), not frames of the chain: they are left out.
 underlay_frames() {
-	tshark -r "$1" -T fields -E separator=/t -E occurrence=a -e vxlan.vni -e ip.dst \
+	tshark -r "$1" -Y '!igmp' -T fields -E separator=/t -E occurrence=a -e vxlan.vni -e ip.dst \
 		-e eth.dst -e nsh.si -e icmp.type -e udp.dstport 2>"$TMP/tshark.err" |
 		awk -F'\t' '{
 			split($2, ip, ","); split($3, mac, ","); split($5, ty, ",")
