@@ -123,7 +123,7 @@ $(CADEIA_GUEST): $(GUEST_OBJS) $(LOADER_LIB)
 # The guest image (images/README.md); build.sh itself skips unchanged inputs.
 .PHONY: image
 image: $(CADEIA_GUEST) $(CADEIA_STAGE)
-	$(Q)BUILD=$(BUILD) images/build.sh
+	$(Q)BUILD=$(BUILD) IMAGE_RECORD=$(IMAGE_RECORD) images/build.sh
 
 $(CADEIA_BENCH): $(CLI_OBJS) $(TESTBED_LIB) $(LOADER_LIB)
 	$(call msg,LD,$@)

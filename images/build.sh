@@ -322,9 +322,11 @@ mv -f "$tmp_inputs" "$OUT/inputs.txt"
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 log "built $OUT in ${secs} s: vmlinuz ($kernel_format) $(mib "$size_kernel"), initrd.img $(mib "$size_initrd") ($(mib "$size_cpio") uncompressed, $files files), kernel $kver, ${#used_pkgs[@]} packages"
 
-# Record the measurement in the README, between its markers.
+# Record the measurement in the README, between its markers, when asked
+# (IMAGE_RECORD=1): a plain build must not dirty the checkout it builds from.
+# The same figures are always in $OUT/manifest.json.
 readme=images/README.md
-if grep -q '^<!-- measured:begin -->$' "$readme" 2>/dev/null; then
+if [ "${IMAGE_RECORD:-0}" = 1 ] && grep -q '^<!-- measured:begin -->$' "$readme" 2>/dev/null; then
 	line="Last build: $(date -u +%Y-%m-%d) on $(nproc) cores: ${secs} s, initrd.img $(mib "$size_initrd") ($(mib "$size_cpio") uncompressed, $files files), vmlinuz $(mib "$size_kernel") ($kernel_format), kernel $kver."
 	awk -v line="$line" '
 		/^<!-- measured:begin -->$/ { print; print line; skip = 1; next }

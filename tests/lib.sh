@@ -504,7 +504,9 @@ run_id_of() {
 	for i in $(seq 100); do
 		for f in /run/cadeia-bench/cb????.json; do
 			[ -e "$f" ] || continue
-			if [ "$(jq -r .pid "$f" 2>/dev/null)" = "$pid" ]; then
+			# A run comparing architectures has one id per testbed; the
+			# others name it as "parent".
+			if [ "$(jq -r 'if .parent then "" else .pid end' "$f" 2>/dev/null)" = "$pid" ]; then
 				basename "$f" .json
 				return 0
 			fi

@@ -40,9 +40,9 @@ trap teardown EXIT
 
 section() { diag "---- $* (at $(($(date +%s) - T0)) s)"; }
 
-# run 10 (its accelerator is checked after `up`); up 8, probe 2, frames 17,
+# run 11 (its accelerator is checked after `up`); up 8, probe 2, frames 17,
 # counters 2, down 3.
-plan 42
+plan 43
 need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
 need_tools virsh tcpdump tshark jq base64
@@ -63,12 +63,16 @@ leftovers() {
 	pgrep_or_fail -af "guest=$id-"
 }
 
+# check_clean "ID [ID...]" WHAT: one check over every id given.
 check_clean() {
-	local id=$1 what=$2 left
+	local ids=$1 what=$2 left= id
 
-	left=$(leftovers "$id")
+	for id in $ids; do
+		left="$left $(leftovers "$id")"
+	done
+	left=$(echo $left)
 	if [ -z "$left" ]; then
-		ok "$what: nothing named $id-* remains (domain, tap, bridges, state, pin, QEMU)"
+		ok "$what: nothing named {${ids// /,}}-* remains (domain, tap, bridges, state, pin, QEMU)"
 	else
 		fail "$what: left behind: $(echo $left)"
 	fi
@@ -123,7 +127,14 @@ if [ ${#dirs[@]} -eq 1 ] && [ -d "${dirs[0]}" ]; then
 	done
 	check "run: every guest's console of both architectures (SFF and proxy included) says 'cadeia: ready'${bad:+ (not:$bad)}" \
 		[ -z "${bad:-}" ]
-	check_clean "$id" "run"
+	# Both testbeds were up at once (interleaved rounds), each under a run id of its own.
+	ids=$(jq -r '[.testbed_run_ids[]] | unique | join(" ")' "$d/meta.json")
+	n_ids=$(jq -r '[.testbed_run_ids[]] | unique | length' "$d/meta.json")
+	first=$(jq -r '.testbed_run_ids.phantomsfc' "$d/meta.json")
+	check "run: one run id per architecture's testbed, the first the run's own (got: $ids)" \
+		test "$n_ids" = 2 -a "$first" = "$id"
+	for x in $ids; do RUNS+=("$x"); done
+	check_clean "$ids" "run"
 else
 	fail "run: one results directory (found: ${dirs[*]})"
 fi

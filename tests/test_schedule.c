@@ -143,6 +143,18 @@ static void test_scenario(void)
 	      "negative seed: \"%s\"", e.msg);
 	r = load("\"seed\": 1.5", &sc, &e);
 	CHECK(r == -EINVAL && strstr(e.msg, "measure.seed"), "fractional seed: \"%s\"", e.msg);
+	/* measure.idle_guests: guests outside the measured chain paused (default) or running. */
+	r = load("\"rounds\": 2", &sc, &e);
+	CHECK(r == 0 && !sc.measure.idle_run, "default: idle guests paused (%s)", e.msg);
+	if (r == 0)
+		scenario_free(&sc);
+	r = load("\"idle_guests\": \"run\"", &sc, &e);
+	CHECK(r == 0 && sc.measure.idle_run, "idle_guests run parsed (%s)", e.msg);
+	if (r == 0)
+		scenario_free(&sc);
+	r = load("\"idle_guests\": \"sleep\"", &sc, &e);
+	CHECK(r == -EINVAL && strstr(e.msg, "t.json:6:") && strstr(e.msg, "measure.idle_guests") &&
+	      strstr(e.msg, "pause or run"), "bad idle_guests: \"%s\"", e.msg);
 	r = load("\"sead\": 1", &sc, &e);
 	CHECK(r == -EINVAL && strstr(e.msg, "measure.sead") && strstr(e.msg, "seed"),
 	      "misspelt key: \"%s\"", e.msg);
@@ -150,7 +162,7 @@ static void test_scenario(void)
 
 int main(void)
 {
-	tap_plan(19);
+	tap_plan(22);
 	test_build();
 	test_scenario();
 	return tap_done();

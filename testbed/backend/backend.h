@@ -34,6 +34,8 @@ struct testbed {
 	const char *log_dir;   /* function and console logs; NULL = none */
 	char accel[64];        /* "none (no VM)", "kvm", "tcg" */
 	int length;            /* currently installed; -1 = none */
+	struct cp_tables *installed; /* the tables written and read back (tb_install); malloc'd */
+	bool paused[SC_MAX_NODES];   /* node i is paused (tb_pause) */
 	json_t *info;          /* backend facts for meta.json (boot times, memory) */
 	void *priv;            /* the backend's own state */
 };
@@ -97,6 +99,9 @@ struct node_ops {
 	 * NULL: the node is a namespace of this host (run/throughput.c forks). */
 	int (*exec)(struct testbed *tb, int i, const char *const argv[], char **out,
 		    int timeout_ms, char *err, size_t errlen);
+	/* Optional: pauses (true) or resumes node i as a whole (a guest's
+	 * vCPUs); NULL: nodes cannot be paused (namespaces cost nothing idle). */
+	int (*pause)(struct testbed *tb, int i, bool paused, char *err, size_t errlen);
 	/* Sets one of node i's interfaces up or down. */
 	int (*link)(struct testbed *tb, int i, const char *ifname, bool up, char *err,
 		    size_t errlen);
@@ -135,6 +140,14 @@ int tb_probe(struct testbed *tb, int src, struct probe_opts *po, struct probe_sa
 	     struct probe_report *rep, char *err, size_t errlen);
 /* Takes a node's link(s) down or up: the fault experiment's failure. */
 int tb_node_link(struct testbed *tb, int node, bool up, char *err, size_t errlen);
+/* Whether this backend can pause a node (node_ops.pause). */
+bool tb_can_pause(const struct testbed *tb);
+/* Pauses or resumes node i; nothing when it already is so, or the backend
+ * cannot. A paused node forwards nothing: tb_sf_counts counts it 0 and
+ * tb_install resumes it before writing its tables. */
+int tb_pause(struct testbed *tb, int i, bool paused, char *err, size_t errlen);
+/* Every paused node resumed; the first error, after trying them all. */
+int tb_resume_all(struct testbed *tb, char *err, size_t errlen);
 
 extern const struct backend_ops netns_backend;
 extern const struct backend_ops libvirt_backend;

@@ -641,7 +641,14 @@ static int lv_exec(struct testbed *tb, int i, const char *const argv[], char **o
 	return lvfn_exec(tb, i, lv_dom, argv, out, timeout_ms, err, errlen);
 }
 
-/* Every guest still running, and its function still alive. */
+/* A guest not in the measured chain stops costing the host CPU (under TCG
+ * an idle guest still emulates its timer ticks). */
+static int lv_pause(struct testbed *tb, int i, bool paused, char *err, size_t errlen)
+{
+	return virt_domain_pause(lv_of(tb)->dom[i], paused, err, errlen);
+}
+
+/* Every guest still running (or paused by the run), and its function still alive. */
 static int lv_check(struct testbed *tb, char *err, size_t errlen)
 {
 	const struct scenario *sc = tb->sc;
@@ -655,7 +662,7 @@ static int lv_check(struct testbed *tb, char *err, size_t errlen)
 				 tb->name[i], tail);
 			return -ESRCH;
 		}
-		if (sc->nodes[i].role == SC_ROLE_SF &&
+		if (!tb->paused[i] && sc->nodes[i].role == SC_ROLE_SF &&
 		    (sc->nodes[i].fn == SC_FN_WIRE || sc->nodes[i].fn == SC_FN_NSH_AWARE ||
 		     fnc_has_config(sc->nodes[i].fn))) {
 			const char *argv[] = { "/bin/sh", "-c", "kill -0 $(cat /run/fn.pid)", NULL };
@@ -795,7 +802,7 @@ static const struct node_ops libvirt_node = {
 	/* the SFF guest's OVS, and every OVS datapath's upcalls */
 	.ovs_write = lv_ovs_write, .ovs_read = lv_ovs_read, .ovs_forwarded = lv_ovs_forwarded,
 	.healthy = lv_healthy, .neigh = lv_neigh, .probe = lv_probe, .link = lv_link,
-	.start_fn = lv_start_fn, .exec = lv_exec,
+	.start_fn = lv_start_fn, .exec = lv_exec, .pause = lv_pause,
 };
 
 const struct backend_ops libvirt_backend = {

@@ -142,7 +142,12 @@ static int nn_start_fn(struct testbed *tb, int i, char *err, size_t errlen)
 	int ret;
 
 	if (tb->log_dir) {
-		snprintf(log, sizeof(log), "%s/fn-%s.log", tb->log_dir, n->name);
+		/* Several architectures' testbeds are up at once: one log each. */
+		if (tb->sc->n_archs > 1)
+			snprintf(log, sizeof(log), "%s/fn-%s-%s.log", tb->log_dir,
+				 sc_arch_name(tb->sc->arch), n->name);
+		else
+			snprintf(log, sizeof(log), "%s/fn-%s.log", tb->log_dir, n->name);
 		o.log_path = log;
 	}
 	/* firewall, nat, lb, monitor: settings file and the network around them */

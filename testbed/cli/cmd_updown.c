@@ -63,13 +63,43 @@ static void down_not_done(struct down_out *o, const char *id, const char *key, c
 		fprintf(stderr, "cadeia-bench: %s\n", why);
 }
 
+static int down_one(const char *id, bool force, bool named, struct down_out *o);
+
+/* A run comparing architectures has one id per testbed beyond the first,
+ * each with "parent": the run's id; `down <id>` takes those with it. */
+static int down_children(const char *parent, bool force, struct down_out *o)
+{
+	char **ids;
+	size_t n;
+	int rc = 0;
+
+	if (rs_list(&ids, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct runstate rs;
+		char err[512];
+		const char *p;
+		bool child;
+
+		if (rs_open(&rs, ids[i], err, sizeof(err)) < 0)
+			continue;
+		p = json_string_value(json_object_get(rs.doc, "parent"));
+		child = p && strcmp(p, parent) == 0;
+		rs_close(&rs);
+		if (child)
+			rc |= down_one(ids[i], force, true, o);
+	}
+	rs_list_free(ids, n);
+	return rc;
+}
+
 /* named: the user gave this id, so an id that matches nothing is an error. */
 static int down_one(const char *id, bool force, bool named, struct down_out *o)
 {
 	struct runstate rs;
 	char err[512];
 	bool had_state;
-	int failures;
+	int failures, failures_children = 0;
 
 	if (rs_open(&rs, id, err, sizeof(err)) < 0) {
 		down_not_done(o, id, "error", err);
@@ -82,6 +112,8 @@ static int down_one(const char *id, bool force, bool named, struct down_out *o)
 		return 1;
 	}
 	had_state = access(rs.path, F_OK) == 0;
+	if (named && down_children(id, force, o))
+		failures_children = 1;
 	o->removed = json_array();
 	o->n_removed = 0;
 	o->id = id;
@@ -106,7 +138,7 @@ static int down_one(const char *id, bool force, bool named, struct down_out *o)
 			failures, failures == 1 ? "" : "s");
 		return 1;
 	}
-	return 0;
+	return failures_children;
 }
 
 /* The ids of the runs in RS_DIR; -1 (said on stderr) when it cannot be read. */

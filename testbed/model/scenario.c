@@ -605,8 +605,9 @@ static int parse_sweep(struct ctx *c, json_t *root, struct scenario *sc)
 static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "icmp_size", "rate_pps", "rounds", "per_round",
-					    "warmup", "grace_ms", "order", "seed", "prober_cpu", NULL };
-	const char *order = NULL;
+					    "warmup", "grace_ms", "order", "seed", "prober_cpu",
+					    "idle_guests", NULL };
+	const char *order = NULL, *idle = NULL;
 	struct sc_measure *m = &sc->measure;
 	json_t *o = json_object_get(root, "measure");
 	long long v;
@@ -667,6 +668,13 @@ static int parse_measure(struct ctx *c, json_t *root, struct scenario *sc)
 			return ret;
 		m->prober_cpu = v;
 	}
+	if ((ret = get_string(c, o, "measure", "idle_guests", &idle, false)))
+		return ret;
+	if (idle && strcmp(idle, "run") == 0)
+		m->idle_run = true;
+	else if (idle && strcmp(idle, "pause") != 0)
+		return fail(c, "measure.idle_guests", "'%s' is not a choice (expected pause or run)",
+			    idle);
 	return 0;
 }
 

@@ -114,6 +114,9 @@ struct sc_measure {
 	unsigned long long seed;
 	/* The prober's CPU (run/cpuplace.h): -2 auto (default), -1 the scheduler's, or a CPU. */
 	int prober_cpu;
+	/* Guests not in the measured chain (libvirt): paused while a visit
+	 * measures (default), or left running ("idle_guests": "run"). */
+	bool idle_run;
 };
 
 #define SC_FAULT_SFF (-2) /* "sff": the central forwarder of a star */

@@ -143,7 +143,7 @@ static json_t *series_out(struct run *r, int ai, int c, FILE *csv, struct plot_s
 		 sc->n_chains > 1 ? " chain " : "", sc->n_chains > 1 ? sc->chains[c].name : "",
 		 "", "");
 	snprintf(s->backend, sizeof(s->backend), "%s", sc_backend_name(sc->backend));
-	snprintf(s->accel, sizeof(s->accel), "%s", r->tb.accel);
+	snprintf(s->accel, sizeof(s->accel), "%s", r->tbs[0].accel);
 	snprintf(s->scenario, sizeof(s->scenario), "%s", sc->name);
 	s->pts = pts;
 	s->slope_us = okm ? mf.slope : NAN;
@@ -183,6 +183,10 @@ static json_t *schedule_meta(const struct run *r)
 				sc_arch_name(sc->archs[ai]), "sweep_s", r->sweep_ns[ai] / 1e9,
 				"probing_s", probing_s, "ratio", r->sweep_ns[ai] / 1e9 / probing_s));
 	json_object_set_new(o, "sweeps", sweeps);
+	/* Guests outside the measured chain: paused or left running (run.c, park). */
+	json_object_set_new(o, "idle_guests",
+			    json_string(!tb_can_pause(&r->tbs[0]) ? "none (no guests)" :
+					m->idle_run ? "running" : "paused"));
 	return o;
 }
 
@@ -333,7 +337,7 @@ static json_t *summary_json(struct run *r, const char *status, json_t *chains, j
 	summary = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "scenario", sc->name,
 			    "backend", sc_backend_name(sc->backend), "architecture",
 			    sc_arch_name(sc->archs[0]), "architectures", archs, "accelerator",
-			    r->tb.accel, "status", status, "chains", chains, "fit",
+			    r->tbs[0].accel, "status", status, "chains", chains, "fit",
 			    json_deep_copy(json_object_get(json_array_get(chains, 0), "fit")),
 			    "comparison", cmp);
 	if (r->faults)
@@ -380,10 +384,31 @@ static json_t *meta_json(struct run *r, const char *status, const char *reason)
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "scenario_file",
 			 sc->path, "run_id", r->rs.id, "status", status, "incomplete_reason",
 			 reason ? reason : "", "backend", sc_backend_name(sc->backend), "accelerator",
-			 r->tb.accel, "start", r->started, "end", ended, "environment",
+			 r->tbs[0].accel, "start", r->started, "end", ended, "environment",
 			 res_environment(), "scenario", json_deep_copy(sc->json));
-	if (r->tb.info)
-		json_object_set(meta, "testbed", r->tb.info);
+	if (r->tbs[0].info)
+		json_object_set(meta, "testbed", r->tbs[0].info);
+	/* Several architectures: each testbed's facts, by architecture. */
+	if (r->sc0->n_archs > 1) {
+		json_t *tbs = json_object();
+
+		for (int ai = 0; ai < r->sc0->n_archs; ai++)
+			if (r->tbs[ai].info)
+				json_object_set(tbs, sc_arch_name(r->sc0->archs[ai]), r->tbs[ai].info);
+		json_object_set_new(meta, "testbeds", tbs);
+	}
+	/* Each architecture's testbed has a run id of its own (run_priv.h). */
+	{
+		json_t *ids = json_object();
+
+		for (int ai = 0; ai < r->sc0->n_archs; ai++) {
+			const char *id = ai == 0 ? r->rs.id : r->sub_rs[ai].id;
+
+			if (r->built[ai])
+				json_object_set_new(ids, sc_arch_name(r->sc0->archs[ai]), json_string(id));
+		}
+		json_object_set_new(meta, "testbed_run_ids", ids);
+	}
 	json_object_set_new(meta, "schedule", schedule_meta(r));
 	json_object_set_new(meta, "cpu_placement", cpuplace_json(&r->pl));
 	return meta;

@@ -98,7 +98,7 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 		for (int k = 0; k < cp_chain_length(sc, c, t->length); k++)
 			if (sc->nodes[sc->chains[c].sfs[k]].fn == SC_FN_EXTERNAL)
 				return 0;
-	if ((ret = tb_sf_counts(&r->tb, before, err, errlen)) < 0)
+	if ((ret = tb_sf_counts(r->tb, before, err, errlen)) < 0)
 		return ret;
 	for (int c = 0; c < sc->n_chains; c++) {
 		const struct sc_chain *ch = &sc->chains[c];
@@ -110,12 +110,12 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 			.rate_pps = 100, .count = probes, .grace_ms = 500, .stop = &run_stop,
 		};
 
-		if ((ret = tb_probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
+		if ((ret = tb_probe(r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			return ret;
 		if (rep.interrupted)
 			return -EINTR;
 		/* A function that died fails the probes: say that, not "rules". */
-		if (rep.received != probes && r->tb.ops->check(&r->tb, err, errlen) < 0)
+		if (rep.received != probes && r->tb->ops->check(r->tb, err, errlen) < 0)
 			return -ESRCH;
 		if (rep.received != probes) {
 			snprintf(err, errlen,
@@ -125,11 +125,11 @@ static int verify_path(struct run *r, const struct cp_tables *t, char *err, size
 			return -EHOSTUNREACH;
 		}
 	}
-	if ((ret = tb_sf_counts(&r->tb, after, err, errlen)) < 0)
+	if ((ret = tb_sf_counts(r->tb, after, err, errlen)) < 0)
 		return ret;
 	for (int i = 0; i < sc->n_nodes; i++) {
 		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes &&
-		    r->tb.ops->check(&r->tb, err, errlen) < 0)
+		    r->tb->ops->check(r->tb, err, errlen) < 0)
 			return -ESRCH;
 		if (after[i] - before[i] != (unsigned long long)t->expect[i] * probes) {
 			snprintf(err, errlen,
@@ -182,9 +182,9 @@ static int measure_point(struct run *r, int li, int c, unsigned rd_first, unsign
 		};
 
 		r->round = rd;
-		if ((ret = r->tb.ops->check(&r->tb, err, errlen)) < 0)
+		if ((ret = r->tb->ops->check(r->tb, err, errlen)) < 0)
 			break;
-		if ((ret = tb_probe(&r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
+		if ((ret = tb_probe(r->tb, ch->src, &po, s, &rep, err, errlen)) < 0)
 			break;
 		for (unsigned k = 0; k < rep.sent; k++) {
 			p->rtt_ns[p->n] = s[k].rtt_ns;
@@ -231,7 +231,7 @@ int run_set_length(void *arg, int length, char *err, size_t errlen)
 	int ret;
 
 	if ((ret = cp_compute(r->sc, length, &t, err, errlen)) < 0 ||
-	    (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
+	    (ret = tb_install(r->tb, &t, err, errlen)) < 0 ||
 	    (ret = verify_path(r, &t, err, errlen)) < 0)
 		return ret;
 	return 0;
@@ -239,14 +239,14 @@ int run_set_length(void *arg, int length, char *err, size_t errlen)
 
 static int run_load(struct run *r, char *err, size_t errlen)
 {
-	struct load_exp_ctx x = { .tb = &r->tb, .stop = &run_stop, .progress = r->o->progress,
+	struct load_exp_ctx x = { .tb = r->tb, .stop = &run_stop, .progress = r->o->progress,
 				  .set_length = run_set_length, .arg = r };
 
 	if (!r->ndr) {
 		r->ndr = json_array();
 		r->latency = json_array();
 	}
-	r->scx.load.cpu = cpuplace_loadgen_cpu(&r->pl, r->sc);
+	r->scx[r->ai].load.cpu = cpuplace_loadgen_cpu(&r->pl, r->sc);
 	return load_exp_run(&x, r->ndr, r->latency, err, errlen);
 }
 
@@ -263,7 +263,7 @@ static void tput_note(void *arg, const char *line)
 /* TCP goodput per chain length with iperf3 (run/throughput.h). */
 static int run_throughput(struct run *r, char *err, size_t errlen)
 {
-	struct tput_ctx x = { .tb = &r->tb, .stop = &run_stop, .set_length = run_set_length,
+	struct tput_ctx x = { .tb = r->tb, .stop = &run_stop, .set_length = run_set_length,
 			      .note = tput_note, .arg = r };
 
 	if (!r->throughput)
@@ -273,7 +273,7 @@ static int run_throughput(struct run *r, char *err, size_t errlen)
 
 static int run_fault(struct run *r, char *err, size_t errlen)
 {
-	struct fault_exp_ctx x = { .tb = &r->tb, .stop = &run_stop, .set_length = run_set_length,
+	struct fault_exp_ctx x = { .tb = r->tb, .stop = &run_stop, .set_length = run_set_length,
 				   .note = fault_note, .arg = r };
 
 	if (!r->faults)
@@ -281,79 +281,216 @@ static int run_fault(struct run *r, char *err, size_t errlen)
 	return fault_exp_run(&x, r->faults, err, errlen);
 }
 
-/* Builds one architecture's testbed and sweeps it. */
-static int run_arch(struct run *r, char *err, size_t errlen)
+/* Makes architecture ai the current one: its scenario, its testbed, and its
+ * run id's ownership mark for whatever gets created next. */
+static void run_select(struct run *r, int ai)
 {
-	const struct scenario *sc = r->sc;
-	struct sched_visit *visits = NULL;
-	size_t n_visits = 0;
-	int ret, cur_li = -1;
-	int64_t t0;
+	r->ai = ai;
+	r->sc = &r->scx[ai];
+	r->tb = &r->tbs[ai];
+	rs_make_current(ai == 0 ? &r->rs : &r->sub_rs[ai]);
+}
 
-	run_note(r, "run %s: building the %s testbed for %s, %s (%d nodes)", r->rs.id,
-	     sc_backend_name(sc->backend), sc->name, sc_arch_name(sc->arch), sc->n_nodes);
-	if ((ret = tb_build(&r->tb, sc, &r->rs, err, errlen)) < 0)
+/*
+ * Architecture ai's testbed. Beyond the first, each gets a run id of its
+ * own (the testbeds are up together and their names would collide),
+ * recorded with "parent": the run's id, so `down <id>` removes them too.
+ */
+static int build_arch(struct run *r, int ai, char *err, size_t errlen)
+{
+	const struct scenario *sc0 = r->sc0;
+	struct runstate *rs = ai == 0 ? &r->rs : &r->sub_rs[ai];
+	int ret;
+
+	r->scx[ai] = *sc0;
+	if ((ret = arch_expand(&r->scx[ai], sc0->archs[ai], err, errlen)) < 0)
 		return ret;
-	if (r->o->up_only) {
-		static struct cp_tables t;
-		int len = r->o->length >= 0 ? r->o->length : sc_max_length(sc);
-
-		if ((ret = cp_compute(sc, len, &t, err, errlen)) < 0 ||
-		    (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
-		    (ret = verify_path(r, &t, err, errlen)) < 0)
+	if (ai > 0) {
+		if ((ret = rs_create(rs, sc0->path, r->o->up_only ? "up" : "run", err, errlen)) < 0)
 			return ret;
-		return 0;
+		rs_set(rs, "parent", json_string(r->rs.id));
+		if (!r->o->up_only)
+			rs_set(rs, "results", json_string(r->res.stage));
 	}
-	/* The visits come from run/schedule.c: interleaved rounds or the paper's order. */
-	if ((ret = sched_build(sc->measure.order == SC_ORDER_SEQUENTIAL ? SCHED_SEQUENTIAL
-									: SCHED_INTERLEAVED,
-			       r->sched_seed, sc->n_lengths, sc->measure.rounds, &visits, &n_visits,
-			       err, errlen)) < 0)
+	run_select(r, ai);
+	r->tb->ops = r->tbs[0].ops;
+	r->tb->log_dir = r->tbs[0].log_dir;
+	r->tb->detach_functions = r->tbs[0].detach_functions;
+	run_note(r, "run %s: building the %s testbed for %s, %s (%d nodes)", rs->id,
+		 sc_backend_name(sc0->backend), sc0->name, sc_arch_name(r->sc->arch), r->sc->n_nodes);
+	r->built[ai] = true; /* half-built too: its functions must be stopped */
+	return tb_build(r->tb, r->sc, rs, err, errlen);
+}
+
+/* `up`: the first architecture's testbed with one length installed. */
+static int run_up(struct run *r, char *err, size_t errlen)
+{
+	static struct cp_tables t;
+	int len = r->o->length >= 0 ? r->o->length : sc_max_length(r->sc), ret;
+
+	if ((ret = build_arch(r, 0, err, errlen)) < 0 ||
+	    (ret = cp_compute(r->sc, len, &t, err, errlen)) < 0 ||
+	    (ret = tb_install(r->tb, &t, err, errlen)) < 0 ||
+	    (ret = verify_path(r, &t, err, errlen)) < 0)
+		return ret;
+	return 0;
+}
+
+/* SF i is in one of the chains at this length. */
+static bool sf_in_chains(const struct scenario *sc, int i, int length)
+{
+	for (int c = 0; c < sc->n_chains; c++)
+		for (int k = 0; k < cp_chain_length(sc, c, length); k++)
+			if (sc->chains[c].sfs[k] == i)
+				return true;
+	return false;
+}
+
+/* Node i carries traffic at this length: all but the SFs outside every
+ * chain (and their proxies). */
+static bool node_active(const struct scenario *sc, int i, int length)
+{
+	const struct sc_node *n = &sc->nodes[i];
+
+	if (n->role == SC_ROLE_SF)
+		return sf_in_chains(sc, i, length);
+	if (n->role == SC_ROLE_PROXY)
+		return n->peer >= 0 && sf_in_chains(sc, n->peer, length);
+	return true;
+}
+
+/*
+ * Guests not in the measured chain, paused (measure.idle_guests): under
+ * TCG an idle guest still costs the host CPU. Before the rules change,
+ * every other architecture's testbed is paused whole and this one's active
+ * nodes run; after the check, its idle nodes are paused. A node whose
+ * tables change runs for the write (tb_install) and the check counts a
+ * paused node as forwarding nothing, which it cannot.
+ */
+static int park(struct run *r, int length, bool after_check, char *err, size_t errlen)
+{
+	int ret;
+
+	if (r->sc0->measure.idle_run || !tb_can_pause(r->tb))
+		return 0;
+	for (int aj = 0; aj < SC_ARCH__COUNT && !after_check; aj++)
+		for (int i = 0; aj != r->ai && r->built[aj] && i < r->tbs[aj].sc->n_nodes; i++)
+			if ((ret = tb_pause(&r->tbs[aj], i, true, err, errlen)) < 0)
+				return ret;
+	for (int i = 0; i < r->sc->n_nodes; i++) {
+		bool active = node_active(r->sc, i, length);
+
+		if (!after_check && !active) /* paused after the check */
+			continue;
+		if ((ret = tb_pause(r->tb, i, !active, err, errlen)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * One visit: architecture ai at length li, every chain, the visit's rounds.
+ * Rules change when the length differs from what that testbed has, each
+ * change proven by the read-back check.
+ */
+static int run_visit(struct run *r, const struct sched_visit *v, int n_lengths, int *cur_li,
+		     char *err, size_t errlen)
+{
+	static struct cp_tables t;
+	int ai = v->li / n_lengths, li = v->li % n_lengths, ret = 0;
+	const struct scenario *sc;
+	int64_t t0 = run_now_ns();
+
+	run_select(r, ai);
+	sc = r->sc;
+	if ((ret = park(r, sc->lengths[li], false, err, errlen)) < 0)
+		return ret;
+	if (li != cur_li[ai] &&
+	    ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
+	     (ret = tb_install(r->tb, &t, err, errlen)) < 0 ||
+	     (ret = verify_path(r, &t, err, errlen)) < 0))
+		return ret;
+	if ((ret = park(r, sc->lengths[li], true, err, errlen)) < 0)
+		return ret;
+	cur_li[ai] = li;
+	for (int c = 0; c < sc->n_chains && !run_stop; c++) {
+		struct point *p = &r->pt[ai][c][li];
+
+		if ((ret = measure_point(r, li, c, v->round_first, v->rounds, err, errlen)) < 0)
+			break;
+		if (p->measured && v->round_first + v->rounds >= sc->measure.rounds)
+			run_note(r, "%s length %d chain %s: mean %.4f ms, median %.4f ms, lost %u",
+				 sc_arch_name(sc->arch), p->sfs, sc->chains[c].name,
+				 p->st.mean_us / 1000, p->st.median_us / 1000, p->st.lost);
+	}
+	r->sweep_ns[ai] += run_now_ns() - t0;
+	return ret;
+}
+
+/*
+ * The latency sweep over every architecture and length. Interleaved, a
+ * round visits each (architecture, length) once in a shuffled order, so a
+ * drift of the machine lands on all architectures alike; sequential, each
+ * architecture in turn, each length in turn (the paper's order).
+ */
+static int run_sweep(struct run *r, char *err, size_t errlen)
+{
+	const struct scenario *sc0 = r->sc0;
+	struct sched_visit *visits = NULL;
+	int cur_li[SC_ARCH__COUNT], ret;
+	size_t n_visits = 0;
+
+	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
+		cur_li[ai] = -1;
+	if ((ret = sched_build(sc0->measure.order == SC_ORDER_SEQUENTIAL ? SCHED_SEQUENTIAL
+									 : SCHED_INTERLEAVED,
+			       r->sched_seed, sc0->n_archs * sc0->n_lengths, sc0->measure.rounds,
+			       &visits, &n_visits, err, errlen)) < 0)
 		return ret;
 	if ((ret = cpuplace_pin_prober(&r->pl, err, errlen)) < 0) {
 		free(visits);
 		return ret;
 	}
-	t0 = run_now_ns();
-	for (size_t k = 0; k < n_visits && !run_stop; k++) {
-		static struct cp_tables t;
-		int li = visits[k].li;
+	for (size_t k = 0; k < n_visits && !run_stop && ret >= 0; k++)
+		ret = run_visit(r, &visits[k], sc0->n_lengths, cur_li, err, errlen);
+	/* Every guest runs again: the experiments, the logs and the stop need them. */
+	for (int ai = 0; ai < sc0->n_archs; ai++) {
+		char e[512];
 
-		/* Rules change between visits, each change proven by the read-back check. */
-		if (li != cur_li &&
-		    ((ret = cp_compute(sc, sc->lengths[li], &t, err, errlen)) < 0 ||
-		     (ret = tb_install(&r->tb, &t, err, errlen)) < 0 ||
-		     (ret = verify_path(r, &t, err, errlen)) < 0))
-			break;
-		cur_li = li;
-		for (int c = 0; c < sc->n_chains && !run_stop; c++) {
-			struct point *p = &r->pt[r->ai][c][li];
-
-			if ((ret = measure_point(r, li, c, visits[k].round_first, visits[k].rounds,
-						 err, errlen)) < 0)
-				break;
-			if (p->measured && visits[k].round_first + visits[k].rounds >= sc->measure.rounds)
-				run_note(r, "%s length %d chain %s: mean %.4f ms, median %.4f ms, lost %u",
-				     sc_arch_name(sc->arch), p->sfs, sc->chains[c].name,
-				     p->st.mean_us / 1000, p->st.median_us / 1000, p->st.lost);
+		if (r->built[ai] && tb_resume_all(&r->tbs[ai], e, sizeof(e)) < 0 && ret >= 0) {
+			snprintf(err, errlen, "%s", e);
+			ret = -EIO;
 		}
-		if (ret < 0)
-			break;
 	}
-	r->sweep_ns[r->ai] = run_now_ns() - t0;
 	/* Where the functions are, read while they still run; then the prober lets go. */
-	cpuplace_read_functions(&r->pl, &r->tb, sc_arch_name(sc->arch));
+	for (int ai = 0; ai < sc0->n_archs; ai++) {
+		run_select(r, ai);
+		cpuplace_read_functions(&r->pl, r->tb, sc_arch_name(r->sc->arch));
+	}
 	cpuplace_unpin_prober(&r->pl);
 	free(visits);
-	if (ret < 0)
-		return ret;
-	if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
-		return ret;
-	if (sc->throughput.enabled && !run_stop && (ret = run_throughput(r, err, errlen)) < 0)
-		return ret;
-	if (sc->fault.n > 0 && !run_stop)
-		return run_fault(r, err, errlen);
-	return 0;
+	return ret;
+}
+
+/* The experiments after the sweep, on each architecture's testbed in turn. */
+static int run_experiments(struct run *r, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	for (int ai = 0; ai < r->sc0->n_archs && !run_stop && ret >= 0; ai++) {
+		const struct scenario *sc;
+
+		run_select(r, ai);
+		sc = r->sc;
+		if (sc->load.n_sizes > 0 && !run_stop && (ret = run_load(r, err, errlen)) < 0)
+			break;
+		if (sc->throughput.enabled && !run_stop &&
+		    (ret = run_throughput(r, err, errlen)) < 0)
+			break;
+		if (sc->fault.n > 0 && !run_stop)
+			ret = run_fault(r, err, errlen);
+	}
+	return ret;
 }
 
 /* Whether this scenario can run at all: 0, or the exit code (2). */
@@ -413,38 +550,55 @@ static int run_open(struct run *r, char *fnlogs, size_t len)
 		snprintf(fnlogs, len, RS_DIR "/%s", r->rs.id);
 		mkdir(fnlogs, 0755);
 	}
-	r->tb.log_dir = fnlogs;
-	r->tb.detach_functions = o->up_only;
+	r->tbs[0].log_dir = fnlogs;
+	r->tbs[0].detach_functions = o->up_only;
 	return 0;
 }
 
-/* Each architecture in turn on a fresh testbed; `up` builds the first only. */
+/* Every architecture's testbed, then the sweep across them and the
+ * experiments; `up` builds the first only. */
 static int run_archs(struct run *r, char *err, size_t errlen)
 {
-	const struct scenario *sc = r->sc0;
 	int ret = 0;
 
-	for (r->ai = 0; r->ai < (r->o->up_only ? 1 : sc->n_archs) && !run_stop; r->ai++) {
-		const struct backend_ops *ops = r->tb.ops;
-		const char *log_dir = r->tb.log_dir;
-		bool detach = r->tb.detach_functions;
-
-		if (r->ai > 0) {
-			ops->stop(&r->tb);
-			rs_clear(&r->rs, log_teardown, NULL);
-		}
-		memset(&r->tb, 0, sizeof(r->tb));
-		r->tb.ops = ops;
-		r->tb.log_dir = log_dir;
-		r->tb.detach_functions = detach;
-		r->scx = *sc;
-		if ((ret = arch_expand(&r->scx, sc->archs[r->ai], err, errlen)) < 0)
-			break;
-		r->sc = &r->scx;
-		if ((ret = run_arch(r, err, errlen)) < 0)
-			break;
-	}
+	if (r->o->up_only)
+		return run_up(r, err, errlen);
+	for (int ai = 0; ai < r->sc0->n_archs && !run_stop && ret >= 0; ai++)
+		ret = build_arch(r, ai, err, errlen);
+	if (ret >= 0 && !run_stop)
+		ret = run_sweep(r, err, errlen);
+	if (ret >= 0 && !run_stop)
+		ret = run_experiments(r, err, errlen);
 	return ret;
+}
+
+/* Stops the functions of every testbed built (their logs are complete then). */
+static void run_stop_testbeds(struct run *r)
+{
+	for (int ai = 0; ai < SC_ARCH__COUNT; ai++)
+		if (r->built[ai])
+			r->tbs[ai].ops->stop(&r->tbs[ai]);
+}
+
+/* Removes what each architecture's own run id owns (beyond the run's
+ * own); the number of ids that left something behind. */
+static int run_teardown_subs(struct run *r)
+{
+	int left = 0;
+
+	for (int ai = 1; ai < SC_ARCH__COUNT; ai++) {
+		if (!r->sub_rs[ai].doc)
+			continue;
+		rs_make_current(&r->sub_rs[ai]);
+		if (rs_teardown(&r->sub_rs[ai], log_teardown, NULL) > 0) {
+			fprintf(stderr, "cadeia-bench: teardown of run %s left something behind; `cadeia-bench down %s` retries\n",
+				r->sub_rs[ai].id, r->sub_rs[ai].id);
+			left++;
+		}
+		rs_close(&r->sub_rs[ai]);
+	}
+	rs_make_current(&r->rs);
+	return left;
 }
 
 /* Results written and moved into place, the testbed torn down; the exit
@@ -455,7 +609,7 @@ static int run_close(struct run *r, const char *status, const char *reason, int 
 	char werr[1024];
 
 	if (!r->o->up_only) {
-		r->tb.ops->stop(&r->tb);
+		run_stop_testbeds(r);
 		if (report_write(r, status, reason, summary, werr, sizeof(werr)) < 0) {
 			fprintf(stderr, "cadeia-bench: %s\n", werr);
 			if (!rc)
@@ -468,6 +622,8 @@ static int run_close(struct run *r, const char *status, const char *reason, int 
 				rc = 1;
 		}
 	}
+	if (run_teardown_subs(r) > 0 && !rc)
+		rc = 1;
 	if (rs_teardown(&r->rs, log_teardown, NULL) > 0) {
 		fprintf(stderr, "cadeia-bench: teardown of run %s left something behind; `cadeia-bench down %s` retries\n",
 			r->rs.id, r->rs.id);
@@ -501,7 +657,10 @@ static void run_print(struct run *r, json_t *summary, int rc)
 static void run_free(struct run *r)
 {
 	json_decref(r->faults);
-	json_decref(r->tb.info);
+	for (int ai = 0; ai < SC_ARCH__COUNT; ai++) {
+		json_decref(r->tbs[ai].info);
+		free(r->tbs[ai].installed);
+	}
 	json_decref(r->ndr);
 	json_decref(r->latency);
 	cpuplace_free(&r->pl);
@@ -529,8 +688,10 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o)
 	cpuplace_init(&r.pl, sc);
 	r.o = o;
 	res_utc_now(r.started, sizeof(r.started));
-	r.tb.ops = backend_for(sc->backend);
-	if ((rc = run_refused(sc, r.tb.ops)) != 0 || (rc = run_open(&r, fnlogs, sizeof(fnlogs))) != 0)
+	r.tbs[0].ops = backend_for(sc->backend);
+	r.tb = &r.tbs[0];
+	r.sc = sc;
+	if ((rc = run_refused(sc, r.tbs[0].ops)) != 0 || (rc = run_open(&r, fnlogs, sizeof(fnlogs))) != 0)
 		return rc;
 	ret = run_archs(&r, err, sizeof(err));
 	if (ret == 0 && o->up_only) {

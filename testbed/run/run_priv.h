@@ -29,12 +29,21 @@ struct point {
 
 struct run {
 	const struct scenario *sc0; /* as loaded */
-	const struct scenario *sc;  /* sc0 expanded for the architecture being run */
-	struct scenario scx;
-	int ai;                     /* index into sc0->archs */
+	const struct scenario *sc;  /* sc0 expanded for the architecture being run: &scx[ai] */
+	struct scenario scx[SC_ARCH__COUNT];
+	int ai;                     /* index into sc0->archs: the architecture being run */
 	const struct run_opts *o;
+	/*
+	 * All architectures' testbeds are up at once, so that one round can
+	 * visit each of them. Each has its own run id (its names would
+	 * collide otherwise): rs is the run's own, and the testbed of
+	 * architecture 0; sub_rs[ai] (ai >= 1) carries "parent": rs.id.
+	 */
 	struct runstate rs;
-	struct testbed tb;
+	struct runstate sub_rs[SC_ARCH__COUNT];
+	struct testbed tbs[SC_ARCH__COUNT];
+	bool built[SC_ARCH__COUNT]; /* tbs[ai] was built (and must be stopped) */
+	struct testbed *tb;         /* &tbs[ai] */
 	struct results res;
 	struct point pt[SC_ARCH__COUNT][SC_MAX_CHAINS][SC_MAX_LENGTHS];
 	char started[40];
@@ -43,7 +52,7 @@ struct run {
 	json_t *throughput;    /* TCP goodput rows, all architectures (run/throughput.h) */
 	uint64_t sched_seed;                /* the visit order's seed (run/schedule.h) */
 	struct cpuplace pl;                /* where the prober and functions ran (run/cpuplace.h) */
-	int64_t sweep_ns[SC_ARCH__COUNT];   /* wall time of each architecture's sweep */
+	int64_t sweep_ns[SC_ARCH__COUNT];   /* wall time of each architecture's visits */
 	/* progress */
 	int li, c, round;
 	double sum_rtt_us;

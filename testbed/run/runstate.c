@@ -166,6 +166,11 @@ int rs_create(struct runstate *rs, const char *scenario_path, const char *comman
 	return 0;
 }
 
+void rs_make_current(const struct runstate *rs)
+{
+	ownmark_set(rs->owner.mark, rs->owner.dir);
+}
+
 int rs_open(struct runstate *rs, const char *id, char *err, size_t errlen)
 {
 	json_error_t jerr;

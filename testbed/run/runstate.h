@@ -40,6 +40,9 @@ int rs_create(struct runstate *rs, const char *scenario_path, const char *comman
 	      char *err, size_t errlen);
 /* -ENOENT ("no run <id>: no state file ...") when the run has no state file:
  * then nothing of it can be told from a look-alike, and nothing is removed. */
+/* What this process creates from now on is rs's (its ownership mark): a
+ * run with several testbeds (one id each) switches between them. */
+void rs_make_current(const struct runstate *rs);
 int rs_open(struct runstate *rs, const char *id, char *err, size_t errlen);
 void rs_close(struct runstate *rs);
 

@@ -359,6 +359,15 @@ cleanup:
 	return ret;
 }
 
+int virt_domain_pause(virDomainPtr dom, bool paused, char *err, size_t errlen)
+{
+	if ((paused ? virDomainSuspend(dom) : virDomainResume(dom)) == 0)
+		return 0;
+	snprintf(err, errlen, "domain %s: %s: %s", virt_dom_name(dom),
+		 paused ? "pausing" : "resuming", virt_msg());
+	return virt_errno();
+}
+
 int virt_domain_destroy(virConnectPtr conn, const char *name, char *err, size_t errlen)
 {
 	virDomainPtr dom;

@@ -109,6 +109,8 @@ int virt_port_wire(const char *tap, char *err, size_t errlen);
 /* Destroys a domain (and undefines it if it was defined). -ENOENT if there is
  * no such domain. */
 int virt_domain_destroy(virConnectPtr conn, const char *name, char *err, size_t errlen);
+/* Pauses (suspends every vCPU) or resumes a running domain. */
+int virt_domain_pause(virDomainPtr dom, bool paused, char *err, size_t errlen);
 /* Names of the domains (running or defined) whose name starts with prefix,
  * sorted. *names is a malloc'd array of malloc'd strings (free with
  * virt_names_free). Returns the count. */
