@@ -67,11 +67,30 @@ wait_ids() {
 	return 1
 }
 
-# left_of IDS: what is left of every id of IDS.
-left_of() {
-	local id
+# ids_gone IDS WHAT: one check that nothing of any id of IDS remains; with
+# no ids at all it fails (nothing was looked at).
+ids_gone() {
+	local id left=
 
-	for id in $1; do leftovers "$id"; done
+	if [ -z "$1" ]; then
+		fail "$2: no run ids to look for"
+		return
+	fi
+	for id in $1; do left="$left$(leftovers "$id")"; done
+	check_gone "$left" "$2: nothing of $1 remains" "$2: left behind"
+}
+
+# start_measuring NAME: the scenario run in the background into $TMP/NAME;
+# PID its pid, IDS its run ids (the run's own first) once both testbeds are
+# building, and back once it measures (30 s at most).
+start_measuring() {
+	mkdir -p "$TMP/$1"
+	$B run --quiet --results "$TMP/$1" "$SCEN" </dev/null >/dev/null 2>"$TMP/$1.err" &
+	PID=$!
+	PIDS+=($PID)
+	IDS=$(wait_ids $PID 2)
+	RUNS+=($IDS)
+	wait_measuring "${IDS%% *}" 30 || diag "$1: no round measured within 30 s"
 }
 
 # ==== 1. a whole run ==========================================================
@@ -116,43 +135,24 @@ check "summary.json: phantomsfc's slope ratio to cadeia-aberta with its interval
 		(.slope_ratio_to_cadeia_aberta | type == "number") and
 		(.slope_ratio_ci95 | length == 2) and (.slope_ratio_significant | type == "boolean")' \
 		"$sum"
-if [ -n "$ids" ]; then
-	check_gone "$(left_of "$ids")" "run: nothing of $ids remains" "run: left behind"
-else
-	fail "run: no run ids in meta.json to check for leftovers"
-fi
+ids_gone "$ids" "run"
 
 # ==== 2. kill -9: `down <run id>` takes the second testbed too =================
-mkdir -p "$TMP/k"
-$B run --quiet --results "$TMP/k" "$SCEN" </dev/null >/dev/null 2>"$TMP/k.err" &
-pid=$!
-PIDS+=($pid)
-kids=$(wait_ids $pid 2)
+start_measuring k
+pid=$PID kids=$IDS
 check "killed run: two run ids while both testbeds build ($kids)" test -n "$kids"
-RUNS+=($kids)
 kid=${kids%% *}
-wait_measuring "$kid" 30 || diag "killed run: no round measured within 30 s"
 kill -9 $pid
 wait $pid 2>/dev/null
 PIDS=()
 sub=${kids#* }
 check "killed run: the second testbed ($sub) outlives it" bash -c "ip netns list | grep -q '^$sub-'"
 check "killed run: down $kid exits 0" bash -c "$B down $kid >'$TMP/k.down' 2>&1"
-if [ -n "$kids" ]; then
-	check_gone "$(left_of "$kids")" "killed run: nothing of $kids remains after down $kid" \
-		"killed run: left behind after down $kid"
-else
-	fail "killed run: its run ids were never seen"
-fi
+ids_gone "$kids" "killed run, after down $kid"
 
 # ==== 3. SIGINT ===============================================================
-mkdir -p "$TMP/i"
-$B run --quiet --results "$TMP/i" "$SCEN" </dev/null >/dev/null 2>"$TMP/i.err" &
-pid=$!
-PIDS+=($pid)
-iids=$(wait_ids $pid 2)
-RUNS+=($iids)
-wait_measuring "${iids%% *}" 30 || diag "interrupted run: no round measured within 30 s"
+start_measuring i
+pid=$PID iids=$IDS
 kill -INT $pid
 wait $pid
 rc=$?
@@ -161,10 +161,5 @@ check "interrupted run: exit status 3 (got $rc)" test "$rc" -eq 3
 di=$(ls -d "$TMP"/i/cbtC-compare-* 2>/dev/null | head -1)
 check "interrupted run: results kept and marked incomplete" \
 	test "$(jq -r .status "$di/meta.json" 2>/dev/null)" = incomplete
-if [ -n "$iids" ]; then
-	check_gone "$(left_of "$iids")" "interrupted run: nothing of $iids remains" \
-		"interrupted run: left behind"
-else
-	fail "interrupted run: its run ids were never seen"
-fi
+ids_gone "$iids" "interrupted run"
 tap_done

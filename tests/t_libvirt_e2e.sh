@@ -57,8 +57,8 @@ trap teardown EXIT
 need_built "$B"
 [ -r "$IMG/vmlinuz" ] && [ -r "$IMG/initrd.img" ] || die "the guest image is built (make image)"
 need_tools virsh tcpdump tshark jq base64
-# 27 end to end; normal run 12, interrupted 14, killed 7, failed build 7.
-plan 67
+# 27 end to end; normal run 12, idle guests 4, interrupted 14, killed 7, failed build 7.
+plan 71
 ACCEL_CACHE=/var/cache/cadeia-bench/accel.json # VIRT_ACCEL_CACHE
 
 # Everything that carries the run's name: domains (running or defined), taps
@@ -276,6 +276,37 @@ cache_before=$(cat "$ACCEL_CACHE" 2>/dev/null)
 CADEIA_KVM_PROBE=fail normal_run "$SMALL" cbtP-vm-small
 check "normal run: the forced failure left the probe's cached answer alone" \
 	[ "$(cat "$ACCEL_CACHE" 2>/dev/null)" = "$cache_before" ]
+
+# ---- idle guests paused --------------------------------------------------------------
+# At length 0 sf1 is in no chain: the run pauses it while it measures
+# (measure.idle_guests), then resumes it for length 1. Seen from outside, with
+# virsh domstate every 20 ms: sf1 paused at least once and running at least
+# once, src never paused once it ran.
+section "idle guests: $SMALL, sf1 paused while length 0 is measured"
+mkdir -p "$TMP/idle"
+$B run --quiet --results "$RES/idle" "$SMALL" </dev/null >"$TMP/idle/stdout" 2>"$TMP/idle/stderr" &
+pid=$!
+PIDS+=($pid)
+if iid=$(run_id_of $pid); then
+	RUNS+=("$iid")
+	while kill -0 $pid 2>/dev/null; do
+		echo "sf1 $($V domstate "$iid-sf1" 2>/dev/null)"
+		echo "src $($V domstate "$iid-src" 2>/dev/null)"
+		sleep 0.02
+	done >"$TMP/idle/states"
+fi
+wait $pid
+rc=$?
+PIDS=()
+check "idle guests: run exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "idle guests: sf1 seen paused ($(grep -c '^sf1 paused' "$TMP/idle/states" 2>/dev/null) polls) and running" \
+	bash -c "grep -q '^sf1 paused' '$TMP/idle/states' && grep -q '^sf1 running' '$TMP/idle/states'"
+# Domains start paused (their tap ports are set up first): src counts from its first "running".
+check "idle guests: src seen running, and never paused after that" \
+	bash -c "awk '/^src running/ { up = 1 } up && /^src paused/ { bad = 1 } END { exit !(up && !bad) }' '$TMP/idle/states'"
+dirs=("$RES"/idle/cbtP-vm-small-*)
+check "idle guests: meta.json says schedule.idle_guests paused" \
+	[ "$(jq -r .schedule.idle_guests "${dirs[0]}/meta.json" 2>/dev/null)" = paused ]
 
 # ---- SIGINT while measuring ----------------------------------------------------------
 section "cleanup: SIGINT while measuring $LONG"

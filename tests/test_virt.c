@@ -142,7 +142,7 @@ static void test_xml(void)
 	CHECK(strstr(xml, "<name>" PFX_A "-xml</name>") != NULL, "XML: name");
 	CHECK(strstr(xml, "<memory unit='MiB'>256</memory>") != NULL, "XML: memory 256 MiB");
 	CHECK(strstr(xml, "<vcpu placement='static'>1</vcpu>") != NULL, "XML: one vCPU");
-	CHECK(strstr(xml, "<tb-cache unit='MiB'>32</tb-cache>") != NULL, "XML: tb-cache 32 MiB");
+	CHECK(strstr(xml, "<tb-cache unit='MiB'>256</tb-cache>") != NULL, "XML: tb-cache 256 MiB");
 	CHECK(strstr(xml, "<cmdline>console=ttyS0 panic=-1 cadeia.role=sf a&lt;b</cmdline>") != NULL,
 	      "XML: console and panic=-1 added, cmdline escaped");
 	CHECK(strstr(xml, "<log file='/tmp/x&amp;y.log' append='off'/>") != NULL,
@@ -163,7 +163,7 @@ static void test_xml(void)
 	CHECK(argv != NULL, "libvirt turns the XML into a QEMU command line (%s)",
 	      argv ? "ok" : virGetLastErrorMessage());
 	if (argv) {
-		CHECK(strstr(argv, "tcg,tb-size=32") != NULL, "QEMU argv: tcg with tb-size=32");
+		CHECK(strstr(argv, "tcg,tb-size=256") != NULL, "QEMU argv: tcg with tb-size=256");
 		CHECK(strstr(argv, "-m 256") || strstr(argv, "size\":268435456"),
 		      "QEMU argv: 256 MiB");
 		CHECK(strstr(argv, "/" KERNEL) != NULL, "QEMU argv: direct kernel boot, absolute path");
@@ -381,7 +381,7 @@ static void qemu_cmdline(int pid)
 		if (!buf[i])
 			buf[i] = ' ';
 	buf[n] = '\0';
-	CHECK(strstr(buf, "tcg,tb-size=32") != NULL, "QEMU runs TCG with a 32 MiB cache");
+	CHECK(strstr(buf, "tcg,tb-size=256") != NULL, "QEMU runs TCG with a 256 MiB cache");
 	CHECK(strstr(buf, "\"mq\":true") && strstr(buf, "\"host_mtu\":1600"),
 	      "QEMU's virtio-net is multiqueue with host MTU 1600");
 	CHECK(strstr(buf, "/" KERNEL " ") != NULL, "QEMU boots " KERNEL " directly");

@@ -784,6 +784,19 @@ static void lv_stop(struct testbed *tb)
 		}
 		json_object_set_new(tb->info, "guest_memory", mem);
 	}
+	/* Under TCG: translation cache flushes per guest over the run (virt.h). */
+	if (tb->info && strcmp(tb->accel, "tcg") == 0) {
+		json_t *fl = json_object();
+
+		for (int i = 0; i < tb->sc->n_nodes; i++) {
+			long n = lv->dom[i] ? virt_tb_flushes(lv->dom[i]) : -1;
+
+			if (n >= 0)
+				json_object_set_new(fl, tb->sc->nodes[i].name, json_integer(n));
+		}
+		json_object_set_new(tb->info, "tcg_tb_flushes", fl);
+		json_object_set_new(tb->info, "tcg_tb_cache_mib", json_integer(VIRT_DEF_TB_CACHE_MIB));
+	}
 	for (int i = 0; i < SC_MAX_NODES; i++)
 		if (lv->dom[i])
 			virDomainFree(lv->dom[i]);

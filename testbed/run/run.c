@@ -176,7 +176,7 @@ static int measure_point(struct run *r, int li, int c, unsigned rd_first, unsign
 			.src = sc->nodes[ch->src].ip,
 			.dst = sc->nodes[ch->dest].ip, .icmp_size = m->icmp_size,
 			.rate_pps = m->rate_pps, .count = m->per_round,
-			.warmup = rd == 0 ? m->warmup : 0, .grace_ms = m->grace_ms,
+			.warmup = rd == rd_first ? m->warmup : 0, .grace_ms = m->grace_ms,
 			.stop = &run_stop,
 			.progress = r->o->progress ? progress : NULL, .progress_arg = r,
 		};

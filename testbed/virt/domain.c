@@ -359,6 +359,22 @@ cleanup:
 	return ret;
 }
 
+long virt_tb_flushes(virDomainPtr dom)
+{
+	char *out = NULL, *p;
+	long n = -1;
+
+	/* HMP "info jit": "TB flush count      8" (TCG only). */
+	if (virDomainQemuMonitorCommand(dom, "info jit", &out,
+					VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0)
+		return -1;
+	p = out ? strstr(out, "TB flush count") : NULL;
+	if (p)
+		n = strtol(p + strlen("TB flush count"), NULL, 10);
+	free(out);
+	return n;
+}
+
 int virt_domain_pause(virDomainPtr dom, bool paused, char *err, size_t errlen)
 {
 	if ((paused ? virDomainSuspend(dom) : virDomainResume(dom)) == 0)

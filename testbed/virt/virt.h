@@ -32,7 +32,11 @@
 
 #define VIRT_DEF_MEMORY_MIB	192
 #define VIRT_DEF_QUEUES		2
-#define VIRT_DEF_TB_CACHE_MIB	32
+/* TCG's translation cache. 32 MiB filled in about 10 s in an SF guest whose
+ * tables change at every visit of an interleaved sweep, and every full flush
+ * stalled that guest for tens of ms (40 ms RTT spikes draining over four
+ * probes, at long chains mostly: more guests, more flushes on the path). */
+#define VIRT_DEF_TB_CACHE_MIB	256
 /* Concurrent TCG boots slow each other down to ~20 s and distort RTTs. */
 #define VIRT_DEF_MAX_BOOTING	2
 
@@ -109,6 +113,10 @@ int virt_port_wire(const char *tap, char *err, size_t errlen);
 /* Destroys a domain (and undefines it if it was defined). -ENOENT if there is
  * no such domain. */
 int virt_domain_destroy(virConnectPtr conn, const char *name, char *err, size_t errlen);
+/* How often TCG flushed the domain's whole translation cache since it
+ * started (each flush stalls the guest while its code is translated
+ * again); -1 when unknown (KVM, or no monitor). */
+long virt_tb_flushes(virDomainPtr dom);
 /* Pauses (suspends every vCPU) or resumes a running domain. */
 int virt_domain_pause(virDomainPtr dom, bool paused, char *err, size_t errlen);
 /* Names of the domains (running or defined) whose name starts with prefix,
