@@ -27,7 +27,11 @@ jq -n --slurpfile s "$dir/summary.json" --slurpfile m "$dir/meta.json" --arg dir
 	{
 	  run: $dir, accelerator: $m[0].accelerator, status: $m[0].status,
 	  slope_mean_us: $c.fit.slope_us, r2_mean: $c.fit.r2,
+	  slope_mean_ci95_us: $c.fit.slope_ci95_us,
 	  slope_median_us: $c.fit_median.slope_us, r2_median: $c.fit_median.r2,
+	  slope_median_ci95_us: $c.fit_median.slope_ci95_us,
+	  tcg_tb_flushes_max: ($m[0].testbed.tcg_tb_flushes // {} | [.[]] | max),
+	  sweep_ratio: ($m[0].schedule.sweeps[0].ratio // null),
 	  chain0_mean_us: $p0.mean_us, chain0_median_us: $p0.median_us,
 	  slope_over_chain0: ($c.fit_median.slope_us / $p0.median_us),
 	  boot_to_ready_s: $m[0].testbed.boot_to_ready_s,
@@ -39,8 +43,9 @@ jq -n --slurpfile s "$dir/summary.json" --slurpfile m "$dir/meta.json" --arg dir
 	}' >"$out"
 
 jq -r '"VM benchmark (\(.accelerator)), \(.run)",
-	"  per-SF slope (means):   \(.slope_mean_us | . * 10 | round / 10) us, R^2 \(.r2_mean | . * 1000 | round / 1000)",
-	"  per-SF slope (medians): \(.slope_median_us | . * 10 | round / 10) us, R^2 \(.r2_median | . * 1000 | round / 1000)",
+	"  per-SF slope (means):   \(.slope_mean_us | . * 10 | round / 10) us [95% CI \(.slope_mean_ci95_us // [] | map(. * 10 | round / 10) | join(", "))], R^2 \(.r2_mean | . * 1000 | round / 1000)",
+	"  per-SF slope (medians): \(.slope_median_us | . * 10 | round / 10) us [95% CI \(.slope_median_ci95_us // [] | map(. * 10 | round / 10) | join(", "))], R^2 \(.r2_median | . * 1000 | round / 1000)",
+	"  TCG translation-cache flushes, most in one guest: \(.tcg_tb_flushes_max // "n/a"); sweep / probing time: \(.sweep_ratio // 0 | . * 100 | round / 100)",
 	"  chain-0 RTT: mean \(.chain0_mean_us | round) us, median \(.chain0_median_us | round) us; slope / chain-0 = \(.slope_over_chain0 | . * 100 | round / 100)",
 	"  paper (KVM): ~200 us per SF; ratio to it: \(.slope_median_us / .paper_slope_us | . * 100 | round / 100)",
 	"  boot to ready, whole testbed: \(.boot_to_ready_s | . * 10 | round / 10) s for \(.guests) guests",
