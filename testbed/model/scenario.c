@@ -240,22 +240,30 @@ static int check_node_name(struct ctx *c, const char *path, const struct scenari
 	return 0;
 }
 
+/* root's required key: a non-empty array of at most max entries ("nodes", "chains"). */
+static int get_list(struct ctx *c, json_t *root, const char *key, int max, json_t **arr)
+{
+	*arr = json_object_get(root, key);
+	if (!*arr)
+		return fail(c, "", "missing required key '%s'", key);
+	if (!json_is_array(*arr) || json_array_size(*arr) == 0)
+		return fail(c, key, "must be a non-empty array");
+	if (json_array_size(*arr) > (size_t)max)
+		return fail(c, key, "%zu %s, at most %d supported", json_array_size(*arr), key, max);
+	return 0;
+}
+
 static int parse_nodes(struct ctx *c, json_t *root, struct scenario *sc, const struct defaults *d)
 {
 	static const char *const keys[] = { "name", "role", "function", "ifname", "cpu",
 					    "busy_poll_us", "delay_us", "host", "rules", "rules_file",
 					    "backends", "nat_address", NULL };
-	json_t *arr = json_object_get(root, "nodes"), *o;
+	json_t *arr, *o;
 	size_t i;
 	int ret;
 
-	if (!arr)
-		return fail(c, "", "missing required key 'nodes'");
-	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return fail(c, "nodes", "must be a non-empty array");
-	if (json_array_size(arr) > SC_MAX_FILE_NODES)
-		return fail(c, "nodes", "%zu nodes, at most %d supported", json_array_size(arr),
-			    SC_MAX_FILE_NODES);
+	if ((ret = get_list(c, root, "nodes", SC_MAX_FILE_NODES, &arr)))
+		return ret;
 	json_array_foreach(arr, i, o) {
 		struct sc_node *n = &sc->nodes[i];
 		const char *name = NULL, *role = NULL, *fn = NULL, *ifname = NULL;
@@ -482,17 +490,12 @@ static int parse_chains(struct ctx *c, json_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "spi", "si", "sfs", "src", "dest",
 					    "md_type", "inner", "match", NULL };
-	json_t *arr = json_object_get(root, "chains"), *o;
+	json_t *arr, *o;
 	size_t i;
 	int ret;
 
-	if (!arr)
-		return fail(c, "", "missing required key 'chains'");
-	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return fail(c, "chains", "must be a non-empty array");
-	if (json_array_size(arr) > SC_MAX_CHAINS)
-		return fail(c, "chains", "%zu chains, at most %d supported", json_array_size(arr),
-			    SC_MAX_CHAINS);
+	if ((ret = get_list(c, root, "chains", SC_MAX_CHAINS, &arr)))
+		return ret;
 	json_array_foreach(arr, i, o) {
 		struct sc_chain *ch = &sc->chains[i];
 		const char *name = NULL, *inner = NULL;
